@@ -1,0 +1,86 @@
+"""Staff groups and their least-privilege permissions, declared once and applied after every migrate.
+
+Models of other apps arrive over time, so the map names permissions by app label and codename
+pattern (fnmatch); permissions that do not exist yet are skipped and picked up by a later migrate.
+"""
+
+from fnmatch import fnmatchcase
+
+PRIVACY_OFFICER = "Privacy officer"
+SUPPORT_AGENT = "Support agent"
+
+# (app label, codename pattern) pairs each group is granted.
+GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
+    SUPPORT_AGENT: [
+        # Work the request queue: read and update requests, reply to requesters.
+        ("requests_app", "view_*"),
+        ("requests_app", "change_*"),
+        ("requests_app", "add_*message*"),
+        ("requests_app", "add_*note*"),
+        # Answer questions about consent and the data held, without changing them.
+        ("consent", "view_*"),
+        ("registry", "view_*"),
+        ("policies", "view_*"),
+        ("core", "view_organisation"),
+    ],
+    PRIVACY_OFFICER: [
+        ("requests_app", "*"),
+        ("consent", "*"),
+        ("policies", "*"),
+        ("registry", "*"),
+        ("retention", "*"),
+        ("core", "view_organisation"),
+        ("core", "change_organisation"),
+        # Retention and reminder schedules are visible and adjustable, not created or removed.
+        ("django_celery_beat", "view_*"),
+        ("django_celery_beat", "change_periodictask"),
+    ],
+}
+
+# Never granted, whatever the grants above match: proof and audit records stay untouched.
+GROUP_DENIES: dict[str, list[tuple[str, str]]] = {
+    SUPPORT_AGENT: [("*", "change_*event"), ("*", "delete_*event")],
+    PRIVACY_OFFICER: [
+        ("consent", "delete_consentrecord"),
+        ("consent", "change_consentrecord"),
+        ("*", "change_*event"),
+        ("*", "delete_*event"),
+        ("policies", "change_policyacceptance"),
+        ("policies", "delete_policyacceptance"),
+        ("policies", "change_noticedelivery"),
+        ("policies", "delete_noticedelivery"),
+        ("policies", "add_*"),  # policies' records are written by its services; versions are the exception
+    ],
+}
+# Allowed back after the denies: staff draft new versions in admin.
+GROUP_EXCEPTIONS: dict[str, list[tuple[str, str]]] = {
+    PRIVACY_OFFICER: [("policies", "add_policyversion")],
+}
+
+
+def _matches(rules: list[tuple[str, str]], app_label: str, codename: str) -> bool:
+    return any(fnmatchcase(app_label, app) and fnmatchcase(codename, code) for app, code in rules)
+
+
+def permitted(group: str, app_label: str, codename: str) -> bool:
+    """Whether the declared map gives ``group`` this permission."""
+    if _matches(GROUP_EXCEPTIONS.get(group, []), app_label, codename):
+        return True
+    return _matches(GROUP_GRANTS[group], app_label, codename) and not _matches(
+        GROUP_DENIES.get(group, []), app_label, codename
+    )
+
+
+def sync_group_permissions(*, using: str = "default", apps=None) -> None:
+    """Create the staff groups if needed and give each exactly the permissions the map declares."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = list(Permission.objects.using(using).select_related("content_type"))
+    for name in GROUP_GRANTS:
+        group, _created = Group.objects.using(using).get_or_create(name=name)
+        wanted = [p for p in perms if permitted(name, p.content_type.app_label, p.codename)]
+        group.permissions.set(wanted)

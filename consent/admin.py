@@ -1,0 +1,473 @@
+import json
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from consent import selectors, services
+from consent.models import (
+    LANGS,
+    Category,
+    ConsentRecord,
+    CookieDeclaration,
+    Property,
+    Purpose,
+    PurposeConsent,
+    PurposeVersion,
+    Revision,
+    Vendor,
+)
+from core import csvsafe
+
+LANG_NAMES = dict(settings.LANGUAGES)
+
+
+# --- categories: one field per language, stored as JSON ---------------------------------
+
+
+def _lang_label(kind: str, lang: str) -> str:
+    return f"{kind} ({LANG_NAMES.get(lang, lang)})"
+
+
+class CategoryForm(forms.ModelForm):
+    """Name and description per language, stored in the JSON fields."""
+
+    name_en = forms.CharField(label=_lang_label("Name", "en"), max_length=100)
+    description_en = forms.CharField(label=_lang_label("Description", "en"), widget=forms.Textarea(attrs={"rows": 3}))
+    name_fr = forms.CharField(label=_lang_label("Name", "fr"), max_length=100, required=False)
+    description_fr = forms.CharField(
+        label=_lang_label("Description", "fr"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    name_nl = forms.CharField(label=_lang_label("Name", "nl"), max_length=100, required=False)
+    description_nl = forms.CharField(
+        label=_lang_label("Description", "nl"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    name_de = forms.CharField(label=_lang_label("Name", "de"), max_length=100, required=False)
+    description_de = forms.CharField(
+        label=_lang_label("Description", "de"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    class Meta:
+        model = Category
+        fields = ["key", "order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for lang in LANGS:
+            self.fields[f"name_{lang}"].initial = (self.instance.name or {}).get(lang, "")
+            self.fields[f"description_{lang}"].initial = (self.instance.description or {}).get(lang, "")
+
+    def save(self, commit=True):
+        data = self.cleaned_data
+        self.instance.name = {lang: data[f"name_{lang}"] for lang in LANGS if data.get(f"name_{lang}")}
+        self.instance.description = {
+            lang: data[f"description_{lang}"] for lang in LANGS if data.get(f"description_{lang}")
+        }
+        return super().save(commit)
+
+
+class InvalidatesBannerMixin:
+    """Any change to what a banner shows drops the cached banner configuration."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.invalidate_banner_cache()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.invalidate_banner_cache()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.invalidate_banner_cache()
+
+
+@admin.register(Category)
+class CategoryAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ("key", "english_name", "order")
+    fieldsets = (
+        (None, {"fields": ("key", "order")}),
+        *[(LANG_NAMES.get(lang, lang), {"fields": (f"name_{lang}", f"description_{lang}")}) for lang in LANGS],
+    )
+
+    @admin.display(description=_("name"))
+    def english_name(self, obj):
+        return obj.display_name("en")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The necessary category is referred to by its key everywhere; renaming the key would unlock it.
+        return ("key",) if obj and obj.locked else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj and obj.locked) and super().has_delete_permission(request, obj)
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+class PropertyForm(forms.ModelForm):
+    material_change = forms.BooleanField(
+        label=_("This is a material change"),
+        required=False,
+        help_text=_("Bumps the revision: every visitor is asked again at their next page view."),
+    )
+    change_note = forms.CharField(label=_("What changed"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = Property
+        fields = [
+            "name",
+            "is_portal",
+            "allowed_origins",
+            "default_language",
+            "categories",
+            "refusal_lifetime_days",
+            "acceptance_lifetime_days",
+        ]
+
+    def clean_allowed_origins(self):
+        from urllib.parse import urlsplit
+
+        value = self.cleaned_data["allowed_origins"]
+        for line in value.splitlines():
+            line = line.strip().rstrip("/")
+            if not line:
+                continue
+            parts = urlsplit(line)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise forms.ValidationError(_("%(o)s is not an origin like https://www.example.com") % {"o": line})
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("material_change") and not data.get("change_note"):
+            self.add_error("change_note", _("Say what changed; the note is kept in the revision history."))
+        return data
+
+
+class DeclarationInline(admin.TabularInline):
+    model = CookieDeclaration
+    extra = 0
+    fields = ("name", "is_regex", "category", "provider", "purpose", "duration", "party", "vendor")
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    extra = 0
+    can_delete = False
+    fields = ("number", "material", "note", "created_at", "created_by")
+    readonly_fields = fields
+    verbose_name_plural = _("revision history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def outcomes_svg(rows: list[dict]) -> str:
+    """A stacked bar chart of outcomes per day as inline SVG (no script, no external resource)."""
+    colours = {"accept_all": "#15803d", "reject_all": "#b91c1c", "custom": "#1d4ed8"}
+    width, height, gap = 600, 160, 2
+    top = max((r["accept_all"] + r["reject_all"] + r["custom"]) for r in rows) if rows else 0
+    bar = (width - gap * len(rows)) / max(len(rows), 1)
+    parts = []
+    for i, r in enumerate(rows):
+        x = i * (bar + gap)
+        y = height
+        for key in ("accept_all", "reject_all", "custom"):
+            h = (r[key] / top * (height - 10)) if top else 0
+            if h:
+                y -= h
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colours[key]}">'
+                    f"<title>{r['day']:%Y-%m-%d} {key.replace('_', ' ')}: {r[key]}</title></rect>"
+                )
+    legend = "".join(
+        f'<rect x="{10 + i * 120}" y="{height + 10}" width="12" height="12" fill="{c}"/>'
+        f'<text x="{28 + i * 120}" y="{height + 21}" font-size="12">{k.replace("_", " ")}</text>'
+        for i, (k, c) in enumerate(colours.items())
+    )
+    first = rows[0]["day"].strftime("%Y-%m-%d") if rows else ""
+    last = rows[-1]["day"].strftime("%Y-%m-%d") if rows else ""
+    return (
+        f'<svg role="img" aria-label="Consent outcomes per day, {first} to {last}, peak {top}" '
+        f'viewBox="0 0 {width} {height + 30}" width="{width}" height="{height + 30}" class="pp-chart">'
+        f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#9ca3af"/>{"".join(parts)}{legend}</svg>'
+    )
+
+
+@admin.register(Property)
+class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
+    form = PropertyForm
+    list_display = ("name", "key", "revision", "is_portal", "updated_at")
+    search_fields = ("name", "key", "allowed_origins")
+    filter_horizontal = ("categories",)
+    inlines = [DeclarationInline, RevisionInline]
+    readonly_fields = ("key", "revision", "embed_snippet", "outcomes_chart")
+    fieldsets = (
+        (None, {"fields": ("name", "key", "is_portal", "allowed_origins", "default_language", "categories")}),
+        (_("Lifetimes"), {"fields": ("refusal_lifetime_days", "acceptance_lifetime_days")}),
+        (_("Revision"), {"fields": ("revision", "material_change", "change_note")}),
+        (_("Embedding"), {"fields": ("embed_snippet",)}),
+        (_("Outcomes, last 30 days"), {"fields": ("outcomes_chart",)}),
+    )
+
+    @admin.display(description=_("embed snippet"))
+    def embed_snippet(self, obj):
+        if not obj.pk:
+            return _("Save the website first.")
+        snippet = f'<script src="{settings.SITE_URL}/consent/{obj.key}/banner.js" defer></script>'
+        return format_html(
+            "<pre><code>{}</code></pre><p>{}</p>",
+            snippet,
+            _(
+                "Paste this into every page, before other scripts. Mark blocked scripts with "
+                'type="text/plain" data-category="performance" (or features, targeting).'
+            ),
+        )
+
+    @admin.display(description=_("outcomes per day"))
+    def outcomes_chart(self, obj):
+        if not obj.pk:
+            return "-"
+        rows = selectors.outcomes_per_day(prop=obj, days=30)
+        totals = {k: sum(r[k] for r in rows) for k in ("accept_all", "reject_all", "custom")}
+        table = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{r['day']:%Y-%m-%d}", r["accept_all"], r["reject_all"], r["custom"])
+                for r in rows
+                if any(r[k] for k in ("accept_all", "reject_all", "custom"))
+            ),
+        )
+        return format_html(
+            "{}<p>{}: {} · {}: {} · {}: {}</p><details><summary>{}</summary><table><thead><tr><th>{}</th>"
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table></details>",
+            mark_safe(outcomes_svg(rows)),  # built from numbers and dates only
+            _("Accept all"),
+            totals["accept_all"],
+            _("Reject all"),
+            totals["reject_all"],
+            _("Custom"),
+            totals["custom"],
+            _("As a table"),
+            _("Day"),
+            _("Accept all"),
+            _("Reject all"),
+            _("Custom"),
+            table,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("material_change"):
+            services.record_revision(prop=obj, note=form.cleaned_data["change_note"], actor=request.user, material=True)
+            obj.refresh_from_db(fields=["revision"])
+            messages.info(request, _("Revision bumped to %(r)s: visitors will be asked again.") % {"r": obj.revision})
+        elif change and form.has_changed():
+            services.record_revision(
+                prop=obj,
+                note=form.cleaned_data.get("change_note") or _("Edited in admin (not material)."),
+                actor=request.user,
+                material=False,
+            )
+
+    def has_delete_permission(self, request, obj=None):
+        # The consent log points at the property with PROTECT; deleting is refused once it has records.
+        if obj is not None and obj.records.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    list_display = ("property", "number", "material", "note", "created_at", "created_by")
+    list_filter = ("property", "material")
+    fields = ("property", "material", "note")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        rev = services.record_revision(
+            prop=form.cleaned_data["property"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+            material=form.cleaned_data["material"],
+        )
+        obj.pk = rev.pk
+        obj.number = rev.number
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ("name", "country", "privacy_policy_url")
+    search_fields = ("name", "purpose")
+    filter_horizontal = ("properties",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "privacy_policy_url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(CookieDeclaration)
+class CookieDeclarationAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
+    list_display = ("name", "property", "category", "provider", "duration", "party")
+    list_filter = ("property", "category", "party")
+    search_fields = ("name", "provider", "purpose")
+
+
+# --- the proof-of-consent log: read-only, with lookup and export -------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+EXPORT_FIELDS = (
+    "created_at",
+    "consent_id",
+    "property",
+    "revision",
+    "method",
+    "choices",
+    "gpc",
+    "user",
+    "ip",
+    "user_agent_family",
+    "page_url",
+)
+
+
+def record_row(r: ConsentRecord) -> dict:
+    return {
+        "created_at": r.created_at.isoformat(),
+        "consent_id": str(r.consent_id),
+        "property": r.property.key,
+        "revision": r.revision,
+        "method": r.method,
+        "choices": r.choices,
+        "gpc": r.gpc,
+        "user": r.user_id,
+        "ip": r.ip,
+        "user_agent_family": r.user_agent_family,
+        "page_url": r.page_url,
+    }
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "consent_id", "property", "revision", "method", "gpc", "user_agent_family")
+    list_filter = ("property", "method", "gpc")
+    search_fields = ("=consent_id",)
+    date_hierarchy = "created_at"
+    change_list_template = "admin/consent/consentrecord/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("lookup/", self.admin_site.admin_view(self.lookup_view), name="consent_consentrecord_lookup"),
+            *super().get_urls(),
+        ]
+
+    def get_search_results(self, request, queryset, search_term):
+        import uuid
+
+        try:
+            uuid.UUID(search_term.strip())
+        except ValueError:
+            return (queryset.none() if search_term else queryset), False
+        return super().get_search_results(request, queryset, search_term.strip())
+
+    def lookup_view(self, request):
+        """Staff look up a consent id and download its history as proof (CSV or JSON)."""
+        import uuid
+
+        raw = (request.GET.get("consent_id") or "").strip()
+        records, error = [], ""
+        if raw:
+            try:
+                records = selectors.get_consent_history(consent_id=uuid.UUID(raw))
+            except ValueError:
+                error = _("That is not a consent id.")
+        fmt = request.GET.get("format")
+        if records and fmt == "json":
+            response = HttpResponse(
+                json.dumps({"consent_id": raw, "records": [record_row(r) for r in records]}, indent=2),
+                content_type="application/json",
+            )
+            response["Content-Disposition"] = f'attachment; filename="consent-{raw}.json"'
+            return response
+        if records and fmt == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="consent-{raw}.csv"'
+            writer = csvsafe.writer(response)
+            writer.writerow(EXPORT_FIELDS)
+            for r in records:
+                row = record_row(r)
+                row["choices"] = json.dumps(row["choices"], sort_keys=True)
+                writer.writerow([row[f] for f in EXPORT_FIELDS])
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Look up a consent id"),
+            "consent_id": raw,
+            "records": records,
+            "error": error,
+            "searched": bool(raw),
+        }
+        return render(request, "admin/consent/consentrecord/lookup.html", context)
+
+
+class PurposeVersionInline(admin.StackedInline):
+    model = PurposeVersion
+    extra = 1
+    fields = ("version", "title", "wording", "requires_new_consent", "created_at")
+    readonly_fields = ("created_at",)
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        # Wording that someone agreed to never changes; publish a new version instead.
+        return False
+
+
+@admin.register(Purpose)
+class PurposeAdmin(admin.ModelAdmin):
+    list_display = ("key", "__str__", "order")
+    inlines = [PurposeVersionInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PurposeConsent)
+class PurposeConsentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "purpose", "version", "granted", "source")
+    list_filter = ("purpose", "granted", "source")
+    search_fields = ("user__email",)
+    list_select_related = ("user", "purpose", "version")
+
+
+def admin_lookup_url() -> str:
+    return reverse("admin:consent_consentrecord_lookup")

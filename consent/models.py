@@ -1,0 +1,291 @@
+"""Consent: websites (properties), cookie categories and declarations, the proof-of-consent log, purpose consents."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from core.models import HttpsURLField
+
+LANGS = ("en", "fr", "nl", "de")
+
+
+def pick_language(texts: dict, language: str | None = None) -> str:
+    """The text in the active language, else English, else any."""
+    texts = texts or {}
+    lang = (language or translation.get_language() or "en")[:2]
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
+
+
+def new_property_key() -> str:
+    return secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
+
+
+class Category(models.Model):
+    """A cookie category; ``necessary`` is always on and cannot be refused."""
+
+    NECESSARY = "necessary"
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    name = models.JSONField(_("name per language"), default=dict)
+    description = models.JSONField(_("description per language"), default=dict)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "key"]
+        verbose_name = _("cookie category")
+        verbose_name_plural = _("cookie categories")
+
+    def __str__(self) -> str:
+        return pick_language(self.name, "en") or self.key
+
+    @property
+    def locked(self) -> bool:
+        return self.key == self.NECESSARY
+
+    def display_name(self, language: str | None = None) -> str:
+        return pick_language(self.name, language) or self.key
+
+    def display_description(self, language: str | None = None) -> str:
+        return pick_language(self.description, language)
+
+
+class Property(models.Model):
+    """A website that embeds the banner."""
+
+    name = models.CharField(_("name"), max_length=200)
+    key = models.SlugField(_("public key"), max_length=40, unique=True, default=new_property_key)
+    allowed_origins = models.TextField(
+        _("allowed origins"), blank=True, help_text=_("One origin per line, e.g. https://www.example.com")
+    )
+    default_language = models.CharField(
+        _("default language"), max_length=5, choices=[(code, code) for code in LANGS], default="en"
+    )
+    refusal_lifetime_days = models.PositiveIntegerField(_("ask again after a refusal (days)"), default=183)
+    acceptance_lifetime_days = models.PositiveIntegerField(_("ask again after an acceptance (days)"), default=365)
+    categories = models.ManyToManyField(Category, verbose_name=_("enabled categories"), related_name="properties")
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    is_portal = models.BooleanField(
+        _("the portal's own website"), default=False, help_text=_("Its banner is shown on the portal's pages.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("website")
+        verbose_name_plural = _("websites")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.splitlines() if o.strip()]
+
+
+class Revision(models.Model):
+    """One entry of a property's change history; material ones bump the revision and re-prompt everyone."""
+
+    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("revision"))
+    material = models.BooleanField(_("material change"), default=True)
+    note = models.TextField(_("what changed"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("revision")
+
+    def __str__(self) -> str:
+        return f"{self.property} r{self.number}"
+
+
+class Vendor(models.Model):
+    """A third party that receives data or sets cookies."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    purpose = models.TextField(_("purpose"))
+    country = models.CharField(_("country"), max_length=100)
+    privacy_policy_url = HttpsURLField(_("privacy policy URL"), blank=True)
+    properties = models.ManyToManyField(Property, blank=True, related_name="vendors", verbose_name=_("websites"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("third party")
+        verbose_name_plural = _("third parties")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Party(models.TextChoices):
+    FIRST = "first", _("First party")
+    THIRD = "third", _("Third party")
+
+
+class CookieDeclaration(models.Model):
+    """A cookie or tracker a property sets, matched by exact name or regular expression."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="declarations")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="declarations")
+    name = models.CharField(_("name or pattern"), max_length=200)
+    is_regex = models.BooleanField(_("regular expression"), default=False)
+    provider = models.CharField(_("provider"), max_length=200)
+    purpose = models.TextField(_("purpose"))
+    duration = models.CharField(_("duration"), max_length=100)
+    party = models.CharField(_("party"), max_length=10, choices=Party.choices, default=Party.FIRST)
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.SET_NULL, related_name="declarations")
+
+    class Meta:
+        ordering = ["category__order", "name"]
+        verbose_name = _("cookie declaration")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.is_regex:
+            import re
+
+            try:
+                re.compile(self.name)
+            except re.error as exc:
+                raise ValidationError({"name": _("Not a valid regular expression: %(e)s") % {"e": exc}})
+
+
+class ConsentMethod(models.TextChoices):
+    ACCEPT_ALL = "accept_all", _("Accept all")
+    REJECT_ALL = "reject_all", _("Reject all")
+    CUSTOM = "custom", _("Custom")
+    GPC = "gpc", _("Global Privacy Control")
+    WITHDRAW = "withdraw", _("Withdrawal")
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to edit or delete a log row (bulk deletes by retention are the only way out)."""
+
+
+class ConsentRecord(models.Model):
+    """One choice made in a banner: the proof of consent. Append-only."""
+
+    consent_id = models.UUIDField(_("consent id"), db_index=True)
+    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="records")
+    revision = models.PositiveIntegerField(_("revision"))
+    choices = models.JSONField(_("choice per category"))
+    method = models.CharField(_("method"), max_length=20, choices=ConsentMethod.choices)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # The log must outlive an account: erasure (consent/privacy.py) unlinks the person before the account
+    # goes, and PROTECT makes any other way of deleting an account fail instead of silently touching the proof.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="consent_records"
+    )
+    ip = models.GenericIPAddressField(_("IP address (truncated)"), null=True, blank=True)
+    user_agent_family = models.CharField(_("browser"), max_length=100, blank=True)
+    page_url = models.CharField(_("page URL"), max_length=500, blank=True)
+    gpc = models.BooleanField(_("Global Privacy Control"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("consent record")
+        indexes = [models.Index(fields=["property", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} {self.method} r{self.revision}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("Consent records cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Consent records cannot be deleted; only retention removes them.")
+
+
+class Purpose(models.Model):
+    """Something an account holder consents to, beyond cookies (marketing e-mails, sharing, research)."""
+
+    MARKETING = "marketing"
+    THIRD_PARTY_SHARING = "third_party_sharing"
+    RESEARCH = "research"
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "key"]
+        verbose_name = _("purpose")
+
+    def __str__(self) -> str:
+        version = self.current_version()
+        return version.title if version else self.key
+
+    def current_version(self):
+        return self.versions.order_by("-version").first()
+
+
+class PurposeVersion(models.Model):
+    """The wording a person agreed to; a new wording is a new version, the old ones stay."""
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    wording = models.TextField(_("wording"))
+    requires_new_consent = models.BooleanField(
+        _("asks everyone again"),
+        default=True,
+        help_text=_(
+            "A change in what is done or with whom: earlier consents stop counting until the person agrees "
+            "to this wording. Untick only for a change that does not affect what people agreed to (a typo)."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["purpose", "-version"]
+        constraints = [models.UniqueConstraint(fields=["purpose", "version"], name="consent_purpose_version_unique")]
+        verbose_name = _("purpose wording")
+
+    def __str__(self) -> str:
+        return f"{self.purpose.key} v{self.version}"
+
+
+class PurposeConsentSource(models.TextChoices):
+    ACCOUNT = "account", _("Consents page")
+    EMAIL_PREFERENCES = "email_preferences", _("E-mail preferences")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    SIGNUP = "signup", _("Sign-up")
+    STAFF = "staff", _("Staff")
+
+
+class PurposeConsent(models.Model):
+    """One grant or withdrawal of a purpose by an account holder; the latest one is in force. Append-only."""
+
+    # Like the cookie log: erasure unlinks the person first; nothing else may delete the history.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="purpose_consents"
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="consents")
+    version = models.ForeignKey(PurposeVersion, on_delete=models.PROTECT, related_name="consents")
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=20, choices=PurposeConsentSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("purpose consent")
+        indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose.key}: {'granted' if self.granted else 'withdrawn'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("Purpose consent history cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Purpose consent history cannot be deleted.")

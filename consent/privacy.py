@@ -1,0 +1,102 @@
+"""The consent log and purpose consents, declared for the registry.
+
+The log is proof of consent: erasure keeps each record but unlinks the person and replaces the
+browser's consent id with a keyed pseudonym.
+"""
+
+from django.conf import settings
+from django.db.models import Q
+
+from registry import LegalBasis as B
+from registry import PersonalField as F
+from registry import RetentionRule, Strategy, site
+
+PROOF = "proof of consent (GDPR Art. 7(1))"
+
+
+def _consent_record_lookup(*, user_ids, emails) -> Q:
+    from consent.models import ConsentRecord
+
+    if not user_ids:
+        return Q(pk__in=[])
+    # Choices made in the same browser before logging in belong to the same person.
+    ids = list(ConsentRecord.objects.filter(user_id__in=list(user_ids)).values_list("consent_id", flat=True).distinct())
+    return Q(user_id__in=list(user_ids)) | Q(consent_id__in=ids)
+
+
+site.register(
+    "consent.ConsentRecord",
+    title="Cookie consent log",
+    description="Each choice you made in our cookie banners, kept as proof of your consent.",
+    lookup=_consent_record_lookup,
+    erase_order=960,
+    retention=[
+        RetentionRule(
+            name="consent-log",
+            dataset="consent.ConsentRecord",
+            description=f"Consent records are deleted {settings.CONSENT_LOG_RETENTION_YEARS} years after the choice.",
+            period_days=365 * settings.CONSENT_LOG_RETENTION_YEARS,
+            date_field="created_at",
+            legal_basis="proof of consent no longer needed",
+        )
+    ],
+    fields=[
+        F("user", category="user.account.id", purpose=PROOF, legal_basis=B.LEGAL_OBLIGATION, strategy=Strategy.NULL),
+        F(
+            "consent_id",
+            category="user.consent.record",
+            purpose=PROOF,
+            legal_basis=B.LEGAL_OBLIGATION,
+            source="your browser",
+            strategy=Strategy.PSEUDONYMISE,
+            retention="consent-log",
+        ),
+        F(
+            "choices",
+            category="user.consent.record",
+            purpose=PROOF,
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.KEEP,
+            keep_reason="proof of consent (GDPR Art. 7(1)); no longer linked to you",
+            retention="consent-log",
+        ),
+        F(
+            "ip",
+            category="user.device.ip_address",
+            purpose=PROOF,
+            legal_basis=B.LEGAL_OBLIGATION,
+            source="your browser (truncated)",
+            strategy=Strategy.NULL,
+            retention="consent-log",
+        ),
+        F(
+            "user_agent_family",
+            category="user.device.user_agent",
+            purpose=PROOF,
+            legal_basis=B.LEGAL_OBLIGATION,
+            source="your browser",
+            strategy=Strategy.KEEP,
+            keep_reason="proof of consent (GDPR Art. 7(1)); a browser family does not identify you",
+            retention="consent-log",
+        ),
+    ],
+)
+
+site.register(
+    "consent.PurposeConsent",
+    title="Your consents",
+    description="Each time you gave or withdrew consent for a purpose such as marketing e-mail.",
+    user_path="user",
+    erase_order=960,
+    fields=[
+        F("user", category="user.account.id", purpose=PROOF, legal_basis=B.LEGAL_OBLIGATION, strategy=Strategy.NULL),
+        F(
+            "granted",
+            category="user.consent.record",
+            purpose=PROOF,
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.KEEP,
+            keep_reason="proof of consent (GDPR Art. 7(1)); no longer linked to you",
+        ),
+    ],
+)

@@ -1,0 +1,227 @@
+"""Reads for consent: cached banner configuration, consent state, purpose consents."""
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.templatetags.static import static
+from django.utils import timezone
+
+from consent.models import (
+    Category,
+    ConsentMethod,
+    ConsentRecord,
+    CookieDeclaration,
+    Property,
+    Purpose,
+    PurposeConsent,
+    PurposeVersion,
+    Vendor,
+)
+
+PORTAL_KEY_CACHE_KEY = "consent:portal-key:v1"
+CONFIG_CACHE_PREFIX = "consent:config:v1:"
+MISSING = "-"  # cached marker for an unknown property key, so probing keys costs no query either
+
+
+def config_cache_key(key: str) -> str:
+    return f"{CONFIG_CACHE_PREFIX}{key}"
+
+
+def get_portal_property_key() -> str:
+    """The public key of the property whose banner the portal's own pages show ('' if none), cached."""
+    if settings.PORTAL_CONSENT_PROPERTY_KEY:
+        return settings.PORTAL_CONSENT_PROPERTY_KEY
+    key = cache.get(PORTAL_KEY_CACHE_KEY)
+    if key is None:
+        key = Property.objects.filter(is_portal=True).order_by("pk").values_list("key", flat=True).first() or ""
+        cache.set(PORTAL_KEY_CACHE_KEY, key, settings.CONSENT_BANNER_CACHE_SECONDS)
+    return key
+
+
+def get_portal_property() -> Property | None:
+    key = get_portal_property_key()
+    return Property.objects.filter(key=key).first() if key else None
+
+
+def build_property_config(prop: Property) -> dict:
+    """Everything the banner and the API need about a property, as plain JSON-able data."""
+    cats = list(prop.categories.all().order_by("order", "key"))
+    if not any(c.key == Category.NECESSARY for c in cats):
+        cats = list(Category.objects.filter(key=Category.NECESSARY)) + cats
+    decls = list(prop.declarations.select_related("category").order_by("name"))
+    return {
+        "pk": prop.pk,
+        "key": prop.key,
+        "name": prop.name,
+        "revision": prop.revision,
+        "origins": prop.origins(),
+        "lang": prop.default_language,
+        "refusal_days": prop.refusal_lifetime_days,
+        "acceptance_days": prop.acceptance_lifetime_days,
+        "css": static("consent/banner.css"),
+        "categories": [
+            {
+                "key": c.key,
+                "name": c.name,
+                "description": c.description,
+                "cookies": [
+                    [d.name, d.provider, d.duration, 1 if d.is_regex else 0, d.party]
+                    for d in decls
+                    if d.category_id == c.pk
+                ],
+            }
+            for c in cats
+        ],
+    }
+
+
+# A few seconds of per-process memory in front of the shared cache: the API's hot path then costs no
+# cache round trip. Admin changes reach every process within LOCAL_TTL seconds.
+LOCAL_TTL = 3.0
+_local: dict[str, tuple[float, object]] = {}
+
+
+def get_property_config(key: str, *, fresh: bool = False) -> dict | None:
+    """The property's configuration from the shared cache, built from the database on a miss."""
+    now = time.monotonic()
+    hit = None if fresh else _local.get(key)
+    if hit is not None and hit[0] > now:
+        config = hit[1]
+    else:
+        ck = config_cache_key(key)
+        config = cache.get(ck)
+        if config is None:
+            prop = Property.objects.filter(key=key).first()
+            config = build_property_config(prop) if prop else MISSING
+            cache.set(ck, config, settings.CONSENT_BANNER_CACHE_SECONDS)
+        if len(_local) > 1000:
+            _local.clear()
+        _local[key] = (now + LOCAL_TTL, config)
+    return None if config == MISSING else config
+
+
+def forget_local_configs() -> None:
+    """Drop this process's short-lived copies (the shared cache is invalidated separately)."""
+    _local.clear()
+
+
+def get_consent_history(*, property_pk: int | None = None, consent_id) -> list[ConsentRecord]:
+    """Every record of a consent id, oldest first."""
+    qs = ConsentRecord.objects.filter(consent_id=consent_id).select_related("property")
+    if property_pk is not None:
+        qs = qs.filter(property_id=property_pk)
+    return list(qs.order_by("created_at", "pk"))
+
+
+def get_current_consent(*, property_pk: int, consent_id) -> ConsentRecord | None:
+    """The latest record of a consent id on a property."""
+    return (
+        ConsentRecord.objects.filter(property_id=property_pk, consent_id=consent_id)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def outcomes_per_day(*, prop: Property, days: int = 30, now=None) -> list[dict]:
+    """Counts of accept-all, reject-all and custom choices per day over the last ``days`` days."""
+    now = now or timezone.now()
+    start = (now - timedelta(days=days - 1)).date()
+    rows = (
+        ConsentRecord.objects.filter(property=prop, created_at__date__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            accept_all=Count("pk", filter=Q(method=ConsentMethod.ACCEPT_ALL)),
+            reject_all=Count("pk", filter=Q(method=ConsentMethod.REJECT_ALL)),
+            custom=Count("pk", filter=Q(method__in=[ConsentMethod.CUSTOM, ConsentMethod.GPC])),
+        )
+    )
+    by_day = {r["day"]: r for r in rows}
+    out = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        r = by_day.get(day, {})
+        out.append(
+            {
+                "day": day,
+                "accept_all": r.get("accept_all", 0),
+                "reject_all": r.get("reject_all", 0),
+                "custom": r.get("custom", 0),
+            }
+        )
+    return out
+
+
+def list_declarations(*, prop: Property):
+    """The property's declared cookies grouped by category, for the declaration page."""
+    decls = CookieDeclaration.objects.filter(property=prop).select_related("category", "vendor")
+    cats = list(prop.categories.all().order_by("order", "key"))
+    return [(c, [d for d in decls if d.category_id == c.pk]) for c in cats]
+
+
+def list_vendors(*, prop: Property | None = None):
+    """Third parties, optionally only those of one property."""
+    qs = Vendor.objects.all()
+    if prop is not None:
+        qs = qs.filter(properties=prop)
+    return qs.order_by("name").distinct()
+
+
+def latest_purpose_consent(*, user, purpose_key: str) -> PurposeConsent | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        PurposeConsent.objects.filter(user=user, purpose__key=purpose_key)
+        .select_related("version")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def covers_current_wording(choice: PurposeConsent, versions) -> bool:
+    """A grant counts until a later wording that asks everyone again; a typo fix does not undo it."""
+    return not any(v.requires_new_consent and v.version > choice.version.version for v in versions)
+
+
+def has_consent(*, user, purpose: str) -> bool:
+    """True when the account holder's latest choice is a grant of the wording that is in force."""
+    latest = latest_purpose_consent(user=user, purpose_key=purpose)
+    if not (latest and latest.granted):
+        return False
+    newer = PurposeVersion.objects.filter(
+        purpose_id=latest.purpose_id, version__gt=latest.version.version, requires_new_consent=True
+    )
+    return not newer.exists()
+
+
+def list_purpose_states(*, user) -> list[dict]:
+    """Each purpose with its current wording and the user's latest choice."""
+    latest: dict[int, PurposeConsent] = {}
+    for pc in PurposeConsent.objects.filter(user=user).select_related("version").order_by("created_at", "pk"):
+        latest[pc.purpose_id] = pc
+    out = []
+    for purpose in Purpose.objects.prefetch_related("versions").order_by("order", "key"):
+        versions = sorted(purpose.versions.all(), key=lambda v: v.version)
+        if not versions:
+            continue
+        choice = latest.get(purpose.pk)
+        out.append(
+            {
+                "purpose": purpose,
+                "version": versions[-1],
+                "choice": choice,
+                "granted": bool(choice and choice.granted),
+                # Given for an earlier wording that a later one replaced: it no longer counts (has_consent).
+                "outdated": bool(choice and choice.granted and not covers_current_wording(choice, versions)),
+            }
+        )
+    return out
+
+
+def list_purpose_history(*, user):
+    """The user's full purpose-consent history, newest first."""
+    return PurposeConsent.objects.filter(user=user).select_related("purpose", "version").order_by("-created_at", "-pk")

@@ -1,0 +1,214 @@
+"""Writes and rules for consent: the proof log, revisions, purpose consents, unsubscribe links."""
+
+import ipaddress
+from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+
+from consent.models import (
+    Category,
+    ConsentMethod,
+    ConsentRecord,
+    Property,
+    Purpose,
+    PurposeConsent,
+    PurposeConsentSource,
+    Revision,
+)
+from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config
+
+TARGETING = "targeting"
+UNSUBSCRIBE_SALT = "consent.unsubscribe"
+
+
+# --- pure rules ------------------------------------------------------------------
+
+
+def truncate_ip(ip: str | None) -> str | None:
+    """Keep the network part only: IPv4 /24, IPv6 /48."""
+    try:
+        addr = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address)
+
+
+@lru_cache(maxsize=2048)
+def user_agent_family(user_agent: str) -> str:
+    """The browser family only (e.g. 'Chrome'), never the full user-agent string."""
+    if not user_agent:
+        return ""
+    from user_agents import parse
+
+    return parse(user_agent[:512]).browser.family[:100]
+
+
+def clean_page_url(url: str | None) -> str:
+    """The page URL without query string, fragment or credentials."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https"):
+        return ""
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))[:500]
+
+
+def normalise_choices(*, config: dict, choices: dict[str, bool], method: str, gpc: bool) -> tuple[dict, str]:
+    """Complete a choice for every enabled category; necessary always on; GPC turns targeting off by default.
+
+    Under GPC an "accept all" keeps targeting off and is logged as method ``gpc``;
+    an explicit custom opt-in to targeting is respected.
+    """
+    keys = [c["key"] for c in config["categories"]]
+    unknown = sorted(set(choices) - set(keys))
+    if unknown:
+        raise ValidationError({"choices": f"Unknown categories: {', '.join(unknown)}"})
+    if method == ConsentMethod.ACCEPT_ALL:
+        out = dict.fromkeys(keys, True)
+    elif method == ConsentMethod.REJECT_ALL:
+        out = dict.fromkeys(keys, False)
+    else:
+        out = {k: bool(choices.get(k, False)) for k in keys}
+    out[Category.NECESSARY] = True
+    if gpc and TARGETING in out and method in (ConsentMethod.ACCEPT_ALL, ConsentMethod.GPC):
+        out[TARGETING] = False
+        method = ConsentMethod.GPC
+    return out, method
+
+
+# --- proof of consent ------------------------------------------------------------------
+
+
+def record_consent(
+    *,
+    property_key: str,
+    consent_id,
+    revision: int,
+    choices: dict[str, bool],
+    method: str,
+    user=None,
+    ip: str | None = None,
+    user_agent: str = "",
+    page_url: str = "",
+    gpc: bool = False,
+    config: dict | None = None,
+) -> ConsentRecord:
+    """Append one choice to the proof-of-consent log (the only way records are made)."""
+    config = config or get_property_config(property_key)
+    if config is None:
+        raise Property.DoesNotExist(property_key)
+    if revision > config["revision"]:
+        config = get_property_config(property_key, fresh=True) or config  # a bump this process has not seen yet
+    if method not in ConsentMethod.values:
+        raise ValidationError({"method": f"Unknown method {method!r}."})
+    if revision < 1 or revision > config["revision"]:
+        raise ValidationError({"revision": f"Revision must be between 1 and {config['revision']}."})
+    final, method = normalise_choices(config=config, choices=choices, method=method, gpc=gpc)
+    return ConsentRecord.objects.create(
+        consent_id=consent_id,
+        property_id=config["pk"],
+        revision=revision,
+        choices=final,
+        method=method,
+        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        ip=truncate_ip(ip),
+        user_agent_family=user_agent_family(user_agent or ""),
+        page_url=clean_page_url(page_url),
+        gpc=gpc,
+    )
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+def invalidate_banner_cache(*, keys: list[str] | None = None) -> None:
+    """Drop cached banner configurations (all properties when ``keys`` is None)."""
+    if keys is None:
+        keys = list(Property.objects.values_list("key", flat=True))
+    from consent.banner import SCRIPT_CACHE_PREFIX
+    from consent.selectors import forget_local_configs
+
+    forget_local_configs()
+    cache.delete_many(
+        [config_cache_key(k) for k in keys] + [SCRIPT_CACHE_PREFIX + k for k in keys] + [PORTAL_KEY_CACHE_KEY]
+    )
+
+
+@transaction.atomic
+def record_revision(*, prop: Property, note: str, actor=None, material: bool = True) -> Revision:
+    """Add to a property's change history; a material change bumps the revision so every visitor is asked again."""
+    prop = Property.objects.select_for_update().get(pk=prop.pk)
+    if material:
+        prop.revision += 1
+        prop.save(update_fields=["revision", "updated_at"])
+    revision = Revision.objects.create(
+        property=prop, number=prop.revision, material=material, note=note, created_by=actor
+    )
+    key = prop.key
+    transaction.on_commit(lambda: invalidate_banner_cache(keys=[key]))
+    return revision
+
+
+# --- purpose consents ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_purpose_consent(*, user, purpose: str, granted: bool, source: str = PurposeConsentSource.ACCOUNT):
+    """Grant or withdraw a purpose for an account holder against its current wording; history is kept."""
+    try:
+        purpose_obj = Purpose.objects.get(key=purpose)
+    except Purpose.DoesNotExist:
+        raise ValidationError(f"Unknown purpose {purpose!r}.")
+    version = purpose_obj.current_version()
+    if version is None:
+        raise ValidationError(f"Purpose {purpose!r} has no wording yet.")
+    return PurposeConsent.objects.create(
+        user=user, purpose=purpose_obj, version=version, granted=granted, source=source
+    )
+
+
+def build_unsubscribe_url(*, user, purpose: str = Purpose.MARKETING) -> str:
+    """A signed, login-free, one-click (RFC 8058) unsubscribe URL for marketing mail."""
+    token = signing.dumps({"u": user.pk, "p": purpose}, salt=UNSUBSCRIBE_SALT, compress=True)
+    return settings.SITE_URL + reverse("consent:unsubscribe", kwargs={"token": token})
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str]:
+    """(user id, purpose) from a signed unsubscribe token; raises ValidationError when forged."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        return int(data["u"]), str(data["p"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationError("This unsubscribe link is not valid.")
+
+
+def unsubscribe(*, token: str) -> PurposeConsent | None:
+    """Withdraw the purpose named in a signed link; idempotent (no new row when already withdrawn)."""
+    from django.contrib.auth import get_user_model
+
+    from consent.selectors import latest_purpose_consent
+
+    user_id, purpose = read_unsubscribe_token(token)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    # Any standing grant is withdrawn, even one for a wording that no longer counts, so the history is plain.
+    latest = latest_purpose_consent(user=user, purpose_key=purpose)
+    if latest is None or not latest.granted:
+        return None
+    return set_purpose_consent(user=user, purpose=purpose, granted=False, source=PurposeConsentSource.UNSUBSCRIBE)

@@ -1,0 +1,141 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from consent import selectors, services
+from consent.banner import get_banner_script
+from consent.forms import EmailPreferencesForm, PurposeChoiceForm
+from consent.models import Property, Purpose, PurposeConsentSource
+
+BANNER_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+
+def banner_js(request, key: str):
+    """The banner script with the property's configuration inlined; no database query once cached."""
+    built = get_banner_script(key)
+    if built is None:
+        response = HttpResponse("/* unknown property */", content_type="application/javascript", status=404)
+        response["Cache-Control"] = "no-store"
+        return response
+    etag, body = built
+    inm = request.headers.get("If-None-Match", "")
+    if etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["ETag"] = etag
+    # Revalidated on every page view (a cheap 304) so that a new revision re-prompts at once.
+    response["Cache-Control"] = BANNER_CACHE_CONTROL
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _declaration_page(request, prop: Property):
+    return render(
+        request,
+        "consent/cookies.html",
+        {
+            "prop": prop,
+            "groups": selectors.list_declarations(prop=prop),
+            "vendors": selectors.list_vendors(prop=prop),
+            "is_portal": prop.key == selectors.get_portal_property_key(),
+        },
+    )
+
+
+def cookies(request):
+    """The cookie declaration of the portal's own website."""
+    prop = selectors.get_portal_property()
+    if prop is None:
+        return render(request, "consent/cookies.html", {"prop": None, "groups": [], "vendors": []})
+    return _declaration_page(request, prop)
+
+
+def property_cookies(request, key: str):
+    """The cookie declaration of one website."""
+    prop = Property.objects.filter(key=key).first()
+    if prop is None:
+        raise Http404
+    return _declaration_page(request, prop)
+
+
+def third_parties(request):
+    """The third parties that receive data or set cookies."""
+    return render(request, "consent/third_parties.html", {"vendors": selectors.list_vendors()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_consents(request):
+    """Grant or withdraw each purpose; both are one button."""
+    if request.method == "POST":
+        form = PurposeChoiceForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_purpose_consent(
+                    user=request.user,
+                    purpose=form.cleaned_data["purpose"],
+                    granted=form.cleaned_data["action"] == "grant",
+                    source=PurposeConsentSource.ACCOUNT,
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("Your consent was recorded.")
+                    if form.cleaned_data["action"] == "grant"
+                    else _("Your consent was withdrawn."),
+                )
+            return redirect("consent:account_consents")
+        messages.error(request, _("That choice could not be recorded."))
+    return render(
+        request,
+        "consent/account_consents.html",
+        {
+            "states": selectors.list_purpose_states(user=request.user),
+            "history": selectors.list_purpose_history(user=request.user)[:100],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_preferences(request):
+    """Marketing e-mail on or off; service e-mails are listed as always sent."""
+    subscribed = selectors.has_consent(user=request.user, purpose=Purpose.MARKETING)
+    form = EmailPreferencesForm(request.POST if request.method == "POST" else None, initial={"marketing": subscribed})
+    if request.method == "POST" and form.is_valid():
+        wanted = form.cleaned_data["marketing"]
+        if wanted != subscribed:
+            services.set_purpose_consent(
+                user=request.user,
+                purpose=Purpose.MARKETING,
+                granted=wanted,
+                source=PurposeConsentSource.EMAIL_PREFERENCES,
+            )
+        messages.success(request, _("Your e-mail preferences were saved."))
+        return redirect("consent:email_preferences")
+    return render(request, "consent/email_preferences.html", {"form": form, "subscribed": subscribed})
+
+
+# Mail clients POST "List-Unsubscribe=One-Click" with no session and no CSRF token (RFC 8058);
+# the signed token is the proof, and unsubscribing is the only thing it can do.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """GET shows a confirmation page; POST unsubscribes without login."""
+    try:
+        user_id, purpose = services.read_unsubscribe_token(token)
+    except ValidationError:
+        return render(request, "consent/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        services.unsubscribe(token=token)
+        return render(request, "consent/unsubscribe.html", {"done": True})
+    return render(request, "consent/unsubscribe.html", {"token": token})

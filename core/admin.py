@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.core.cache import cache
+
+from core.models import Organisation
+from core.selectors import ORGANISATION_CACHE_KEY
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact_email", "dpo_name", "supervisory_authority_name")
+    fieldsets = (
+        (None, {"fields": ("name", "legal_name", "postal_address", "contact_email")}),
+        ("Data-protection officer", {"fields": ("dpo_name", "dpo_email")}),
+        (
+            "Supervisory authority",
+            {"fields": ("supervisory_authority_name", "supervisory_authority_url", "supervisory_authority_email")},
+        ),
+    )
+
+    def has_add_permission(self, request):
+        return not Organisation.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        cache.delete(ORGANISATION_CACHE_KEY)

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from core.mail import send_templated_mail
+
+
+@shared_task(
+    name="core.send_templated_mail",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def send_templated_mail_task(**kwargs) -> int:
+    """Send one templated mail (see core.mail.send_templated_mail), retrying while the SMTP server is away."""
+    return send_templated_mail(**kwargs)

@@ -1,0 +1,412 @@
+"""The personal data the organisation's product holds, declared for the registry."""
+
+from django.db.models import Q
+
+from registry import LegalBasis as B
+from registry import PersonalField as F
+from registry import RetentionRule, Strategy, site
+
+PAYMENT_PROVIDER = "Payment provider (processor)"
+MAIL_PROVIDER = "E-mail delivery provider (processor)"
+HOSTING = "Hosting provider (processor)"
+
+site.register(
+    "demo.Profile",
+    title="Account profile",
+    description="Your job, company and time zone, shown in the product and used to address you.",
+    user_path="user",
+    rectifiable=True,
+    erase_order=10,
+    fields=[
+        F("job_title", category="user.job.title", purpose="providing the service", legal_basis=B.CONTRACT),
+        F("company", category="user.job.company", purpose="providing the service", legal_basis=B.CONTRACT),
+        F("time_zone", category="user.preferences.time_zone", purpose="providing the service", legal_basis=B.CONTRACT),
+        F("phone", category="user.contact.phone", purpose="customer support", legal_basis=B.CONTRACT),
+    ],
+)
+
+site.register(
+    "demo.NewsletterSubscription",
+    title="Newsletter subscriptions",
+    description="The mailing lists you subscribed to.",
+    user_path="user",
+    email_field="email",
+    erase_order=10,
+    rectifiable=True,
+    rectify_fields=("email",),
+    fields=[
+        F(
+            "email",
+            category="user.contact.email",
+            purpose="marketing",
+            legal_basis=B.CONSENT,
+            recipients=(MAIL_PROVIDER,),
+            retention="newsletter-unsubscribed",
+        ),
+        F("list_name", category="user.preferences.subscriptions", purpose="marketing", legal_basis=B.CONSENT),
+        F("signup_ip", category="user.device.ip_address", purpose="proof of consent", legal_basis=B.LEGAL_OBLIGATION),
+    ],
+    retention=[
+        RetentionRule(
+            name="newsletter-unsubscribed",
+            dataset="demo.NewsletterSubscription",
+            description="Subscriptions are deleted 30 days after unsubscribing.",
+            period_days=30,
+            date_field="unsubscribed_at",
+            filters={"unsubscribed_at__isnull": False},
+            legal_basis="consent withdrawn",
+        )
+    ],
+)
+
+site.register(
+    "demo.SupportConversation",
+    title="Support conversations",
+    description="E-mails you exchanged with our support team, copied from the help-desk mailbox.",
+    user_path="user",
+    email_field="email",
+    erase_order=20,
+    rectifiable=True,
+    rectify_fields=("customer_name", "email"),
+    fields=[
+        F(
+            "email",
+            category="user.contact.email",
+            purpose="customer support",
+            legal_basis=B.CONTRACT,
+            source="your e-mails to support",
+            retention="support-closed",
+        ),
+        F(
+            "customer_name",
+            category="user.contact.name",
+            purpose="customer support",
+            legal_basis=B.CONTRACT,
+            source="your e-mails to support",
+            retention="support-closed",
+        ),
+        F(
+            "subject",
+            category="user.communication.content",
+            purpose="customer support",
+            legal_basis=B.CONTRACT,
+            source="your e-mails to support",
+            retention="support-closed",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="support-closed",
+            dataset="demo.SupportConversation",
+            description="Closed conversations are deleted two years after closing.",
+            period_days=730,
+            date_field="closed_at",
+            filters={"status": "closed"},
+            legal_basis="no longer needed for support",
+        )
+    ],
+)
+
+
+def _support_message_lookup(*, user_ids, emails) -> Q:
+    q = Q(conversation__user_id__in=list(user_ids)) if user_ids else Q(pk__in=[])
+    for email in emails:
+        q |= Q(conversation__email__iexact=email) | Q(sender_email__iexact=email)
+    return q
+
+
+site.register(
+    "demo.SupportMessage",
+    title="Support messages",
+    description="The text of each support e-mail.",
+    lookup=_support_message_lookup,
+    erase_order=15,
+    fields=[
+        F(
+            "sender_email",
+            category="user.contact.email",
+            purpose="customer support",
+            legal_basis=B.CONTRACT,
+            source="your e-mails to support",
+            retention="support-messages-closed",
+        ),
+        F(
+            "body",
+            category="user.communication.content",
+            purpose="customer support",
+            legal_basis=B.CONTRACT,
+            source="your e-mails to support",
+            retention="support-messages-closed",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="support-messages-closed",
+            dataset="demo.SupportMessage",
+            description="Messages of closed conversations are deleted two years after closing.",
+            period_days=730,
+            date_field="conversation__closed_at",
+            filters={"conversation__status": "closed"},
+            legal_basis="no longer needed for support",
+        )
+    ],
+)
+
+site.register(
+    "demo.BlogComment",
+    title="Blog comments",
+    description="Comments you posted on our blog, with the IP address they came from.",
+    user_path="user",
+    email_field="author_email",
+    erase_order=20,
+    rectifiable=True,
+    rectify_fields=("author_name", "author_email"),
+    fields=[
+        F("author_name", category="user.contact.name", purpose="publishing your comment", legal_basis=B.CONSENT),
+        F("author_email", category="user.contact.email", purpose="publishing your comment", legal_basis=B.CONSENT),
+        F("body", category="user.content.comment", purpose="publishing your comment", legal_basis=B.CONSENT),
+        F(
+            "ip_address",
+            category="user.device.ip_address",
+            purpose="preventing spam and abuse",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your browser",
+            retention="comment-ip",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="comment-ip",
+            dataset="demo.BlogComment",
+            description="IP addresses of blog comments are cleared 30 days after the comment.",
+            period_days=30,
+            date_field="created_at",
+            action="null",
+            fields=("ip_address",),
+            legal_basis="no longer needed for abuse handling",
+        )
+    ],
+)
+
+site.register(
+    "demo.TrafficLog",
+    title="Traffic logs",
+    description="Pages you requested on our product, used for security and statistics and then removed.",
+    user_path="user",
+    erase_order=20,
+    fields=[
+        F(
+            "ip_address",
+            category="user.device.ip_address",
+            purpose="security and statistics",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your browser",
+            recipients=(HOSTING,),
+            retention="traffic-logs",
+        ),
+        F(
+            "path",
+            category="user.behaviour.browsing",
+            purpose="security and statistics",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your browser",
+            retention="traffic-logs",
+        ),
+        F(
+            "user_agent",
+            category="user.device.user_agent",
+            purpose="security and statistics",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your browser",
+            retention="traffic-logs",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="traffic-logs",
+            dataset="demo.TrafficLog",
+            description="Traffic logs are deleted after 90 days.",
+            period_days=90,
+            date_field="created_at",
+            legal_basis="statistics done; no longer needed",
+        )
+    ],
+)
+
+site.register(
+    "demo.Order",
+    title="Orders",
+    description="What you bought. Payment is handled by our payment provider.",
+    user_path="user",
+    erase_order=30,
+    # Billing details of past orders can be corrected; issued invoices cannot (tax law).
+    rectifiable=True,
+    rectify_fields=("billing_name", "billing_address"),
+    fields=[
+        F(
+            "user",
+            category="user.account.id",
+            purpose="selling our products",
+            legal_basis=B.CONTRACT,
+            strategy=Strategy.NULL,
+        ),
+        F(
+            "billing_name",
+            category="user.contact.name",
+            purpose="selling our products",
+            legal_basis=B.CONTRACT,
+            recipients=(PAYMENT_PROVIDER,),
+            strategy=Strategy.MASK,
+            retention="orders",
+        ),
+        F(
+            "billing_address",
+            category="user.financial.billing_address",
+            purpose="selling our products",
+            legal_basis=B.CONTRACT,
+            recipients=(PAYMENT_PROVIDER,),
+            strategy=Strategy.MASK,
+            retention="orders",
+        ),
+        F(
+            "product",
+            category="user.financial.order",
+            purpose="selling our products",
+            legal_basis=B.CONTRACT,
+            strategy=Strategy.KEEP,
+            keep_reason="not personal once the order is anonymised; sales statistics",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="orders",
+            dataset="demo.Order",
+            description="Orders are deleted three years after purchase.",
+            period_days=3 * 365,
+            date_field="placed_at",
+            legal_basis="warranty period over",
+        )
+    ],
+)
+
+site.register(
+    "demo.Invoice",
+    title="Invoices",
+    description="Invoices to your company. Tax law requires us to keep them for seven years.",
+    user_path="user",
+    erase_order=30,
+    fields=[
+        F(
+            "user",
+            category="user.account.id",
+            purpose="accounting",
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.NULL,
+        ),
+        F(
+            "billing_company",
+            category="user.job.company",
+            purpose="accounting",
+            legal_basis=B.LEGAL_OBLIGATION,
+            recipients=("Tax authority",),
+            strategy=Strategy.KEEP,
+            keep_reason="tax law: invoices are kept for seven years",
+            retention="invoices-tax",
+        ),
+        F(
+            "billing_address",
+            category="user.financial.billing_address",
+            purpose="accounting",
+            legal_basis=B.LEGAL_OBLIGATION,
+            recipients=("Tax authority",),
+            strategy=Strategy.KEEP,
+            keep_reason="tax law: invoices are kept for seven years",
+            retention="invoices-tax",
+        ),
+        F(
+            "vat_number",
+            category="user.financial.tax_id",
+            purpose="accounting",
+            legal_basis=B.LEGAL_OBLIGATION,
+            recipients=("Tax authority",),
+            strategy=Strategy.KEEP,
+            keep_reason="tax law: invoices are kept for seven years",
+            retention="invoices-tax",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="invoices-tax",
+            dataset="demo.Invoice",
+            description="Invoices are kept 7 years after they were issued, then deleted.",
+            period_days=7 * 365 + 2,
+            date_field="issued_at",
+            legal_basis="tax law retention period over",
+        )
+    ],
+)
+
+site.register(
+    "demo.DeviceTelemetry",
+    title="Device telemetry",
+    description="Reports from your devices: model, serial number, software version and battery level.",
+    user_path="user",
+    erase_order=20,
+    fields=[
+        F(
+            "device_model",
+            category="user.device.model",
+            purpose="product improvement and support",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your device",
+            retention="telemetry",
+        ),
+        F(
+            "serial_number",
+            category="user.device.serial_number",
+            purpose="product improvement and support",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your device",
+            retention="telemetry",
+        ),
+        F(
+            "software_version",
+            category="user.device.software_version",
+            purpose="product improvement and support",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your device",
+            retention="telemetry",
+        ),
+        F(
+            "battery_level",
+            category="user.device.telemetry",
+            purpose="product improvement and support",
+            legal_basis=B.LEGITIMATE_INTERESTS,
+            source="your device",
+            retention="telemetry",
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="telemetry",
+            dataset="demo.DeviceTelemetry",
+            description="Telemetry is deleted after one year.",
+            period_days=365,
+            date_field="recorded_at",
+            legal_basis="no longer needed",
+        )
+    ],
+)
+
+site.register(
+    "demo.UploadedFile",
+    title="Uploaded files",
+    description="Files you uploaded to the product; kept while your account exists.",
+    user_path="user",
+    erase_order=20,
+    file_fields=("file",),
+    fields=[
+        F("file", category="user.content.file", purpose="providing the service", legal_basis=B.CONTRACT),
+        F("original_name", category="user.content.file", purpose="providing the service", legal_basis=B.CONTRACT),
+    ],
+)

@@ -1,0 +1,209 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from policies import selectors, services
+from policies.models import (
+    ChangeNotice,
+    NoticeDelivery,
+    PolicyAcceptance,
+    PolicyDocument,
+    PolicyEvent,
+    PolicyVersion,
+    VersionStatus,
+)
+from policies.rendering import diff_lines, render_markdown
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that are evidence: visible, never edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PolicyDocument)
+class PolicyDocumentAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "in_force")
+    readonly_fields = ("created_at",)
+
+    @admin.display(description=_("in force"))
+    def in_force(self, obj):
+        version = obj.versions.filter(status=VersionStatus.IN_FORCE).first()
+        return f"v{version.number}" if version else "—"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = PolicyEvent
+    extra = 0
+    fields = ("created_at", "kind", "old_status", "new_status", "actor", "note")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status", "is_material", "effective_at", "published_at", "notice_progress")
+    list_filter = ("document", "status", "is_material")
+    readonly_fields = (
+        "number",
+        "status",
+        "published_at",
+        "published_by",
+        "superseded_at",
+        "created_by",
+        "notice_progress",
+        "preview",
+    )
+    fields = ("document", "number", "status", "is_material", "effective_at", "summary", "body", *readonly_fields[2:])
+    actions = ["publish_selected", "unschedule_selected"]
+    inlines = [EventInline]
+
+    class Media:
+        css = {"all": ("policies/policies.css",)}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Published text is frozen: what people were told and accepted stays on record.
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            return list(self.fields)
+        if obj is not None:
+            return [*self.readonly_fields, "document"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.create_version(
+                document=obj.document,
+                body=obj.body,
+                summary=obj.summary,
+                is_material=obj.is_material,
+                actor=request.user,
+            )
+            if obj.effective_at:
+                services.update_draft(version=created, actor=request.user, effective_at=obj.effective_at)
+            obj.pk, obj.number, obj.status = created.pk, created.number, created.status
+            obj.created_at = created.created_at
+            obj._state.adding = False
+            return
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        try:
+            services.update_draft(version=obj, actor=request.user, **fields)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        """The text as readers will see it (sanitised), and what changes against the version before."""
+        if obj is None or obj.pk is None:
+            return "—"
+        previous = selectors.get_previous_published(version=obj)
+        if obj.status == VersionStatus.DRAFT:
+            previous = selectors.get_version_in_force(kind=obj.document.kind) or previous
+        html = render_to_string(
+            "policies/admin_preview.html",
+            {
+                "body": render_markdown(obj.body),
+                "previous": previous,
+                "diff": diff_lines(previous.body, obj.body) if previous else [],
+            },
+        )
+        return mark_safe(html)  # noqa: S308 - a template's autoescaped output around nh3-sanitised Markdown
+
+    @admin.display(description=_("change notice"))
+    def notice_progress(self, obj):
+        notice = getattr(obj, "notice", None)
+        if notice is None:
+            return "—"
+        return format_html(
+            '<a href="../../changenotice/{}/change/">{}: {} / {}</a>',
+            notice.pk,
+            notice.get_status_display(),
+            notice.sent,
+            notice.total,
+        )
+
+    @admin.action(description=_("Publish (in force at once, or scheduled for its effective date)"))
+    def publish_selected(self, request, queryset):
+        for version in queryset.order_by("number"):
+            try:
+                version = services.publish_version(version=version, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            note = _(" Change notice queued.") if version.is_material else ""
+            self.message_user(request, f"{version}: {version.get_status_display()}.{note}", messages.SUCCESS)
+
+    @admin.action(description=_("Back to draft (scheduled versions without a notice)"))
+    def unschedule_selected(self, request, queryset):
+        for version in queryset:
+            try:
+                services.unschedule_version(version=version, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(PolicyAcceptance)
+class PolicyAcceptanceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "version", "accepted_at", "ip")
+    list_filter = ("version__document", "version")
+    search_fields = ("user__email",)
+    date_hierarchy = "accepted_at"
+    list_select_related = ("user", "version__document")
+
+
+@admin.register(ChangeNotice)
+class ChangeNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("version", "status", "progress", "total", "sent", "failed", "batches", "started_at", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = (
+        "version",
+        "status",
+        "batch_size",
+        "total",
+        "sent",
+        "failed",
+        "batches",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        percent = round(100 * obj.sent / obj.total) if obj.total else (100 if obj.status == "done" else 0)
+        return format_html('<progress max="100" value="{}">{}%</progress> {}%', percent, percent, percent)
+
+
+@admin.register(NoticeDelivery)
+class NoticeDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("notice", "user", "status", "sent_at", "error")
+    list_filter = ("status", "notice")
+    search_fields = ("user__email",)
+    list_select_related = ("notice__version__document", "user")
+
+
+@admin.register(PolicyEvent)
+class PolicyEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "version", "kind", "old_status", "new_status", "actor", "note")
+    list_filter = ("kind", "version__document")
+    list_select_related = ("version__document", "actor")

@@ -1,0 +1,141 @@
+"""Reads: versions in force, history, and which material changes an account holder still has to accept."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from policies.models import DocumentKind, PolicyAcceptance, PolicyDocument, PolicyVersion, VersionStatus
+
+MATERIAL_CACHE_KEY = "policies:material-requirements:v1"
+PUBLISHED = (VersionStatus.SCHEDULED, VersionStatus.IN_FORCE, VersionStatus.SUPERSEDED)
+
+
+def get_version_in_force(*, kind: str) -> PolicyVersion | None:
+    """The version of a document that applies now, or None before the first one is published."""
+    return (
+        PolicyVersion.objects.select_related("document")
+        .filter(document__kind=kind, status=VersionStatus.IN_FORCE)
+        .first()
+    )
+
+
+def get_upcoming_version(*, kind: str) -> PolicyVersion | None:
+    """The next scheduled version of a document, announced before it takes effect."""
+    return (
+        PolicyVersion.objects.select_related("document")
+        .filter(document__kind=kind, status=VersionStatus.SCHEDULED)
+        .order_by("effective_at", "number")
+        .first()
+    )
+
+
+def get_published_version(*, kind: str, number: int) -> PolicyVersion | None:
+    """One published version (drafts are never public)."""
+    return (
+        PolicyVersion.objects.select_related("document")
+        .filter(document__kind=kind, number=number, status__in=PUBLISHED)
+        .first()
+    )
+
+
+def list_published_versions(*, document: PolicyDocument) -> QuerySet[PolicyVersion]:
+    """Scheduled, in-force and superseded versions of a document, newest first."""
+    return document.versions.filter(status__in=PUBLISHED).order_by("-number")
+
+
+def list_documents() -> list[PolicyDocument]:
+    """Every document, in the order privacy, cookies, terms."""
+    order = {k: i for i, k in enumerate(DocumentKind.values)}
+    return sorted(PolicyDocument.objects.all(), key=lambda d: order.get(d.kind, 99))
+
+
+def get_previous_published(*, version: PolicyVersion) -> PolicyVersion | None:
+    """The published version just before this one, to diff against."""
+    return (
+        PolicyVersion.objects.filter(document=version.document, number__lt=version.number, status__in=PUBLISHED)
+        .order_by("-number")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class MaterialRequirement:
+    """For one document: the newest material version in effect, and the version to accept now."""
+
+    document_id: int
+    material_number: int
+    effective_at: datetime
+    current_version_id: int
+
+
+def material_requirements() -> list[MaterialRequirement]:
+    """Per document, the newest material change that has taken effect (cached; reset by every transition)."""
+    cached = cache.get(MATERIAL_CACHE_KEY)
+    if cached is not None:
+        return cached
+    result = []
+    for current in PolicyVersion.objects.filter(status=VersionStatus.IN_FORCE).order_by("document_id"):
+        material = (
+            PolicyVersion.objects.filter(
+                document_id=current.document_id,
+                is_material=True,
+                status__in=(VersionStatus.IN_FORCE, VersionStatus.SUPERSEDED),
+                number__lte=current.number,
+            )
+            .order_by("-number")
+            .first()
+        )
+        if material is not None:
+            result.append(
+                MaterialRequirement(
+                    document_id=current.document_id,
+                    material_number=material.number,
+                    effective_at=material.effective_at or material.published_at,
+                    current_version_id=current.pk,
+                )
+            )
+    cache.set(MATERIAL_CACHE_KEY, result, 600)
+    return result
+
+
+def requirements_stamp() -> str:
+    """A short fingerprint of the material requirements, kept in the session once a user has met them."""
+    return ",".join(f"{r.document_id}:{r.material_number}" for r in material_requirements())
+
+
+def list_pending_acceptances(*, user) -> list[PolicyVersion]:
+    """Versions in force this user must accept before continuing.
+
+    A user who joined before a material change took effect must accept it (or any later version of
+    that document); someone who joined afterwards agreed to it when signing up.
+    """
+    if not user.is_authenticated:
+        return []
+    due = [r for r in material_requirements() if user.date_joined < r.effective_at]
+    if not due:
+        return []
+    accepted = set(
+        PolicyAcceptance.objects.filter(user=user, version__document_id__in=[r.document_id for r in due]).values_list(
+            "version__document_id", "version__number"
+        )
+    )
+    pending_ids = [
+        r.current_version_id
+        for r in due
+        if not any(doc == r.document_id and number >= r.material_number for doc, number in accepted)
+    ]
+    if not pending_ids:
+        return []
+    return list(PolicyVersion.objects.select_related("document").filter(pk__in=pending_ids).order_by("document__kind"))
+
+
+def list_notice_recipients(*, version: PolicyVersion) -> QuerySet:
+    """Active account holders who joined before the version takes effect: they must be told."""
+    effective = version.effective_at or version.published_at
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if effective is not None:
+        users = users.filter(date_joined__lt=effective)
+    return users.order_by("pk")

@@ -1,0 +1,194 @@
+"""Access and portability exports: stream every dataset of a subject into a ZIP in private storage."""
+
+import io
+import json
+import os
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from core import csvsafe
+from core.selectors import get_organisation
+from registry.models import DataExport
+from registry.sites import LegalBasis, site
+from registry.subjects import Subject, subject_for_request
+from registry.taxonomy import category_label
+
+CHUNK = 2000
+
+
+def export_dir() -> Path:
+    path = Path(settings.PRIVATE_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _slug(label: str) -> str:
+    return label.replace(".", "_").lower()
+
+
+def _write_dataset(zf: zipfile.ZipFile, ds, subject: Subject, on_rows) -> int:
+    """Write one dataset as JSON and CSV, a chunk at a time; returns the row count."""
+    names = ds.export_field_names()
+    qs = ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).order_by("pk").values_list(*names)
+    slug = _slug(ds.label)
+    count = 0
+    with zf.open(f"json/{slug}.json", "w", force_zip64=True) as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        out.write(json.dumps({"dataset": ds.label, "title": ds.title, "fields": names})[:-1] + ', "rows": [\n')
+        pending = 0
+        for row in qs.iterator(chunk_size=CHUNK):
+            if count:
+                out.write(",\n")
+            out.write(json.dumps(dict(zip(names, row, strict=True)), cls=DjangoJSONEncoder, ensure_ascii=False))
+            count += 1
+            pending += 1
+            if pending >= CHUNK:
+                on_rows(pending)
+                pending = 0
+        out.write("\n]}\n")
+        out.flush()
+        out.detach()
+        if pending:
+            on_rows(pending)
+    with zf.open(f"csv/{slug}.csv", "w", force_zip64=True) as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csvsafe.writer(out)
+        writer.writerow(names)
+        for row in qs.iterator(chunk_size=CHUNK):
+            writer.writerow(["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v) for v in row])
+        out.flush()
+        out.detach()
+    for field_name in ds.file_fields:
+        files = ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).values_list("pk", field_name)
+        for pk, name in files.iterator(chunk_size=CHUNK):
+            if not name or not default_storage.exists(name):
+                continue
+            with (
+                default_storage.open(name, "rb") as src,
+                zf.open(f"files/{slug}/{pk}-{os.path.basename(name)}", "w") as dst,
+            ):
+                while chunk := src.read(64 * 1024):
+                    dst.write(chunk)
+    return count
+
+
+def dataset_information(counts: dict | None = None) -> list[dict]:
+    """Art. 15 information per dataset: purposes, categories, legal bases, recipients, retention, source."""
+    info = []
+    for ds in site.datasets():
+        info.append(
+            {
+                "label": ds.label,
+                "title": ds.title,
+                "description": ds.description,
+                "rows": (counts or {}).get(ds.label),
+                "file": f"json/{_slug(ds.label)}.json",
+                "categories": sorted({category_label(f.category) for f in ds.fields}),
+                "purposes": ds.purposes(),
+                "legal_bases": [LegalBasis.LABELS.get(b, b) for b in ds.legal_bases()],
+                "recipients": ds.recipients(),
+                "sources": ds.sources(),
+                "retention": [r.description or f"{r.period_days} days" for r in ds.retention],
+            }
+        )
+    return info
+
+
+def build_export(*, export: DataExport) -> DataExport:
+    """Build the ZIP for ``export`` (idempotent: a finished export is left alone); updates progress as it goes."""
+    export.refresh_from_db()
+    if export.state == DataExport.State.READY:
+        return export
+    data_request = export.data_request
+    subject = subject_for_request(data_request)
+    datasets = site.datasets()
+    total = sum(ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).count() for ds in datasets)
+    DataExport.objects.filter(pk=export.pk).update(
+        state=DataExport.State.RUNNING, started_at=timezone.now(), rows_total=total, rows_done=0, error=""
+    )
+    final = export_dir() / f"{export.pk}.zip"
+    partial = final.with_suffix(".part")
+    done = 0
+
+    def on_rows(n: int) -> None:
+        nonlocal done
+        done += n
+        DataExport.objects.filter(pk=export.pk).update(rows_done=done)
+
+    counts = {}
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+            for ds in datasets:
+                counts[ds.label] = _write_dataset(zf, ds, subject, on_rows)
+            org = get_organisation()
+            # The report is for the requester: their language, never whatever the worker thread last used.
+            with translation.override(data_request.language or settings.LANGUAGE_CODE):
+                html = render_to_string(
+                    "registry/export_report.html",
+                    {
+                        "organisation": org,
+                        "data_request": data_request,
+                        "datasets": dataset_information(counts),
+                        "generated_at": timezone.now(),
+                        "site_url": settings.SITE_URL,
+                    },
+                )
+            zf.writestr("report.html", html)
+            zf.writestr(
+                "README.txt",
+                f"Your personal data held by {org.name}, request {data_request.reference}.\n"
+                "report.html explains what each file holds, why we process it, who receives it and your rights.\n"
+                "json/ holds one machine-readable file per dataset; csv/ the same as spreadsheets; "
+                "files/ the files you uploaded.\n",
+            )
+        os.replace(partial, final)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.FAILED, error=str(exc)[:2000])
+        raise
+    now = timezone.now()
+    DataExport.objects.filter(pk=export.pk).update(
+        state=DataExport.State.READY,
+        rows_done=done,
+        file_path=str(final.relative_to(Path(settings.PRIVATE_ROOT))),
+        size_bytes=final.stat().st_size,
+        finished_at=now,
+        expires_at=now + timedelta(days=settings.EXPORT_LINK_DAYS),
+    )
+    export.refresh_from_db()
+    transaction.on_commit(lambda: _after_ready(export.pk))
+    return export
+
+
+def _after_ready(export_id) -> None:
+    from registry.services import export_ready
+
+    export_ready(export=DataExport.objects.get(pk=export_id))
+
+
+def export_file_path(export: DataExport) -> Path | None:
+    if not export.file_path:
+        return None
+    path = Path(settings.PRIVATE_ROOT) / export.file_path
+    return path if path.exists() else None
+
+
+def purge_expired_exports(*, now=None) -> int:
+    """Delete ZIPs whose link has expired; returns how many were removed."""
+    now = now or timezone.now()
+    removed = 0
+    for export in DataExport.objects.filter(state=DataExport.State.READY, expires_at__lte=now).iterator():
+        path = export_file_path(export)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        removed += 1
+    return removed

@@ -1,0 +1,141 @@
+"""Reads for the registry: legal holds, restrictions, exports, the record of processing."""
+
+from django.apps import apps
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.models import LegalHold, ProcessingRestriction
+from registry.sites import LegalBasis, site
+from registry.taxonomy import category_label
+
+
+def active_holds(*, now=None):
+    """Legal holds in force at ``now`` (not released, not ended)."""
+    now = now or timezone.now()
+    return LegalHold.objects.filter(released_at__isnull=True, starts_at__lte=now).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+def held_dataset_labels(*, now=None) -> set[str]:
+    """Model labels of datasets under a legal hold as a whole."""
+    return set(active_holds(now=now).exclude(dataset="").values_list("dataset", flat=True))
+
+
+def held_subjects(*, now=None) -> tuple[set[int], set[str]]:
+    """(user ids, lower-cased e-mails) of subjects under a legal hold."""
+    user_ids, emails = set(), set()
+    for user_id, email in active_holds(now=now).filter(dataset="").values_list("user_id", "email"):
+        if user_id:
+            user_ids.add(user_id)
+        if email:
+            emails.add(email.lower())
+    return user_ids, emails
+
+
+def subject_holds(*, user_ids=(), emails=(), now=None):
+    """Active holds on any of these subjects."""
+    emails = [e for e in emails if e]
+    q = Q(pk__in=[])
+    if user_ids:
+        q |= Q(user_id__in=list(user_ids))
+    for email in emails:
+        q |= Q(email__iexact=email)
+    return active_holds(now=now).filter(dataset="").filter(q)
+
+
+def active_restrictions(*, user=None, email=None):
+    """Restrictions and objections in force for this subject."""
+    q = Q(pk__in=[])
+    if user is not None and getattr(user, "pk", None):
+        q |= Q(user=user)
+        if user.email:
+            q |= Q(email__iexact=user.email)
+    if email:
+        q |= Q(email__iexact=email)
+    return ProcessingRestriction.objects.filter(lifted_at__isnull=True).filter(q)
+
+
+def record_of_processing() -> list[dict]:
+    """One row per registered field: the record of processing activities (GDPR Art. 30)."""
+    rows = []
+    enforced = enforced_retention_texts()
+    for ds in site.datasets():
+        rules = {r.name: r for r in ds.retention}
+        for f in ds.fields:
+            rule = rules.get(f.retention) or site.retention_rule(f.retention) if f.retention else None
+            rows.append(
+                {
+                    "dataset": ds.label,
+                    "dataset_title": ds.title,
+                    "field": f.name,
+                    "category": f.category,
+                    "category_label": category_label(f.category),
+                    "purpose": f.purpose,
+                    "legal_basis": f.legal_basis,
+                    "legal_basis_label": LegalBasis.LABELS.get(f.legal_basis, f.legal_basis),
+                    "recipients": ", ".join(f.recipients),
+                    "source": f.source,
+                    "erasure": f.strategy,
+                    "keep_reason": f.keep_reason,
+                    "retention": retention_text(rule, enforced) if rule else "",
+                }
+            )
+    return rows
+
+
+def enforced_retention_texts() -> dict[str, str]:
+    """Descriptions of the retention policies actually enforced, by rule name (staff may have edited them)."""
+    if not apps.is_installed("retention"):
+        return {}
+    from retention.models import RetentionPolicy
+
+    return {
+        name: description
+        for name, description in RetentionPolicy.objects.filter(enabled=True).values_list("name", "description")
+        if description
+    }
+
+
+def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
+    if rule is None:
+        return ""
+    if enforced and rule.name in enforced:
+        return enforced[rule.name]
+    return rule.description or f"{rule.period_days} days after {rule.date_field}"
+
+
+def public_summary() -> list[dict]:
+    """Per dataset: what is collected, why, on what basis, how long, who receives it (for /privacy/data/)."""
+    out = []
+    enforced = enforced_retention_texts()
+    for ds in site.datasets():
+        rule_texts = [retention_text(r, enforced) for r in ds.retention]
+        out.append(
+            {
+                "label": ds.label,
+                "title": ds.title,
+                "description": ds.description,
+                "categories": sorted({category_label(f.category) for f in ds.fields}),
+                "purposes": ds.purposes(),
+                "legal_bases": [LegalBasis.LABELS.get(b, b) for b in ds.legal_bases()],
+                "recipients": ds.recipients(),
+                "sources": ds.sources(),
+                "retention": rule_texts,
+                "kept": sorted({f.keep_reason for f in ds.fields if f.keep_reason}),
+            }
+        )
+    return out
+
+
+FULFILMENT_KINDS = ("access", "portability", "erasure", "rectification", "restriction", "objection")
+
+
+def list_requests_to_fulfil(*, include_closed: bool = False):
+    """Verified requests the registry fulfils, earliest deadline first, with their exports and erasure run."""
+    from requests_app.models import OPEN_STATUSES, DataRequest
+
+    qs = DataRequest.objects.filter(kind__in=FULFILMENT_KINDS, verified_at__isnull=False)
+    if not include_closed:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    return qs.select_related("erasure_run").prefetch_related("exports").order_by("due_at", "pk")

@@ -1,0 +1,247 @@
+"""The registry of personal data: which models hold it, whose it is, and what may be done with it.
+
+Apps declare their data in ``<app>/privacy.py`` (auto-discovered like ``admin.py``)::
+
+    from registry import site, PersonalField, RetentionRule, Strategy
+
+    site.register(
+        "demo.TrafficLog",
+        user_path="user",
+        fields=[PersonalField("ip_address", category="user.device.ip_address", purpose="security",
+                              legal_basis="legitimate_interests", strategy=Strategy.DELETE)],
+        retention=[RetentionRule(name="traffic-logs", dataset="demo.TrafficLog", period_days=90, date_field="created_at")],
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Q
+
+from registry.strategies import Strategy
+
+
+class LegalBasis:
+    """GDPR Art. 6 lawful bases, as the words used in declarations."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+
+    LABELS = {
+        "consent": "Consent (Art. 6(1)(a))",
+        "contract": "Performance of a contract (Art. 6(1)(b))",
+        "legal_obligation": "Legal obligation (Art. 6(1)(c))",
+        "vital_interests": "Vital interests (Art. 6(1)(d))",
+        "public_task": "Public task (Art. 6(1)(e))",
+        "legitimate_interests": "Legitimate interests (Art. 6(1)(f))",
+    }
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """A declared retention period; the retention app turns these into editable policies."""
+
+    name: str
+    dataset: str  # model label, e.g. "demo.TrafficLog"
+    period_days: int
+    date_field: str  # field path, may traverse relations
+    description: str = ""
+    action: str = "delete"  # delete | null | mask | pseudonymise | keep
+    fields: tuple[str, ...] = ()
+    legal_basis: str = ""
+    filters: dict = field(default_factory=dict)
+
+    def __hash__(self):
+        return hash((self.name, self.dataset))
+
+
+@dataclass(frozen=True)
+class PersonalField:
+    """One personal-data field and everything the record of processing needs to say about it."""
+
+    name: str
+    category: str
+    purpose: str
+    legal_basis: str
+    recipients: tuple[str, ...] = ()
+    source: str = "the data subject"
+    strategy: str = Strategy.DELETE
+    keep_reason: str = ""
+    retention: str = ""  # name of a RetentionRule
+    description: str = ""
+
+    def __post_init__(self):
+        if isinstance(self.recipients, str | list):
+            object.__setattr__(
+                self, "recipients", (self.recipients,) if isinstance(self.recipients, str) else tuple(self.recipients)
+            )
+
+
+@dataclass
+class Dataset:
+    """A registered model: how to find a subject's rows and its personal fields."""
+
+    label: str
+    title: str
+    description: str
+    fields: list[PersonalField]
+    user_path: str | None = None  # path from the row to the user's pk, e.g. "user" or "conversation__user"
+    email_field: str | None = None  # path to an e-mail field
+    lookup: Callable[..., Q] | None = None  # custom: lookup(user_ids=..., emails=...) -> Q
+    retention: list[RetentionRule] = field(default_factory=list)
+    file_fields: tuple[str, ...] = ()
+    export_exclude: tuple[str, ...] = ()
+    erase_order: int = 100  # lower first; the account itself goes last
+    rectifiable: bool = False
+    # Fields staff may edit on the rectification page; empty: every registered text field not excluded
+    # from exports (credentials never; identifiers such as a login e-mail have their own flows).
+    rectify_fields: tuple[str, ...] = ()
+
+    @property
+    def model(self):
+        return apps.get_model(self.label)
+
+    @property
+    def deletes_rows(self) -> bool:
+        return any(f.strategy == Strategy.DELETE for f in self.fields)
+
+    def rectifiable_fields(self) -> list[str]:
+        """Names of the registered text fields staff may correct on the rectification page."""
+        if not self.rectifiable:
+            return []
+        names = []
+        for f in self.fields:
+            if f.name in self.export_exclude or (self.rectify_fields and f.name not in self.rectify_fields):
+                continue
+            if self.model._meta.get_field(f.name).get_internal_type() in ("CharField", "TextField", "EmailField"):
+                names.append(f.name)
+        return names
+
+    def field(self, name: str) -> PersonalField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def subject_q(self, *, user_ids: Iterable = (), emails: Iterable = ()) -> Q:
+        """Rows belonging to any of these subjects (matches nothing when no identifiers are given)."""
+        user_ids = [u for u in user_ids if u is not None]
+        emails = [e.strip() for e in emails if e and e.strip()]
+        q = Q(pk__in=[])
+        if self.user_path and user_ids:
+            path = "pk" if self.user_path in ("", "pk", "self") else f"{self.user_path}"
+            q |= Q(**{f"{path}__in": user_ids})
+        if self.email_field and emails:
+            for email in emails:
+                q |= Q(**{f"{self.email_field}__iexact": email})
+        if self.lookup is not None:
+            extra = self.lookup(user_ids=user_ids, emails=emails)
+            if extra is not None:
+                q |= extra
+        return q
+
+    def queryset_for(self, *, user_ids: Iterable = (), emails: Iterable = ()):
+        return self.model._default_manager.filter(self.subject_q(user_ids=user_ids, emails=emails))
+
+    def purposes(self) -> list[str]:
+        return sorted({f.purpose for f in self.fields})
+
+    def categories(self) -> list[str]:
+        return sorted({f.category for f in self.fields})
+
+    def legal_bases(self) -> list[str]:
+        return sorted({f.legal_basis for f in self.fields})
+
+    def recipients(self) -> list[str]:
+        return sorted({r for f in self.fields for r in f.recipients})
+
+    def sources(self) -> list[str]:
+        return sorted({f.source for f in self.fields if f.source})
+
+    def export_field_names(self) -> list[str]:
+        names = []
+        for f in self.model._meta.concrete_fields:
+            if f.name in self.export_exclude:
+                continue
+            names.append(f.attname)
+        return names
+
+
+class AlreadyRegistered(Exception):
+    pass
+
+
+class PrivacyRegistry:
+    """Holds every registered dataset; ``registry.site`` is the project-wide instance."""
+
+    def __init__(self, name: str = "privacy"):
+        self.name = name
+        self._datasets: dict[str, Dataset] = {}
+
+    def register(
+        self,
+        model,
+        *,
+        fields: Iterable[PersonalField],
+        user_path: str | None = None,
+        email_field: str | None = None,
+        lookup: Callable[..., Q] | None = None,
+        title: str = "",
+        description: str = "",
+        retention: Iterable[RetentionRule] = (),
+        file_fields: Iterable[str] = (),
+        export_exclude: Iterable[str] = (),
+        erase_order: int = 100,
+        rectifiable: bool = False,
+        rectify_fields: Iterable[str] = (),
+    ) -> Dataset:
+        """Register a model (class or "app_label.Model"), including models of other apps."""
+        label = model if isinstance(model, str) else model._meta.label
+        if label in self._datasets:
+            raise AlreadyRegistered(f"{label} is already registered with the privacy registry.")
+        dataset = Dataset(
+            label=label,
+            title=title or label,
+            description=description,
+            fields=list(fields),
+            user_path=user_path,
+            email_field=email_field,
+            lookup=lookup,
+            retention=list(retention),
+            file_fields=tuple(file_fields),
+            export_exclude=tuple(export_exclude),
+            erase_order=erase_order,
+            rectifiable=rectifiable,
+            rectify_fields=tuple(rectify_fields),
+        )
+        self._datasets[label] = dataset
+        return dataset
+
+    def unregister(self, model) -> None:
+        label = model if isinstance(model, str) else model._meta.label
+        self._datasets.pop(label, None)
+
+    def is_registered(self, model) -> bool:
+        label = model if isinstance(model, str) else model._meta.label
+        return label in self._datasets
+
+    def get(self, label: str) -> Dataset:
+        return self._datasets[label]
+
+    def datasets(self) -> list[Dataset]:
+        """Registered datasets in erasure order (account last)."""
+        return sorted(self._datasets.values(), key=lambda d: (d.erase_order, d.label))
+
+    def retention_rules(self) -> list[RetentionRule]:
+        """Every declared retention rule."""
+        return [rule for d in self.datasets() for rule in d.retention]
+
+    def retention_rule(self, name: str) -> RetentionRule | None:
+        return next((r for r in self.retention_rules() if r.name == name), None)
+
+
+site = PrivacyRegistry()

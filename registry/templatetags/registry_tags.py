@@ -1,0 +1,27 @@
+from django import template
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def fulfilment_panel(context, data_request):
+    """The fulfilment part of a request's status page (export progress, download link, erasure state)."""
+    from registry.models import DataExport, ErasureRun
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    owner = bool(user and user.is_authenticated and data_request.user_id == user.pk)
+    match = getattr(request, "resolver_match", None)
+    token = (match.kwargs.get("token", "") if match else "") or ""
+    suffix = "" if owner or not token else f"?t={token}"
+    export = DataExport.objects.filter(data_request=data_request).first()
+    run = ErasureRun.objects.filter(data_request=data_request).first()
+    if export is None and run is None:
+        return ""
+    ctx = {"data_request": data_request, "export": export, "run": run}
+    if export is not None:
+        ctx["download_url"] = reverse("registry:export_download", args=[export.pk]) + suffix
+        ctx["progress_url"] = reverse("registry:export_progress", args=[export.pk]) + suffix
+    return render_to_string("registry/fulfilment_panel.html", ctx, request=request)

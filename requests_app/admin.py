@@ -1,0 +1,534 @@
+"""Staff work the request queue here; every action calls the same services as everything else."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core import csvsafe
+from requests_app import forms, services
+from requests_app.models import (
+    OPEN_STATUSES,
+    DataRequest,
+    InternalNote,
+    RequestEvent,
+    RequestFile,
+    RequestMessage,
+    RequestStatus,
+)
+
+S = RequestStatus
+
+
+def due_badge_class(data_request: DataRequest, now=None) -> tuple[str, str]:
+    """(css class, label) for the queue's due-date badge."""
+    if not data_request.is_open:
+        return "", ""
+    left = (data_request.due_date - services.today(now)).days
+    if left < 0:
+        return "dsr-badge dsr-overdue", gettext("overdue")
+    if left <= 5:
+        return "dsr-badge dsr-due5", gettext("due in %(n)s d") % {"n": left}
+    if left <= 10:
+        return "dsr-badge dsr-due10", gettext("due in %(n)s d") % {"n": left}
+    return "dsr-badge dsr-due-later", gettext("due in %(n)s d") % {"n": left}
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = _("due")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Overdue")), ("5", _("Due within 5 days")), ("10", _("Due within 10 days"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        now = timezone.now()
+        open_qs = queryset.filter(status__in=OPEN_STATUSES)
+        if value == "overdue":
+            return open_qs.filter(due_at__lt=now)
+        days = int(value)
+        return open_qs.filter(due_at__gte=now, due_at__lte=now + timedelta(days=days))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ReadOnlyInline):
+    model = RequestEvent
+    fields = ("created_at", "actor_label", "kind", "old", "new", "note")
+    readonly_fields = fields
+    verbose_name = _("audit trail entry")
+    verbose_name_plural = _("audit trail (read-only)")
+
+
+class MessageInline(ReadOnlyInline):
+    model = RequestMessage
+    fields = ("created_at", "from_staff", "body")
+    readonly_fields = fields
+    verbose_name_plural = _("messages with the requester")
+
+
+class FileInline(ReadOnlyInline):
+    model = RequestFile
+    fields = ("created_at", "purpose", "open_link", "size", "content_type")
+    readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def open_link(self, obj):
+        url = reverse("admin:requests_app_datarequest_file", args=[obj.data_request_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.name)
+
+
+class NoteInline(admin.TabularInline):
+    model = InternalNote
+    extra = 1
+    can_delete = False
+    fields = ("created_at", "body")
+    readonly_fields = ("created_at",)
+    verbose_name_plural = _("internal notes (staff only)")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# name -> (label, form class or None, service call)
+WORKFLOW_ACTIONS = {
+    "verify": _("Verify manually"),
+    "start": _("Start work"),
+    "request_info": _("Request information"),
+    "message": _("Message the requester"),
+    "extend": _("Extend deadline"),
+    "deny": _("Deny"),
+    "complete": _("Complete"),
+}
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(admin.ModelAdmin):
+    list_display = ("reference", "kind_code", "status", "law", "requester_email", "assignee", "due_badge")
+    list_filter = ("kind", "status", "jurisdiction", ("assignee", admin.RelatedOnlyFieldListFilter), DueFilter)
+    search_fields = ("reference", "requester_email")
+    list_select_related = ("assignee",)
+    ordering = ("due_at",)
+    date_hierarchy = "received_at"
+    inlines = [NoteInline, MessageInline, FileInline, EventInline]
+    actions = ["assign_to_me", "verify_manually", "export_csv"]
+    change_form_template = "admin/requests_app/datarequest/change_form.html"
+    change_list_template = "admin/requests_app/datarequest/change_list.html"
+    fieldsets = (
+        (None, {"fields": ("reference", "kind", "status", "due_badge", "assignee")}),
+        (
+            _("Requester"),
+            {"fields": ("requester_name", "requester_email", "user", "relationship", "jurisdiction", "language")},
+        ),
+        (_("Request"), {"fields": ("details", "channel")}),
+        (
+            _("Dates"),
+            {
+                "fields": (
+                    "received_at",
+                    "acknowledge_by",
+                    "verified_at",
+                    "original_due_at",
+                    "due_at",
+                    "extended_at",
+                    "extension_reason",
+                    "closed_at",
+                )
+            },
+        ),
+        (_("Fulfilment"), {"fields": ("fulfilment",)}),
+        (_("Outcome"), {"fields": ("completion_summary", "denial_reason", "denial_text")}),
+    )
+
+    class Media:
+        css = {"all": ("requests_app/admin.css",)}
+        js = ("requests_app/admin_export.js",)
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = {"assignee"}
+        names = [f for fs in self.fieldsets for f in fs[1]["fields"]]
+        return [n for n in names if n not in editable]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Staff enter a request received by phone, post or e-mail; it goes through the same intake service."""
+        if not self.has_add_permission(request):
+            return HttpResponse(status=403)
+        today = services.today()
+        form = forms.StaffIntakeForm(request.POST or None, today=today)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            received_at = None
+            if data["received_on"] != today:
+                received_at = datetime.combine(data["received_on"], time(12, 0), tzinfo=services.org_tz())
+            data_request, created = services.submit_request(
+                name=data["requester_name"],
+                email=data["requester_email"],
+                kind=data["kind"],
+                jurisdiction=data["jurisdiction"],
+                relationship=data["relationship"],
+                details=data["details"],
+                user=_account_for_email(data["requester_email"]),
+                language=data["language"],
+                channel=data["channel"],
+                identity_verified=data["identity_verified"],
+                received_at=received_at,
+                actor=request.user,
+            )
+            if created:
+                self.log_addition(request, data_request, [{"added": {}}])
+                text = gettext("Request %(ref)s recorded; the requester has been sent the acknowledgement.")
+            else:
+                text = gettext("This person already had an open request of this type: %(ref)s. It was added there.")
+            self.message_user(request, text % {"ref": data_request.reference}, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:requests_app_datarequest_change", args=[data_request.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Record a request received by phone, post or e-mail"),
+            "form": form,
+            "opts": self.model._meta,
+            "changelist_url": reverse("admin:requests_app_datarequest_changelist"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/requests_app/datarequest/add.html", context)
+
+    def has_add_permission(self, request):
+        # Whoever works the queue also takes requests made by phone or post (agents have no add_ permission).
+        return super().has_add_permission(request) or self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the request log is kept for the legal record; retention deletes it
+
+    @admin.display(description=_("type"), ordering="kind")
+    def kind_code(self, obj):
+        return obj.kind.replace("_", " ")
+
+    @admin.display(description=_("jurisdiction"), ordering="jurisdiction")
+    def law(self, obj):
+        return obj.get_jurisdiction_display().split("(")[-1].rstrip(")")
+
+    @admin.display(description=_("due"), ordering="due_at")
+    def due_badge(self, obj):
+        css, label = due_badge_class(obj)
+        date_text = obj.due_date.isoformat()
+        if not css:
+            return date_text
+        return format_html('{} <span class="{}">{}</span>', date_text, css, label)
+
+    @admin.display(description=_("registry"))
+    def fulfilment(self, obj):
+        """Links to the registry's pages that carry out this kind of request, with export progress."""
+        return fulfilment_html(obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assignee":
+            from django.contrib.auth import get_user_model
+
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and "assignee" in form.changed_data:
+            services.assign_request(data_request=obj, assignee=obj.assignee, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is InternalNote:
+            for f in formset.forms:
+                if f.has_changed() and not f.instance.pk and f.cleaned_data.get("body"):
+                    services.add_internal_note(
+                        data_request=form.instance, body=f.cleaned_data["body"], author=request.user
+                    )
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        formset.save()
+
+    # --- list actions --------------------------------------------------------------
+
+    @admin.action(description=_("Assign to me"))
+    def assign_to_me(self, request, queryset):
+        for dr in queryset:
+            services.assign_request(data_request=dr, assignee=request.user, actor=request.user)
+        self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
+
+    @admin.action(description=_("Verify identity manually"))
+    def verify_manually(self, request, queryset):
+        done = 0
+        for dr in queryset:
+            try:
+                services.verify_request(data_request=dr, actor=request.user)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{dr.reference}: {exc.messages[0]}", messages.ERROR)
+        if done:
+            self.message_user(request, gettext("%(n)d request(s) verified.") % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Export the request log as CSV (CCPA record-keeping)"))
+    def export_csv(self, request, queryset):
+        return request_log_csv(queryset)
+
+    # --- per-request workflow -------------------------------------------------------
+
+    def get_urls(self):
+        own = [
+            path("metrics/", self.admin_site.admin_view(self.metrics_view), name="requests_app_datarequest_metrics"),
+            path("export.csv", self.admin_site.admin_view(self.export_view), name="requests_app_datarequest_export"),
+            path(
+                "<int:pk>/files/<int:file_id>/",
+                self.admin_site.admin_view(self.file_view),
+                name="requests_app_datarequest_file",
+            ),
+            path(
+                "<int:pk>/workflow/<str:action>/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="requests_app_datarequest_workflow",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def metrics_view(self, request):
+        from requests_app.metrics import build_metrics
+
+        context = {**self.admin_site.each_context(request), "title": gettext("Request metrics"), **build_metrics()}
+        return TemplateResponse(request, "admin/requests_app/metrics.html", context)
+
+    def file_view(self, request, pk: int, file_id: int):
+        row = get_object_or_404(RequestFile, pk=file_id, data_request_id=pk)
+        if not self.has_view_permission(request, row.data_request):
+            return HttpResponse(status=403)
+        response = FileResponse(row.file.open("rb"), as_attachment=True, filename=row.name)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        return request_log_csv(DataRequest.objects.all())
+
+    def workflow_view(self, request, pk: int, action: str):
+        data_request = get_object_or_404(DataRequest, pk=pk)
+        if action not in WORKFLOW_ACTIONS or not self.has_change_permission(request, data_request):
+            return HttpResponse(status=403)
+        form_class = {
+            "request_info": forms.InformationForm,
+            "message": forms.StaffMessageForm,
+            "extend": forms.ReasonForm,
+            "deny": forms.DenyForm,
+            "complete": forms.CompleteForm,
+        }.get(action)
+        change_url = reverse("admin:requests_app_datarequest_change", args=[pk])
+        form = None
+        if request.method == "POST":
+            form = form_class(request.POST, request.FILES) if form_class else None
+            if form is None or form.is_valid():
+                try:
+                    self._run_action(request, data_request, action, form.cleaned_data if form else {})
+                except ValidationError as exc:
+                    self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        gettext("%(action)s: done for %(ref)s.")
+                        % {"action": WORKFLOW_ACTIONS[action], "ref": data_request.reference},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(change_url)
+        elif form_class:
+            form = form_class()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{WORKFLOW_ACTIONS[action]}: {data_request.reference}",
+            "data_request": data_request,
+            "form": form,
+            "action": action,
+            "action_label": WORKFLOW_ACTIONS[action],
+            "opts": self.model._meta,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/requests_app/datarequest/workflow.html", context)
+
+    def _run_action(self, request, data_request, action: str, data: dict) -> None:
+        actor = request.user
+        if action == "verify":
+            services.verify_request(data_request=data_request, actor=actor)
+        elif action == "start":
+            services.start_request(data_request=data_request, actor=actor)
+        elif action == "request_info":
+            services.request_information(data_request=data_request, actor=actor, message=data["message"])
+        elif action == "message":
+            services.post_message(data_request=data_request, body=data["body"], author=actor, from_staff=True)
+        elif action == "extend":
+            services.extend_deadline(data_request=data_request, reason=data["reason"], actor=actor)
+        elif action == "deny":
+            services.deny_request(
+                data_request=data_request, actor=actor, reason=data["reason"], requester_text=data["requester_text"]
+            )
+        elif action == "complete":
+            services.complete_request(
+                data_request=data_request, actor=actor, summary=data["summary"], files=data.get("files") or ()
+            )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context["workflow_actions"] = [
+                (name, label) for name, label in WORKFLOW_ACTIONS.items() if _action_available(obj, name)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+EXPORT_KINDS = ("access", "portability")
+
+
+def fulfilment_html(obj: DataRequest) -> str:
+    """The registry's fulfilment links for the request's kind (erasure review, rectification, exports)."""
+    if obj is None or obj.pk is None:
+        return "-"
+    parts = []
+    if obj.kind == "erasure":
+        run = getattr(obj, "erasure_run", None)
+        state = format_html(" ({})", run.get_state_display()) if run is not None else ""
+        parts.append(
+            format_html(
+                '<a class="button" href="{}">{}</a>{}',
+                reverse("registry:erasure_review", args=[obj.pk]),
+                gettext("Review and approve the erasure"),
+                state,
+            )
+        )
+    elif obj.kind == "rectification":
+        parts.append(
+            format_html(
+                '<a class="button" href="{}">{}</a>',
+                reverse("registry:rectify", args=[obj.pk]),
+                gettext("Correct the requester's data"),
+            )
+        )
+    elif obj.kind in EXPORT_KINDS:
+        exports = list(obj.exports.all()[:3])
+        active = any(e.state in ("pending", "running", "ready") for e in exports)
+        for export in exports:
+            parts.append(
+                format_html(
+                    '<div class="dsr-export">{} {}: {} <progress max="100" value="{}" data-progress-url="{}"'
+                    ' aria-label="{}">{}%</progress> <span class="dsr-export-rows">{} / {}</span></div>',
+                    gettext("Export"),
+                    timezone.localtime(export.created_at).strftime("%Y-%m-%d %H:%M"),
+                    export.get_state_display(),
+                    export.percent,
+                    reverse("registry:export_progress", args=[export.pk]),
+                    gettext("Export progress"),
+                    export.percent,
+                    export.rows_done,
+                    export.rows_total,
+                )
+            )
+        if obj.verified_at is not None and obj.is_open and not active:
+            # A button of the change form sent elsewhere: the page already carries the CSRF token.
+            parts.append(
+                format_html(
+                    '<button type="submit" class="button" formaction="{}" formmethod="post" name="next" value="{}">'
+                    "{}</button>",
+                    reverse("registry:start_export", args=[obj.pk]),
+                    reverse("admin:requests_app_datarequest_change", args=[obj.pk]),
+                    gettext("Start a new export") if exports else gettext("Start the export"),
+                )
+            )
+        elif not parts:
+            parts.append(gettext("An export can start once the requester's identity is verified."))
+    if not parts:
+        return gettext("Handled by staff; nothing to run in the registry for this type.")
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+def _account_for_email(email: str):
+    """The account whose verified address this is, so that its owner sees the request under "My requests"."""
+    from allauth.account.models import EmailAddress
+
+    row = EmailAddress.objects.filter(email__iexact=email.strip(), verified=True).select_related("user").first()
+    return row.user if row else None
+
+
+def _action_available(obj: DataRequest, name: str) -> bool:
+    allowed = services.ALLOWED_TRANSITIONS[obj.status]
+    verified = obj.verified_at is not None
+    return {
+        "verify": S.VERIFIED in allowed and not verified,
+        "start": S.IN_PROGRESS in allowed and verified,
+        "request_info": S.AWAITING_REQUESTER in allowed,
+        "message": obj.is_open,
+        "extend": obj.is_open and obj.extended_at is None and obj.jurisdiction in ("gdpr", "uk_gdpr", "ccpa"),
+        "deny": S.DENIED in allowed,
+        "complete": verified and (S.COMPLETED in allowed or obj.status == S.VERIFIED),
+    }[name]
+
+
+CSV_HEADER = [
+    "reference",
+    "date_of_request",
+    "nature_of_request",
+    "jurisdiction",
+    "manner_made",
+    "status",
+    "date_verified",
+    "due_date",
+    "deadline_extended",
+    "date_of_response",
+    "nature_of_response",
+    "basis_for_denial",
+]
+
+
+def request_log_csv(queryset) -> HttpResponse:
+    """The request log with the fields 11 CCR §7101 asks a business to keep for 24 months."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="request-log.csv"'
+    writer = csvsafe.writer(response)
+    writer.writerow(CSV_HEADER)
+    tz = services.org_tz()
+    for dr in queryset.order_by("received_at").iterator():
+        closed = dr.status not in OPEN_STATUSES
+        writer.writerow(
+            [
+                dr.reference,
+                dr.received_at.astimezone(tz).date().isoformat(),
+                dr.kind,
+                dr.jurisdiction,
+                dr.channel,
+                dr.status,
+                dr.verified_at.astimezone(tz).date().isoformat() if dr.verified_at else "",
+                dr.due_at.astimezone(tz).date().isoformat(),
+                "yes" if dr.extended_at else "no",
+                dr.closed_at.astimezone(tz).date().isoformat() if dr.closed_at else "",
+                _nature_of_response(dr) if closed else "",
+                dr.get_denial_reason_display() if dr.denial_reason else "",
+            ]
+        )
+    return response
+
+
+def _nature_of_response(dr: DataRequest) -> str:
+    if dr.status == S.COMPLETED:
+        return "complied"
+    if dr.status == S.DENIED:
+        return "denied"
+    return dr.status

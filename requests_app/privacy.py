@@ -1,0 +1,87 @@
+"""Data-subject request records, declared for the registry."""
+
+from django.db.models import Q
+
+from registry import LegalBasis as B
+from registry import PersonalField as F
+from registry import RetentionRule, Strategy, site
+
+site.register(
+    "requests_app.DataRequest",
+    title="Your data-protection requests",
+    description="Requests you made to us about your data, and how we answered them.",
+    user_path="user",
+    email_field="requester_email",
+    erase_order=950,
+    export_exclude=("status_nonce",),
+    fields=[
+        F(
+            "requester_name",
+            category="user.contact.name",
+            purpose="answering data-protection requests",
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.PSEUDONYMISE,
+            retention="closed-requests",
+        ),
+        F(
+            "requester_email",
+            category="user.contact.email",
+            purpose="answering data-protection requests",
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.PSEUDONYMISE,
+            retention="closed-requests",
+        ),
+        F(
+            "details",
+            category="user.request.record",
+            purpose="answering data-protection requests",
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.MASK,
+            retention="closed-requests",
+        ),
+        F(
+            "user",
+            category="user.account.id",
+            purpose="answering data-protection requests",
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.NULL,
+        ),
+    ],
+    retention=[
+        RetentionRule(
+            name="closed-requests",
+            dataset="requests_app.DataRequest",
+            description="Records of answered, refused, withdrawn or expired requests are deleted 24 months after closing.",
+            period_days=730,
+            date_field="closed_at",
+            action="delete",
+            filters={"status__in": ["completed", "denied", "withdrawn", "expired"], "closed_at__isnull": False},
+            legal_basis="kept 24 months to show how requests were handled (CCPA record-keeping), then deleted",
+        ),
+    ],
+)
+
+
+def _message_lookup(*, user_ids, emails) -> Q:
+    q = Q(data_request__user_id__in=list(user_ids)) if user_ids else Q(pk__in=[])
+    for email in emails:
+        q |= Q(data_request__requester_email__iexact=email)
+    return q
+
+
+site.register(
+    "requests_app.RequestMessage",
+    title="Messages about your requests",
+    description="Messages between you and our privacy team about your requests.",
+    lookup=_message_lookup,
+    erase_order=940,
+    fields=[
+        F(
+            "body",
+            category="user.communication.content",
+            purpose="answering data-protection requests",
+            legal_basis=B.LEGAL_OBLIGATION,
+            strategy=Strategy.MASK,
+        ),
+    ],
+)

@@ -1,0 +1,738 @@
+"""Every change to a data-subject request: one function per action, each writing the audit trail.
+
+Side effects (mail, the ``request_verified`` signal) run only after commit. ``ALLOWED_TRANSITIONS``
+is the one place that says which status may follow which.
+"""
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+
+from requests_app import deadlines
+from requests_app.models import (
+    OPEN_STATUSES,
+    Channel,
+    DataRequest,
+    DenialReason,
+    EventKind,
+    FilePurpose,
+    InternalNote,
+    Jurisdiction,
+    RequestEvent,
+    RequestFile,
+    RequestKind,
+    RequestMessage,
+    RequestStatus,
+    SentReminder,
+    VerificationToken,
+)
+from requests_app.signals import request_verified
+
+S = RequestStatus
+logger = logging.getLogger(__name__)
+
+# The one table of allowed status changes. Entering VERIFIED needs an unverified request;
+# entering IN_PROGRESS or COMPLETED needs a verified one (checked in ``check_transition``).
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.AWAITING_VERIFICATION: frozenset({S.VERIFIED, S.AWAITING_REQUESTER, S.DENIED, S.WITHDRAWN, S.EXPIRED}),
+    S.VERIFIED: frozenset({S.IN_PROGRESS, S.AWAITING_REQUESTER, S.DENIED, S.WITHDRAWN}),
+    S.IN_PROGRESS: frozenset({S.AWAITING_REQUESTER, S.COMPLETED, S.DENIED, S.WITHDRAWN}),
+    S.AWAITING_REQUESTER: frozenset({S.VERIFIED, S.IN_PROGRESS, S.COMPLETED, S.DENIED, S.WITHDRAWN, S.EXPIRED}),
+    S.COMPLETED: frozenset(),
+    S.DENIED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+STATUS_SALT = "requests_app.status-link"
+PRIVACY_OFFICER_GROUP = "Privacy officer"
+VERIFICATION_REMINDER_DAYS_BEFORE = 3
+
+
+def org_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def holidays() -> frozenset:
+    return deadlines.parse_holidays(settings.DSR_HOLIDAYS)
+
+
+def today(now=None):
+    return deadlines.local_date(now or timezone.now(), org_tz())
+
+
+# --- audit trail ------------------------------------------------------------------
+
+
+def _actor_parts(actor) -> tuple:
+    if actor is None:
+        return None, "system"
+    if isinstance(actor, str):
+        return None, actor
+    return actor, actor.get_username() if hasattr(actor, "get_username") else str(actor)
+
+
+def record_event(data_request: DataRequest, *, actor, kind: str, old=None, new=None, note: str = "") -> RequestEvent:
+    """Append one row to the request's audit trail (actor: a user, a label such as "requester", or None)."""
+    user, label = _actor_parts(actor)
+    return RequestEvent.objects.create(
+        data_request=data_request,
+        actor=user,
+        actor_label=label[:200],
+        kind=kind,
+        old="" if old is None else str(old)[:200],
+        new="" if new is None else str(new)[:200],
+        note=note,
+    )
+
+
+def _queue_mail(data_request: DataRequest, mail: str, **extra) -> None:
+    from requests_app.tasks import send_request_mail_task
+
+    pk = data_request.pk
+    transaction.on_commit(lambda: send_request_mail_task.delay(pk, mail, extra))
+
+
+# --- transitions ------------------------------------------------------------------
+
+
+def check_transition(data_request: DataRequest, to_status: str) -> None:
+    """Raise ValidationError unless ``data_request`` may move to ``to_status`` now."""
+    current = data_request.status
+    if to_status not in RequestStatus.values:
+        raise ValidationError(_("Unknown status “%(status)s”.") % {"status": to_status}, code="unknown_status")
+    if to_status not in ALLOWED_TRANSITIONS[current]:
+        raise ValidationError(
+            _("A request that is “%(old)s” cannot become “%(new)s”.")
+            % {"old": RequestStatus(current).label, "new": RequestStatus(to_status).label},
+            code="invalid_transition",
+        )
+    if to_status == S.VERIFIED and data_request.verified_at is not None:
+        raise ValidationError(_("This request is already verified."), code="already_verified")
+    if to_status in (S.IN_PROGRESS, S.COMPLETED) and data_request.verified_at is None:
+        raise ValidationError(
+            _("The requester's identity must be verified before the request is worked on."), code="not_verified"
+        )
+    if to_status == S.DENIED and not (data_request.denial_reason and data_request.denial_text.strip()):
+        raise ValidationError(
+            _("A denial needs a reason and a text for the requester; use “deny”."), code="denial_reason"
+        )
+
+
+@transaction.atomic
+def transition_request(*, data_request: DataRequest, to_status: str, actor, note: str = "") -> DataRequest:
+    """Move the request to ``to_status`` if allowed, record it, and queue the requester's mail after commit."""
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    check_transition(data_request, to_status)
+    old = data_request.status
+    now = timezone.now()
+    data_request.status = to_status
+    fields = ["status", "updated_at"]
+    if to_status == S.VERIFIED:
+        data_request.verified_at = now
+        fields.append("verified_at")
+    if to_status not in OPEN_STATUSES:
+        data_request.closed_at = now
+        fields.append("closed_at")
+    data_request.save(update_fields=fields)
+    record_event(data_request, actor=actor, kind=EventKind.STATUS, old=old, new=to_status, note=note)
+    if to_status == S.VERIFIED:
+        verified = data_request
+        transaction.on_commit(lambda: _send_verified_signal(verified))
+    elif to_status == S.AWAITING_REQUESTER:
+        _queue_mail(data_request, "information_requested", note=note)
+    elif to_status == S.COMPLETED:
+        _queue_mail(data_request, "completed")
+    elif to_status == S.DENIED:
+        _queue_mail(data_request, "denied")
+    return data_request
+
+
+def _send_verified_signal(data_request: DataRequest) -> None:
+    # The request is verified and committed whatever a receiver does; a failing receiver is logged, not raised.
+    for receiver, result in request_verified.send_robust(sender=DataRequest, data_request=data_request):
+        if isinstance(result, Exception):
+            logger.error(
+                "request_verified receiver %r failed for %s", receiver, data_request.reference, exc_info=result
+            )
+
+
+# --- intake -------------------------------------------------------------------------
+
+
+def _compute_dates(*, jurisdiction: str, kind: str, received_at) -> dict:
+    received = deadlines.local_date(received_at, org_tz())
+    due = deadlines.due_date(
+        jurisdiction=jurisdiction,
+        kind=kind,
+        received=received,
+        default_days=settings.DSR_DEFAULT_DEADLINE_DAYS,
+        holidays=holidays(),
+    )
+    return {
+        "due_at": deadlines.end_of_day(due, org_tz()),
+        "acknowledge_by": deadlines.acknowledge_by(jurisdiction=jurisdiction, received=received, holidays=holidays()),
+    }
+
+
+def _new_reference(data_request: DataRequest) -> str:
+    return f"DSR-{timezone.localtime(data_request.received_at).year}-{data_request.pk:06d}"
+
+
+def find_open_duplicate(*, email: str, kind: str) -> DataRequest | None:
+    return (
+        DataRequest.objects.filter(requester_email__iexact=email, kind=kind, status__in=OPEN_STATUSES)
+        .order_by("received_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def submit_request(
+    *,
+    name: str,
+    email: str,
+    kind: str,
+    jurisdiction: str,
+    relationship: str = "customer",
+    details: str = "",
+    user=None,
+    attachment=None,
+    language: str = "en",
+    channel: str = Channel.WEB_FORM,
+    identity_verified: bool = False,
+    received_at=None,
+    actor=None,
+) -> tuple[DataRequest, bool]:
+    """Record a new request (or link it to the same person's open one of the same type); returns (request, created).
+
+    Queues the acknowledgement and, unless ``identity_verified``, the verification link. Staff entering a
+    request received by phone or post pass themselves as ``actor`` and, if earlier, the ``received_at``
+    from which the deadlines run.
+    """
+    email = email.strip()
+    actor = actor or user or "requester"
+    existing = find_open_duplicate(email=email, kind=kind)
+    if existing is not None:
+        if details.strip():
+            RequestMessage.objects.create(data_request=existing, author=user, from_staff=False, body=details)
+        record_event(existing, actor=actor, kind=EventKind.LINKED, note=_("The same request was submitted again."))
+        if attachment is not None:
+            _store_file(existing, FilePurpose.ATTACHMENT, attachment, attachment.name, user)
+        if identity_verified and existing.verified_at is None and S.VERIFIED in ALLOWED_TRANSITIONS[existing.status]:
+            note = _("Signed in recently.") if actor == user else _("Identity checked by staff at intake.")
+            transition_request(data_request=existing, to_status=S.VERIFIED, actor=actor, note=note)
+        elif existing.verified_at is None:
+            _queue_mail(existing, "verification")
+        return existing, False
+
+    now = timezone.now()
+    if received_at is None or received_at > now:
+        received_at = now
+    data_request = DataRequest.objects.create(
+        reference=f"tmp-{secrets.token_hex(8)}",
+        kind=kind,
+        jurisdiction=jurisdiction,
+        relationship=relationship,
+        requester_name=name.strip(),
+        requester_email=email,
+        user=user,
+        details=details,
+        channel=channel,
+        language=language or settings.LANGUAGE_CODE,
+        received_at=received_at,
+        acknowledged_at=now,
+        status_nonce=secrets.token_hex(8),
+        **_compute_dates(jurisdiction=jurisdiction, kind=kind, received_at=received_at),
+    )
+    data_request.reference = _new_reference(data_request)
+    data_request.original_due_at = data_request.due_at
+    data_request.save(update_fields=["reference", "original_due_at"])
+    record_event(
+        data_request,
+        actor=actor,
+        kind=EventKind.CREATED,
+        new=S.AWAITING_VERIFICATION,
+        note=Channel(channel).label if channel in Channel.values else channel,
+    )
+    if attachment is not None:
+        _store_file(data_request, FilePurpose.ATTACHMENT, attachment, attachment.name, user)
+    _queue_mail(data_request, "acknowledgement")
+    if identity_verified:
+        transition_request(
+            data_request=data_request,
+            to_status=S.VERIFIED,
+            actor=actor,
+            note=_("Signed in with a verified e-mail address and authenticated recently.")
+            if actor == user
+            else _("Identity checked by staff at intake."),
+        )
+    else:
+        _queue_mail(data_request, "verification")
+    return data_request, True
+
+
+def _user_display_name(user) -> str:
+    full = f"{user.first_name} {user.last_name}".strip()
+    return full or user.get_username()
+
+
+@transaction.atomic
+def create_verified_request(*, user, kind: str, details: str = "", actor=None) -> DataRequest:
+    """Open an already-verified request for a signed-in account holder (self-service, e.g. account deletion)."""
+    data_request, _created = submit_request(
+        name=_user_display_name(user),
+        email=user.email,
+        kind=kind,
+        jurisdiction=Jurisdiction.OTHER,
+        details=details,
+        user=user,
+        channel=Channel.ACCOUNT,
+        identity_verified=True,
+    )
+    if actor is not None and actor != user:
+        record_event(data_request, actor=actor, kind=EventKind.NOTE, note=_("Opened on behalf of the account holder."))
+    return data_request.__class__.objects.get(pk=data_request.pk)
+
+
+# --- verification -----------------------------------------------------------------
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def issue_verification_token(*, data_request: DataRequest) -> str:
+    """Create a single-use verification token and return it in clear (only its hash is stored)."""
+    selector = secrets.token_urlsafe(12)[:16]
+    verifier = secrets.token_urlsafe(24)
+    VerificationToken.objects.create(
+        data_request=data_request,
+        selector=selector,
+        verifier_hash=_hash(verifier),
+        expires_at=timezone.now() + settings.DSR_VERIFICATION_TTL,
+    )
+    return f"{selector}.{verifier}"
+
+
+class VerificationError(ValidationError):
+    pass
+
+
+def verify_with_token(*, token: str) -> tuple[DataRequest, bool]:
+    """Check an e-mailed token and verify its request; returns (request, newly_verified) or raises VerificationError."""
+    selector, _sep, verifier = token.partition(".")
+    invalid = VerificationError(_("This verification link is not valid."), code="invalid")
+    with transaction.atomic():
+        row = (
+            VerificationToken.objects.select_for_update()
+            .select_related("data_request")
+            .filter(selector=selector)
+            .first()
+        )
+        if row is None:
+            raise invalid
+        data_request = row.data_request
+        ok = bool(verifier) and constant_time_compare(_hash(verifier), row.verifier_hash)
+        if ok and row.used_at is not None and data_request.verified_at is not None:
+            # The right link opened again (often a mail scanner went first): no error, and no attempt used.
+            return data_request, False
+        if row.attempts >= settings.DSR_VERIFICATION_MAX_ATTEMPTS:
+            raise VerificationError(_("This link was tried too many times; ask for a new one."), code="locked")
+        if not ok:
+            row.attempts += 1
+            row.save(update_fields=["attempts"])
+            record_event(data_request, actor="requester", kind=EventKind.VERIFICATION_FAILED)
+    if not ok:
+        raise invalid
+    with transaction.atomic():
+        row = VerificationToken.objects.select_for_update().get(pk=row.pk)
+        if row.used_at is not None:
+            if data_request.verified_at is not None:
+                return data_request, False
+            raise VerificationError(_("This verification link has already been used."), code="used")
+        if row.expires_at <= timezone.now():
+            raise VerificationError(_("This verification link has expired."), code="expired")
+        row.used_at = timezone.now()
+        row.save(update_fields=["used_at"])
+        data_request.refresh_from_db()
+        if data_request.verified_at is not None:
+            return data_request, False
+        if S.VERIFIED not in ALLOWED_TRANSITIONS[data_request.status]:
+            raise VerificationError(_("This request is closed and can no longer be verified."), code="closed")
+        data_request = transition_request(
+            data_request=data_request, to_status=S.VERIFIED, actor="requester", note=_("E-mail link opened.")
+        )
+        return data_request, True
+
+
+def resend_verification(*, data_request: DataRequest) -> None:
+    """Send a fresh verification link if the request still awaits verification."""
+    if data_request.verified_at is None and data_request.status in (S.AWAITING_VERIFICATION, S.AWAITING_REQUESTER):
+        _queue_mail(data_request, "verification")
+
+
+def verify_request(*, data_request: DataRequest, actor, note: str = "") -> DataRequest:
+    """Staff confirm the requester's identity by other means."""
+    return transition_request(
+        data_request=data_request, to_status=S.VERIFIED, actor=actor, note=note or _("Verified manually by staff.")
+    )
+
+
+# --- staff workflow ---------------------------------------------------------------
+
+
+@transaction.atomic
+def start_request(*, data_request: DataRequest, actor) -> DataRequest:
+    """Mark a verified request as being worked on."""
+    return transition_request(data_request=data_request, to_status=S.IN_PROGRESS, actor=actor)
+
+
+@transaction.atomic
+def request_information(*, data_request: DataRequest, actor, message: str) -> DataRequest:
+    """Ask the requester for more information; the request waits for their reply."""
+    if not message.strip():
+        raise ValidationError(_("Say what information you need."), code="message_required")
+    data_request = transition_request(
+        data_request=data_request, to_status=S.AWAITING_REQUESTER, actor=actor, note=message
+    )
+    RequestMessage.objects.create(data_request=data_request, author=_user_or_none(actor), from_staff=True, body=message)
+    return data_request
+
+
+def _user_or_none(actor):
+    return None if actor is None or isinstance(actor, str) else actor
+
+
+@transaction.atomic
+def assign_request(*, data_request: DataRequest, assignee, actor) -> DataRequest:
+    """Give the request to a staff member (or None to unassign)."""
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if assignee is not None and not assignee.is_staff:
+        raise ValidationError(_("Requests can only be assigned to staff."), code="not_staff")
+    old = data_request.assignee
+    if old == assignee:
+        return data_request
+    data_request.assignee = assignee
+    data_request.assigned_at = timezone.now() if assignee else None
+    data_request.save(update_fields=["assignee", "assigned_at", "updated_at"])
+    record_event(
+        data_request,
+        actor=actor,
+        kind=EventKind.ASSIGNED,
+        old=old.get_username() if old else "",
+        new=assignee.get_username() if assignee else "",
+    )
+    return data_request
+
+
+@transaction.atomic
+def extend_deadline(*, data_request: DataRequest, reason: str, actor, now=None) -> DataRequest:
+    """Take the one extension the law allows, record why, and tell the requester the reasons."""
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if not reason.strip():
+        raise ValidationError(_("An extension needs a reason that the requester will read."), code="reason_required")
+    if not data_request.is_open:
+        raise ValidationError(_("A closed request cannot be extended."), code="closed")
+    original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
+    if not deadlines.can_extend(
+        jurisdiction=data_request.jurisdiction,
+        kind=data_request.kind,
+        original_due=original,
+        today=today(now),
+        already_extended=data_request.extended_at is not None,
+    ):
+        if data_request.extended_at is not None:
+            raise ValidationError(_("This request has already been extended."), code="already_extended")
+        raise ValidationError(
+            _("The law gives no extension for this request now (it must be taken within the first period)."),
+            code="not_extendable",
+        )
+    old_due = data_request.due_at
+    new_due = deadlines.extended_due_date(jurisdiction=data_request.jurisdiction, original_due=original)
+    data_request.due_at = deadlines.end_of_day(new_due, org_tz())
+    data_request.extended_at = timezone.now()
+    data_request.extension_reason = reason
+    data_request.save(update_fields=["due_at", "extended_at", "extension_reason", "updated_at"])
+    record_event(
+        data_request,
+        actor=actor,
+        kind=EventKind.EXTENDED,
+        old=deadlines.local_date(old_due, org_tz()).isoformat(),
+        new=new_due.isoformat(),
+        note=reason,
+    )
+    _queue_mail(data_request, "extended")
+    return data_request
+
+
+@transaction.atomic
+def deny_request(*, data_request: DataRequest, actor, reason: str, requester_text: str) -> DataRequest:
+    """Refuse the request with a listed reason and an explanation the requester reads (with their right to complain)."""
+    if reason not in DenialReason.values:
+        raise ValidationError(_("Choose a denial reason from the list."), code="denial_reason")
+    if not requester_text.strip():
+        raise ValidationError(_("Write the explanation the requester will read."), code="denial_text")
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if S.DENIED not in ALLOWED_TRANSITIONS[data_request.status]:
+        check_transition(data_request, S.DENIED)  # raises the clear "cannot become" error
+    data_request.denial_reason = reason
+    data_request.denial_text = requester_text
+    data_request.save(update_fields=["denial_reason", "denial_text", "updated_at"])
+    return transition_request(
+        data_request=data_request, to_status=S.DENIED, actor=actor, note=f"{reason}: {requester_text}"
+    )
+
+
+def _store_file(data_request: DataRequest, purpose: str, content, name: str, actor) -> RequestFile:
+    name = Path(name or "file").name[:200]
+    if isinstance(content, str | Path):
+        with open(content, "rb") as fh:
+            return _store_file(data_request, purpose, File(fh, name=name), name, actor)
+    if isinstance(content, bytes):
+        content = ContentFile(content, name=name)
+    row = RequestFile(
+        data_request=data_request,
+        purpose=purpose,
+        name=name,
+        content_type=getattr(content, "content_type", "") or "",
+        size=getattr(content, "size", 0) or 0,
+        uploaded_by=_user_or_none(actor),
+    )
+    row.file.save(name, content, save=False)
+    row.save()
+    record_event(data_request, actor=actor or "system", kind=EventKind.FILE, new=name, note=purpose)
+    return row
+
+
+def add_result_file(*, data_request: DataRequest, name: str, path_or_file, actor=None) -> RequestFile:
+    """Store a result file (a path, bytes or a file object) for the requester to download from the status page."""
+    return _store_file(data_request, FilePurpose.RESULT, path_or_file, name, actor)
+
+
+@transaction.atomic
+def complete_request(*, data_request: DataRequest, actor, summary: str, files=()) -> DataRequest:
+    """Close the request as done, attach result files, and tell the requester."""
+    if not summary.strip():
+        raise ValidationError(_("Write a summary of what was done."), code="summary_required")
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if data_request.status == S.VERIFIED:
+        data_request = transition_request(data_request=data_request, to_status=S.IN_PROGRESS, actor=actor)
+    check_transition(data_request, S.COMPLETED)
+    for f in files:
+        if isinstance(f, tuple):
+            add_result_file(data_request=data_request, name=f[0], path_or_file=f[1], actor=actor)
+        else:
+            add_result_file(data_request=data_request, name=getattr(f, "name", "result"), path_or_file=f, actor=actor)
+    data_request.completion_summary = summary
+    data_request.save(update_fields=["completion_summary", "updated_at"])
+    return transition_request(data_request=data_request, to_status=S.COMPLETED, actor=actor, note=summary)
+
+
+@transaction.atomic
+def withdraw_request(*, data_request: DataRequest, actor) -> DataRequest:
+    """The requester (or staff for them) withdraws the request."""
+    return transition_request(data_request=data_request, to_status=S.WITHDRAWN, actor=actor)
+
+
+# --- messages and notes ------------------------------------------------------------
+
+
+@transaction.atomic
+def post_message(*, data_request: DataRequest, body: str, author=None, from_staff: bool) -> RequestMessage:
+    """Add a message to the requester/staff conversation and notify the other side by e-mail."""
+    if not body.strip():
+        raise ValidationError(_("The message is empty."), code="empty")
+    message = RequestMessage.objects.create(
+        data_request=data_request, author=_user_or_none(author), from_staff=from_staff, body=body.strip()
+    )
+    record_event(
+        data_request,
+        actor=author if from_staff else (author or "requester"),
+        kind=EventKind.MESSAGE,
+        note=_("from staff") if from_staff else _("from the requester"),
+    )
+    if from_staff:
+        _queue_mail(data_request, "message")
+    else:
+        _queue_mail(data_request, "staff_message")
+        if data_request.status == S.AWAITING_REQUESTER:
+            back = S.IN_PROGRESS if data_request.verified_at else S.AWAITING_VERIFICATION
+            if back in ALLOWED_TRANSITIONS[data_request.status]:
+                transition_request(
+                    data_request=data_request, to_status=back, actor=author or "requester", note=_("Requester replied.")
+                )
+    return message
+
+
+@transaction.atomic
+def add_internal_note(*, data_request: DataRequest, body: str, author) -> InternalNote:
+    """A staff-only note on the request."""
+    if not body.strip():
+        raise ValidationError(_("The note is empty."), code="empty")
+    note = InternalNote.objects.create(data_request=data_request, author=_user_or_none(author), body=body.strip())
+    record_event(data_request, actor=author, kind=EventKind.NOTE, note=body.strip()[:500])
+    return note
+
+
+# --- secret status links -------------------------------------------------------------
+
+
+def make_status_token(data_request: DataRequest) -> str:
+    """The secret part of the status link sent to the requester (revoked by rotating ``status_nonce``)."""
+    return signing.Signer(salt=STATUS_SALT).sign(f"{data_request.pk}.{data_request.status_nonce}")
+
+
+def status_url(data_request: DataRequest) -> str:
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("requests_app:status", kwargs={"token": make_status_token(data_request)})
+
+
+# --- scheduled jobs ---------------------------------------------------------------
+
+
+def _lock(name: str) -> None:
+    # Serialise concurrent runs on PostgreSQL; SQLite's immediate transactions already do.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
+def _staff_item(data_request: DataRequest, tz) -> dict:
+    from django.urls import reverse
+
+    return {
+        "reference": data_request.reference,
+        "kind": str(RequestKind(data_request.kind).label),
+        "status": str(RequestStatus(data_request.status).label),
+        "due": deadlines.local_date(data_request.due_at, tz).isoformat(),
+        "url": settings.SITE_URL + reverse("admin:requests_app_datarequest_change", args=[data_request.pk]),
+    }
+
+
+@transaction.atomic
+def send_deadline_reminders(*, now=None) -> dict:
+    """Remind assignees before due dates and escalate unassigned/overdue requests to privacy officers, once each.
+
+    Runs a fixed number of queries whatever the number of requests; mails are digests per recipient.
+    """
+    from django.contrib.auth import get_user_model
+
+    from core.tasks import send_templated_mail_task
+
+    now = now or timezone.now()
+    tz = org_tz()
+    day = deadlines.local_date(now, tz)
+    _lock("requests_app.send_deadline_reminders")
+    offsets = sorted({int(o) for o in settings.DSR_REMINDER_OFFSETS_DAYS if int(o) >= 0})
+    working = [S.VERIFIED, S.IN_PROGRESS, S.AWAITING_REQUESTER]
+    candidates: list[tuple[DataRequest, str, str, str]] = []  # (request, kind, key, recipient)
+
+    if offsets:
+        horizon = deadlines.end_of_day(day + timedelta(days=offsets[-1]), tz)
+        for dr in DataRequest.objects.filter(
+            status__in=working, assignee__isnull=False, due_at__lte=horizon, due_at__gte=now
+        ).select_related("assignee"):
+            if not dr.assignee.email:
+                continue
+            left = deadlines.days_left(due=deadlines.local_date(dr.due_at, tz), today=day)
+            due_iso = deadlines.local_date(dr.due_at, tz).isoformat()
+            # Every offset already reached counts as sent, so a late-assigned request gets one mail, not several.
+            for offset in offsets:
+                if left <= offset:
+                    candidates.append((dr, "assignee", f"{offset}d:{due_iso}", dr.assignee.email))
+
+    officers = list(
+        get_user_model()
+        .objects.filter(groups__name=PRIVACY_OFFICER_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if officers:
+        cutoff = now - timedelta(days=settings.DSR_ESCALATE_UNASSIGNED_DAYS)
+        from django.db.models import Q
+
+        for dr in DataRequest.objects.filter(
+            Q(status__in=working, assignee__isnull=True, received_at__lte=cutoff)
+            | Q(status__in=OPEN_STATUSES, due_at__lt=now)
+        ):
+            reason = "overdue" if dr.due_at < now else "unassigned"
+            for email in officers:
+                candidates.append((dr, f"escalation_{reason}", day.isoformat(), email))
+
+    if not candidates:
+        return {"assignee": 0, "escalation": 0}
+    ids = {c[0].pk for c in candidates}
+    sent = set(
+        SentReminder.objects.filter(
+            data_request_id__in=ids, kind__in={c[1] for c in candidates}, key__in={c[2] for c in candidates}
+        ).values_list("data_request_id", "kind", "key", "recipient")
+    )
+    fresh = [c for c in candidates if (c[0].pk, c[1], c[2], c[3]) not in sent]
+    SentReminder.objects.bulk_create(
+        [SentReminder(data_request=c[0], kind=c[1], key=c[2], recipient=c[3], sent_at=now) for c in fresh],
+        ignore_conflicts=True,
+    )
+    # One digest per recipient and kind: a request appears once even if several offsets fell due together.
+    digests: dict[tuple[str, str], dict[int, dict]] = {}
+    for dr, kind, _key, recipient in fresh:
+        group = "assignee" if kind == "assignee" else "escalation"
+        item = _staff_item(dr, tz)
+        item["reason"] = kind.removeprefix("escalation_")
+        digests.setdefault((recipient, group), {})[dr.pk] = item
+    counts = {"assignee": 0, "escalation": 0}
+    for (recipient, group), items in digests.items():
+        counts[group] += len(items)
+        template = "mail/requests_app/staff_reminder" if group == "assignee" else "mail/requests_app/staff_escalation"
+        kwargs = {"to": [recipient], "template": template, "context": {"items": list(items.values())}}
+        transaction.on_commit(lambda kw=kwargs: send_templated_mail_task.delay(**kw))
+    return counts
+
+
+def expire_unverified_requests(*, now=None) -> dict:
+    """Expire requests left unverified for DSR_UNVERIFIED_EXPIRY_DAYS; remind the requester once before."""
+    now = now or timezone.now()
+    expiry = timedelta(days=settings.DSR_UNVERIFIED_EXPIRY_DAYS)
+    remind_before = timedelta(
+        days=min(VERIFICATION_REMINDER_DAYS_BEFORE, max(settings.DSR_UNVERIFIED_EXPIRY_DAYS - 1, 0))
+    )
+    expired = 0
+    for dr in DataRequest.objects.filter(
+        status=S.AWAITING_VERIFICATION, verified_at__isnull=True, received_at__lte=now - expiry
+    ):
+        try:
+            transition_request(data_request=dr, to_status=S.EXPIRED, actor="system", note=_("Not verified in time."))
+            expired += 1
+        except ValidationError:
+            continue  # changed meanwhile
+    reminded = 0
+    due_for_reminder = DataRequest.objects.filter(
+        status=S.AWAITING_VERIFICATION,
+        verified_at__isnull=True,
+        received_at__lte=now - expiry + remind_before,
+        received_at__gt=now - expiry,
+    ).exclude(sent_reminders__kind="verification_reminder")
+    for dr in due_for_reminder:
+        with transaction.atomic():
+            _obj, created = SentReminder.objects.get_or_create(
+                data_request=dr, kind="verification_reminder", key="once", recipient=dr.requester_email
+            )
+            if created:
+                record_event(dr, actor="system", kind=EventKind.REMINDER, note="verification_reminder")
+                _queue_mail(dr, "verification_reminder")
+                reminded += 1
+    return {"expired": expired, "reminded": reminded}

@@ -1,0 +1,282 @@
+"""Requester-facing pages: intake, verification, status (by account or secret link), result files."""
+
+import time
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from core import ratelimit
+from requests_app import selectors, services
+from requests_app.forms import KIND_EXPLANATIONS, DataRequestForm, MessageForm
+from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus
+
+SUBMITTED_SESSION_KEY = "requests_app:submitted"
+
+
+def recently_authenticated(request) -> bool:
+    """True if the session's user signed in (or re-authenticated) within ACCOUNT_REAUTHENTICATION_TIMEOUT."""
+    records = request.session.get("account_authentication_methods") or []
+    stamps = [r.get("at") for r in records if isinstance(r, dict) and isinstance(r.get("at"), int | float)]
+    return bool(stamps) and time.time() - max(stamps) < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+
+
+def _owns_email(user, email: str) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def _identity_verified(request, email: str) -> bool:
+    user = request.user
+    return user.is_authenticated and recently_authenticated(request) and _owns_email(user, email)
+
+
+@require_http_methods(["GET", "POST"])
+def new_request(request):
+    """The intake form, for anonymous requesters and account holders alike."""
+    initial = {}
+    if request.user.is_authenticated:
+        initial = {
+            "requester_name": f"{request.user.first_name} {request.user.last_name}".strip(),
+            "requester_email": request.user.email,
+        }
+    if request.method == "POST":
+        form = DataRequestForm(request.POST, request.FILES, initial=initial)
+        if request.POST.get("website"):
+            # A bot filled the hidden field: answer as if all went well, store nothing.
+            request.session[SUBMITTED_SESSION_KEY] = {"reference": "", "duplicate": False}
+            return redirect("requests_app:submitted")
+        if form.is_valid():
+            data = form.cleaned_data
+            email = data["requester_email"].lower()
+            ip_ok = ratelimit.hit(
+                scope="dsr-intake-ip", key=ratelimit.client_ip(request), rate=settings.DSR_INTAKE_RATE_LIMIT_IP
+            )
+            email_ok = ratelimit.hit(scope="dsr-intake-email", key=email, rate=settings.DSR_INTAKE_RATE_LIMIT_EMAIL)
+            if not (ip_ok and email_ok):
+                form.add_error(None, _("Too many requests were sent from here. Please try again in an hour."))
+                return render(request, "requests_app/new.html", _form_context(form), status=429)
+            verified = _identity_verified(request, data["requester_email"])
+            # Only tie the request to the account when the address is one of its own verified ones:
+            # otherwise a signed-in person could read the answer to a request about someone else.
+            owner = request.user if request.user.is_authenticated and _owns_email(request.user, email) else None
+            data_request, created = services.submit_request(
+                name=data["requester_name"],
+                email=data["requester_email"],
+                kind=data["kind"],
+                jurisdiction=data["jurisdiction"],
+                relationship=data["relationship"],
+                details=data["details"],
+                user=owner,
+                attachment=data["attachment"],
+                language=get_language() or settings.LANGUAGE_CODE,
+                identity_verified=verified,
+            )
+            if request.user.is_authenticated and data_request.user_id == request.user.pk:
+                if not created:
+                    messages.info(request, _("You already had an open request of this type; we added this to it."))
+                return redirect(data_request.get_absolute_url())
+            # Whether the address already had an open request is not told here: the person at the
+            # keyboard may not own the address. The mails to the address say it.
+            request.session[SUBMITTED_SESSION_KEY] = {"reference": data_request.reference, "duplicate": False}
+            return redirect("requests_app:submitted")
+    else:
+        form = DataRequestForm(initial=initial)
+    return render(request, "requests_app/new.html", _form_context(form))
+
+
+def _form_context(form) -> dict:
+    return {"form": form, "kinds": [(RequestKind(k).label, text) for k, text in KIND_EXPLANATIONS.items()]}
+
+
+def submitted(request):
+    """Confirmation after intake: the reference and what happens next."""
+    info = request.session.get(SUBMITTED_SESSION_KEY)
+    if not info:
+        return redirect("requests_app:new")
+    return render(request, "requests_app/submitted.html", {"info": info})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request, token: str):
+    """Open the e-mailed verification link: verifies the request once.
+
+    Mail scanners pre-open links: a HEAD changes nothing, and opening the link again after it
+    worked shows "already verified" rather than an error.
+    """
+    if request.method == "POST":
+        return _resend(request, token)
+    if request.method == "HEAD":
+        return _no_store(HttpResponse(content_type="text/html; charset=utf-8"))
+    try:
+        data_request, newly = services.verify_with_token(token=token)
+    except ValidationError as exc:
+        return _no_store(
+            render(
+                request,
+                "requests_app/verify_failed.html",
+                {"error": exc.messages[0], "code": exc.code, "token": token},
+                status=400,
+            )
+        )
+    # Whoever holds the e-mailed link may follow the request, the first time and after.
+    status_url = reverse("requests_app:status", kwargs={"token": services.make_status_token(data_request)})
+    context = {"data_request": data_request, "newly": newly, "status_url": status_url}
+    return _no_store(render(request, "requests_app/verified.html", context))
+
+
+def _no_store(response):
+    # The URL carries a secret: keep the page out of shared caches and Referer headers.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _resend(request, token: str):
+    from requests_app.models import VerificationToken
+
+    selector = token.partition(".")[0]
+    row = VerificationToken.objects.select_related("data_request").filter(selector=selector).first()
+    if row is not None and services._hash(token.partition(".")[2]) == row.verifier_hash:
+        if ratelimit.hit(scope="dsr-resend", key=str(row.data_request_id), rate="3/h"):
+            services.resend_verification(data_request=row.data_request)
+    # The same answer whatever happened, so the form tells nothing about other people's requests.
+    messages.info(request, _("If the request still needs verifying, a new link is on its way."))
+    return redirect("requests_app:new")
+
+
+@login_required
+def my_requests(request):
+    """The signed-in user's requests."""
+    return render(request, "requests_app/mine.html", {"requests": selectors.requests_for_user(user=request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def detail(request, reference: str):
+    """Status page for the request's owner."""
+    data_request = selectors.get_request_for_owner(user=request.user, reference=reference)
+    if data_request is None:
+        raise Http404
+    return _status_page(request, data_request, via_token=None)
+
+
+@require_http_methods(["GET", "POST"])
+def status_by_token(request, token: str):
+    """Status page reached through the secret link in the acknowledgement mail."""
+    data_request = selectors.get_request_for_status_token(token=token)
+    if data_request is None:
+        raise Http404
+    return _status_page(request, data_request, via_token=token)
+
+
+def _status_page(request, data_request: DataRequest, *, via_token: str | None):
+    form = MessageForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "withdraw":
+            try:
+                services.withdraw_request(data_request=data_request, actor=_requester_actor(request, data_request))
+                messages.success(request, _("Your request has been withdrawn."))
+            except ValidationError as exc:
+                messages.error(request, exc.messages[0])
+            return redirect(request.path)
+        form = MessageForm(request.POST)
+        if form.is_valid():
+            if not data_request.is_open:
+                messages.error(request, _("This request is closed; please open a new one."))
+                return redirect(request.path)
+            services.post_message(
+                data_request=data_request,
+                body=form.cleaned_data["body"],
+                author=_requester_actor(request, data_request),
+                from_staff=False,
+            )
+            messages.success(request, _("Your message was sent."))
+            return redirect(request.path)
+    data_request.refresh_from_db()
+    files = list(selectors.result_files(data_request=data_request))
+    for f in files:
+        if via_token:
+            f.url = reverse("requests_app:status_file", kwargs={"token": via_token, "file_id": f.pk})
+        else:
+            f.url = reverse("requests_app:file", kwargs={"reference": data_request.reference, "file_id": f.pk})
+    context = {
+        "data_request": data_request,
+        "events": [_timeline_entry(e) for e in data_request.events.all() if e.is_public],
+        "thread": data_request.messages.all(),
+        "files": files,
+        "form": form,
+        "withdrawable": data_request.is_open,
+        "statuses": RequestStatus,
+    }
+    return render(request, "requests_app/status.html", context)
+
+
+def _timeline_entry(event) -> dict:
+    def label(value):
+        return RequestStatus(value).label if value in RequestStatus.values else value
+
+    if event.kind == EventKind.STATUS:
+        text = _("Status changed from “%(old)s” to “%(new)s”.") % {"old": label(event.old), "new": label(event.new)}
+    elif event.kind == EventKind.CREATED:
+        text = _("Request received.")
+    elif event.kind == EventKind.EXTENDED:
+        text = _("Deadline extended from %(old)s to %(new)s.") % {"old": event.old, "new": event.new}
+    elif event.kind == EventKind.LINKED:
+        text = _("The same request was submitted again and added here.")
+    elif event.kind == EventKind.FILE:
+        text = _("File added: %(name)s.") % {"name": event.new}
+    else:
+        text = EventKind(event.kind).label if event.kind in EventKind.values else event.kind
+    return {"when": event.created_at, "text": text}
+
+
+def _requester_actor(request, data_request: DataRequest):
+    if request.user.is_authenticated and data_request.user_id == request.user.pk:
+        return request.user
+    return "requester"
+
+
+def _serve(data_request: DataRequest, file_id: int):
+    row = selectors.result_files(data_request=data_request).filter(pk=file_id).first()
+    if row is None:
+        raise Http404
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    response = FileResponse(handle, as_attachment=True, filename=row.name, content_type=row.content_type or None)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def file_for_owner(request, reference: str, file_id: int):
+    """A result file, for the request's owner only."""
+    data_request = selectors.get_request_for_owner(user=request.user, reference=reference)
+    if data_request is None:
+        raise Http404
+    return _serve(data_request, file_id)
+
+
+def file_by_token(request, token: str, file_id: int):
+    """A result file, through the secret status link."""
+    data_request = selectors.get_request_for_status_token(token=token)
+    if data_request is None:
+        raise Http404
+    return _serve(data_request, file_id)
+
+
+@staff_member_required
+def metrics(request):
+    """Staff metrics live in admin; this short URL leads there."""
+    return redirect("admin:requests_app_datarequest_metrics")

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class RetentionConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "retention"
+    verbose_name = "Retention"
+
+    def ready(self):
+        from retention import signals
+
+        signals.connect()
+        post_migrate.connect(signals.on_post_migrate, sender=self, dispatch_uid="retention.seed_policies")

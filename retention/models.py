@@ -1,0 +1,226 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", _("Delete rows")
+    NULL = "null", _("Clear fields (set to empty)")
+    MASK = "mask", _("Mask fields")
+    PSEUDONYMISE = "pseudonymise", _("Pseudonymise fields")
+    KEEP = "keep", _("Keep (no action; documents the period)")
+    ACCOUNT_FLOW = "inactive_accounts", _("Warn, then delete unless the user logs in")
+
+
+class PeriodUnit(models.TextChoices):
+    DAYS = "days", _("days")
+    MONTHS = "months", _("months")
+
+
+class PolicySource(models.TextChoices):
+    REGISTRY = "registry", _("Registry rule")
+    BUILTIN = "builtin", _("Built-in default")
+    STAFF = "staff", _("Created by staff")
+
+
+class RetentionPolicy(models.Model):
+    """How long one dataset's rows are kept, counted from which date, and what happens then."""
+
+    name = models.SlugField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    dataset = models.CharField(_("dataset (model label)"), max_length=100, help_text=_("e.g. demo.TrafficLog"))
+    period = models.PositiveIntegerField(_("period"))
+    period_unit = models.CharField(_("period unit"), max_length=10, choices=PeriodUnit.choices, default=PeriodUnit.DAYS)
+    date_field = models.CharField(
+        _("counted from"),
+        max_length=200,
+        help_text=_("A date field or an event's field path, e.g. created_at or conversation__closed_at."),
+    )
+    filters = models.JSONField(_("extra filters"), default=dict, blank=True, help_text=_('e.g. {"status": "closed"}'))
+    action = models.CharField(_("action"), max_length=20, choices=RetentionAction.choices)
+    fields = models.JSONField(_("fields"), default=list, blank=True, help_text=_("For clear, mask and pseudonymise."))
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    source = models.CharField(max_length=10, choices=PolicySource.choices, default=PolicySource.STAFF)
+    # Set when staff change a seeded policy, so re-seeding never overwrites their edit.
+    customised = models.BooleanField(_("edited by staff"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def period_display(self) -> str:
+        if self.period_unit == PeriodUnit.MONTHS and self.period and self.period % 12 == 0:
+            years = self.period // 12
+            return ngettext("%(n)d year", "%(n)d years", years) % {"n": years}
+        if self.period_unit == PeriodUnit.MONTHS:
+            return ngettext("%(n)d month", "%(n)d months", self.period) % {"n": self.period}
+        return ngettext("%(n)d day", "%(n)d days", self.period) % {"n": self.period}
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Completed with errors")
+    INTERRUPTED = "interrupted", _("Interrupted (will resume)")
+
+
+class RetentionRun(models.Model):
+    """One enforcement run: its report, and the checkpoint a crashed run resumes from."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    dry_run = models.BooleanField(default=False)
+    trigger = models.CharField(max_length=20, default="command")
+    only_policy = models.CharField(max_length=100, blank=True)
+    now = models.DateTimeField(help_text=_("The moment cut-offs are counted from."))
+    resumed_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+
+    def __str__(self) -> str:
+        kind = " (dry run)" if self.dry_run else ""
+        return f"Run {self.pk} at {self.started_at:%Y-%m-%d %H:%M}{kind}"
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    HELD = "held", _("Skipped: dataset on legal hold")
+
+
+class RetentionRunItem(models.Model):
+    """Per policy in a run: counts, duration, errors and the last primary key done."""
+
+    run = models.ForeignKey(RetentionRun, on_delete=models.CASCADE, related_name="items")
+    policy = models.ForeignKey(RetentionPolicy, on_delete=models.SET_NULL, null=True, blank=True)
+    policy_name = models.CharField(max_length=100)
+    dataset = models.CharField(max_length=100)
+    action = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    cutoff = models.DateTimeField(null=True, blank=True)
+    last_pk = models.CharField(max_length=64, blank=True)
+    total = models.BigIntegerField(default=0, help_text=_("Rows matching when the policy started."))
+    matched = models.BigIntegerField(default=0)
+    deleted = models.BigIntegerField(default=0)
+    modified = models.BigIntegerField(default=0)
+    skipped_hold = models.BigIntegerField(_("skipped for a hold"), default=0)
+    batches = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0)
+    errors = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "pk"]
+        constraints = [models.UniqueConstraint(fields=["run", "policy_name"], name="retention_item_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.policy_name} in run {self.run_id}"
+
+
+class NoticeStatus(models.TextChoices):
+    WARNED = "warned", _("Warned")
+    CANCELLED = "cancelled", _("Cancelled by a login")
+    DELETED = "deleted", _("Account deleted")
+    HELD = "held", _("Kept: legal hold")
+
+
+class InactiveAccountNotice(models.Model):
+    """A warning sent to an inactive account; deleted after the grace period unless the user logs in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.WARNED)
+    last_login_at_warning = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField()
+    delete_after = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The erasure request opened when the grace period ended: the registry approves a policy-driven
+    # erasure only for a request linked here.
+    data_request_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-warned_at"]
+        indexes = [models.Index(fields=["status", "delete_after"])]
+
+    def __str__(self) -> str:
+        return f"Inactivity notice {self.pk} ({self.status})"
+
+
+class DeletionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXECUTED = "executed", _("Executed")
+    FAILED = "failed", _("Failed")
+
+
+class AccountDeletion(models.Model):
+    """A self-service account deletion waiting out its grace period."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=DeletionStatus.choices, default=DeletionStatus.SCHEDULED)
+    # The erasure request lives in requests_app; kept as plain values so each app migrates on its own.
+    data_request_id = models.BigIntegerField(null=True, blank=True)
+    request_reference = models.CharField(max_length=40, blank=True)
+    requested_at = models.DateTimeField()
+    execute_after = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "execute_after"])]
+
+    def __str__(self) -> str:
+        return f"Account deletion {self.request_reference or self.pk} ({self.status})"
+
+
+class SweepSample(models.Model):
+    """A plain dataset for measuring and checking the enforcement engine (bench/retention_sweep.py, tests)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    email = models.EmailField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "sweep sample"
+
+    def __str__(self) -> str:
+        return f"Sample {self.pk}"
+
+
+class RunLease(models.Model):
+    """The enforcement lock on databases without advisory locks (the embedded SQLite default).
+
+    One row while a run holds the lock; the run renews ``expires_at`` as it goes, so a crashed
+    run's lease simply runs out and the next run takes over.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    token = models.CharField(max_length=32)
+    holder = models.CharField(max_length=200, blank=True, help_text=_("host and process id"))
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("run lease")
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

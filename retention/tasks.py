@@ -1,0 +1,58 @@
+"""Thin Celery wrappers around retention's services; each also runs as a management command."""
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="retention.enforce_retention",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 300,
+    acks_late=True,
+)
+def enforce_retention_task(policy_name: str | None = None) -> dict:
+    """Enforce the retention policies and write a run report; a run already in progress keeps this one out."""
+    from retention.enforcement import RunLocked, enforce_retention
+
+    try:
+        run = enforce_retention(policy_name=policy_name, trigger="schedule")
+    except RunLocked as exc:
+        logger.info("%s", exc)
+        return {"status": "locked"}
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(
+    name="retention.notify_inactive_accounts",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def notify_inactive_accounts_task() -> dict:
+    """Warn inactive accounts and delete those whose grace period ended without a login."""
+    from retention.services import notify_inactive_accounts
+
+    return notify_inactive_accounts()
+
+
+@shared_task(
+    name="retention.execute_due_account_deletions",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def execute_due_account_deletions_task() -> dict:
+    """Erase the accounts whose self-service deletion grace period has ended."""
+    from retention.services import execute_due_account_deletions
+
+    return execute_due_account_deletions()

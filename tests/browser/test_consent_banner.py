@@ -1,0 +1,611 @@
+"""The banner embedded on a page of ANOTHER origin, in headless Chromium."""
+
+import functools
+import http.server
+import re
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from consent.defaults import ensure_categories
+from consent.models import ConsentRecord, CookieDeclaration, Property
+from consent.services import invalidate_banner_cache, record_revision
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.browser
+
+CACHE_DIR = Path(__file__).resolve().parents[2] / "bench" / ".cache"
+AXE_VERSION = "4.14.1"
+
+HOST_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo shop</title>
+<script src="{portal}/consent/{key}/banner.js" defer></script>
+</head>
+<body>
+<header><h1>Demo shop</h1></header>
+<main>
+<p>Welcome to the shop. <a href="#offers">See offers</a></p>
+<form><label for="q">Search</label> <input id="q" name="q"> <button type="button">Search</button></form>
+<script type="text/plain" data-category="performance">
+window.perfRan = (window.perfRan || 0) + 1;
+document.cookie = "_pa_id=abc;path=/";
+document.cookie = "_pa_ses_1=xyz;path=/";
+</script>
+<script type="text/plain" data-category="targeting">window.adsRan = true; document.cookie = "_xa_uid=1;path=/";</script>
+<iframe data-category="targeting" data-src="about:blank#ads" title="Advertisement"></iframe>
+</main>
+</body>
+</html>
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def host_site(tmp_path):
+    """A tiny static web server on another origin (127.0.0.1 vs the portal's localhost)."""
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def publish(html: str, name: str = "index.html") -> str:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(html, encoding="utf-8")
+        return f"{origin}/{name}"
+
+    yield origin, publish
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def shop(transactional_db, host_site):
+    origin, _ = host_site
+    cats = ensure_categories()
+    prop = Property.objects.create(name="Demo shop", allowed_origins=origin)
+    prop.categories.set(cats.values())
+    for name, is_regex, cat in [
+        ("_pa_id", False, "performance"),
+        ("^_pa_ses_", True, "performance"),
+        ("^_xa_", True, "targeting"),
+    ]:
+        CookieDeclaration.objects.create(
+            property=prop,
+            category=cats[cat],
+            name=name,
+            is_regex=is_regex,
+            provider="Example",
+            purpose="x",
+            duration="1 day",
+        )
+    invalidate_banner_cache()
+    return prop
+
+
+@pytest.fixture
+def shop_page(live_server, host_site, shop, page):
+    _, publish = host_site
+    url = publish(HOST_PAGE.format(portal=live_server.url, key=shop.key))
+    return url
+
+
+def open_host(page, url):
+    page.goto(url)
+    page.get_by_role("dialog").wait_for()
+
+
+def records(prop, **filters):
+    return list(ConsentRecord.objects.filter(property=prop, **filters).order_by("pk"))
+
+
+def test_blocked_script_runs_only_after_its_category_is_accepted(page, shop_page, shop):
+    open_host(page, shop_page)
+    assert page.evaluate("window.perfRan") is None
+    assert page.evaluate("window.PrivacyPortal.getConsent()") is None
+    page.get_by_role("button", name="Customise").click()
+    dialog = page.get_by_role("dialog")
+    boxes = dialog.get_by_role("checkbox")
+    assert [boxes.nth(i).is_checked() for i in range(boxes.count())] == [True, False, False, False]  # only necessary
+    dialog.get_by_role("checkbox", name="Performance").check()
+    dialog.get_by_role("button", name="Save choices").click()
+    page.wait_for_function("window.perfRan === 1")
+    assert page.evaluate("window.adsRan") is None
+    assert page.locator("iframe").get_attribute("data-src") == "about:blank#ads"
+    rec = wait_until(lambda: records(shop, method="custom"))[0]
+    assert rec.choices == {"necessary": True, "features": False, "performance": True, "targeting": False}
+    assert rec.page_url == shop_page
+    # Next page view: the stored first-party choice applies at once, no banner.
+    page.reload()
+    page.wait_for_function("window.perfRan === 1")
+    assert page.get_by_role("dialog").count() == 0
+    assert page.get_by_role("button", name="Cookie settings").is_visible()
+    assert "pp_consent" in page.evaluate("document.cookie")
+
+
+def test_reject_all_keeps_scripts_blocked_and_is_recorded(page, shop_page, shop):
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Reject all").click()
+    rec = wait_until(lambda: records(shop, method="reject_all"))[0]
+    assert rec.choices == {"necessary": True, "features": False, "performance": False, "targeting": False}
+    assert rec.ip == "127.0.0.0" and rec.user_agent_family
+    assert page.evaluate("window.perfRan") is None and page.evaluate("window.adsRan") is None
+    assert page.evaluate("window.PrivacyPortal.getConsent().method") == "reject_all"
+    assert str(rec.consent_id) == page.evaluate("window.PrivacyPortal.getConsent().id")
+
+
+def test_gpc_turns_targeting_off(page, shop_page, shop):
+    page.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true, configurable: true})"
+    )
+    open_host(page, shop_page)
+    assert page.get_by_text("Global Privacy Control").is_visible()
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("window.perfRan === 1")
+    consent = page.evaluate("window.PrivacyPortal.getConsent()")
+    assert consent["categories"]["targeting"] is False and consent["categories"]["performance"] is True
+    assert consent["gpc"] is True
+    assert page.evaluate("window.adsRan") is None
+    rec = wait_until(lambda: records(shop))[0]
+    assert rec.gpc is True and rec.method == "gpc" and rec.choices["targeting"] is False
+
+
+def test_consent_mode_default_comes_before_any_update(page, shop_page):
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("window.perfRan === 1")
+    entries = page.evaluate(
+        "window.dataLayer.filter(e => e && e[0] === 'consent').map(e => [e[0], e[1], Object.assign({}, e[2])])"
+    )
+    kinds = [e[1] for e in entries]
+    assert kinds[0] == "default" and "update" in kinds
+    default, update = entries[0][2], entries[kinds.index("update")][2]
+    for key in ("ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"):
+        assert default[key] == "denied"
+        assert update[key] == "granted"
+    assert default["security_storage"] == "granted" and update["functionality_storage"] == "granted"
+
+
+def test_withdrawal_deletes_declared_cookies_and_events_fire(page, shop_page, shop):
+    open_host(page, shop_page)
+    page.evaluate(
+        "window.events = []; document.addEventListener('privacyportal:consent', e => window.events.push(e.detail.method))"
+    )
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("document.cookie.includes('_pa_id') && document.cookie.includes('_xa_uid')")
+    page.get_by_role("button", name="Cookie settings").click()
+    page.get_by_role("button", name="Customise").click()
+    page.get_by_role("checkbox", name="Targeting").uncheck()
+    page.get_by_role("checkbox", name="Performance").uncheck()
+    page.get_by_role("button", name="Save choices").click()
+    cookies = page.evaluate("document.cookie")
+    assert "_pa_id" not in cookies and "_pa_ses_1" not in cookies and "_xa_uid" not in cookies
+    assert "pp_consent" in cookies
+    assert page.evaluate("window.events") == ["accept_all", "withdraw"]
+    wait_until(lambda: records(shop, method="withdraw"))
+
+
+def test_accept_category_api(page, shop_page):
+    open_host(page, shop_page)
+    page.evaluate("window.PrivacyPortal.acceptCategory('performance')")
+    page.wait_for_function("window.perfRan === 1")
+    assert page.evaluate("window.PrivacyPortal.getConsent().categories.targeting") is False
+    # Blocked content added after the choice runs too, without a reload.
+    page.evaluate(
+        """(() => { const s = document.createElement('script'); s.type = 'text/plain';
+        s.dataset.category = 'performance'; s.text = 'window.lateRan = true'; document.body.appendChild(s); })()"""
+    )
+    page.wait_for_function("window.lateRan === true")
+
+
+def test_reprompt_after_revision_bump(page, shop_page, shop):
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Accept all").click()
+    page.reload()
+    page.wait_for_function("window.perfRan === 1")
+    assert page.get_by_role("dialog").count() == 0
+    record_revision(prop=shop, note="New advertising partner")
+    page.reload()
+    page.get_by_role("dialog").wait_for()
+    assert page.evaluate("window.perfRan") is None  # the old choice no longer applies
+    old_id = str(records(shop)[0].consent_id)
+    page.get_by_role("button", name="Reject all").click()
+    rec = wait_until(lambda: records(shop, revision=2))[0]
+    assert str(rec.consent_id) == old_id and rec.method == "reject_all"
+    assert "_pa_id" not in page.evaluate("document.cookie")  # cookies allowed under the old revision are gone
+
+
+def test_reprompt_after_refusal_lifetime(page, shop_page, shop):
+    shop.refusal_lifetime_days = 1
+    shop.save()
+    invalidate_banner_cache()
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Reject all").click()
+    # Age the stored choice by two days.
+    page.evaluate(
+        "(() => { const m = document.cookie.match(/pp_consent=([^;]*)/); const v = JSON.parse(decodeURIComponent(m[1]));"
+        " v.t -= 2 * 864e5; document.cookie = 'pp_consent=' + encodeURIComponent(JSON.stringify(v)) + ';path=/'; })()"
+    )
+    page.reload()
+    page.get_by_role("dialog").wait_for()
+
+
+def test_whole_flow_by_keyboard_alone(page, shop_page, shop):
+    open_host(page, shop_page)
+    # On an embedding site focus starts in the banner; the first Tab reaches its first button.
+    page.wait_for_function("!!document.activeElement.closest('[role=dialog]')")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Accept all"
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Customise":
+            break
+    else:
+        pytest.fail("Customise is not reachable by Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("!!document.activeElement.closest('[role=dialog][aria-modal=true]')")
+    # Focus stays inside the settings dialog.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('[role=dialog]')")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Customise").focus()
+    page.keyboard.press("Enter")
+    while page.evaluate("document.activeElement.name") != "performance":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    while page.evaluate("document.activeElement.textContent") != "Save choices":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.perfRan === 1")
+    assert page.get_by_role("dialog").count() == 0
+    wait_until(lambda: records(shop, method="custom"))
+    # Reopen from the keyboard; focus returns to the opener afterwards.
+    page.get_by_role("button", name="Cookie settings").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("!!document.activeElement.closest('[role=dialog]')")
+    while page.evaluate("document.activeElement.textContent") != "Accept all":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.adsRan === true")
+    assert page.evaluate("document.activeElement.textContent") == "Cookie settings"
+
+
+def test_languages_follow_the_page(page, live_server, host_site, shop):
+    _, publish = host_site
+    url = publish(HOST_PAGE.format(portal=live_server.url, key=shop.key).replace('lang="en"', 'lang="fr"'), "fr.html")
+    page.goto(url)
+    page.get_by_role("button", name="Tout accepter").wait_for()
+    page.get_by_role("button", name="Personnaliser").click()
+    assert page.get_by_role("checkbox", name="Performance").count() == 1
+
+
+def test_disallowed_origin_still_applies_choice_locally(page, live_server, host_site, shop):
+    shop.allowed_origins = "https://elsewhere.example.com"
+    shop.save()
+    invalidate_banner_cache()
+    _, publish = host_site
+    url = publish(HOST_PAGE.format(portal=live_server.url, key=shop.key), "other.html")
+    open_host(page, url)
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("window.perfRan === 1")
+    assert "pp_consent" in page.evaluate("document.cookie")
+    page.wait_for_timeout(500)
+    assert not records(shop)
+
+
+def test_no_layout_shift(page, shop_page):
+    page.goto(shop_page)
+    page.get_by_role("dialog").wait_for()
+    page.wait_for_timeout(300)
+    shift = page.evaluate(
+        """new Promise(r => { let s = 0; new PerformanceObserver(l => { for (const e of l.getEntries()) s += e.value; })
+        .observe({type: 'layout-shift', buffered: true}); setTimeout(() => r(s), 300); })"""
+    )
+    assert shift < 0.01
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    import shutil
+    import subprocess
+
+    target = CACHE_DIR / f"axe-core-{AXE_VERSION}.tgz"
+    if not target.exists() and shutil.which("npm"):
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"], cwd=CACHE_DIR, capture_output=True, timeout=120
+        )
+    if not target.exists():
+        pytest.skip(f"axe-core {AXE_VERSION} unavailable (run `npm pack axe-core@{AXE_VERSION}` in bench/.cache/)")
+    with tarfile.open(target) as tar:
+        return tar.extractfile("package/axe.min.js").read().decode()
+
+
+def serious_violations(page, axe_source):
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_no_serious_violation(page, shop_page, axe_source):
+    open_host(page, shop_page)
+    page.wait_for_timeout(300)  # let the entry animation finish before colour checks
+    assert serious_violations(page, axe_source) == []
+    page.get_by_role("button", name="Customise").click()
+    page.locator("details").first.evaluate("d => d.open = true")
+    page.wait_for_timeout(300)
+    assert serious_violations(page, axe_source) == []
+
+
+def test_portal_page_banner_under_strict_csp(page, live_server, transactional_db, settings):
+    from consent.demo_data import seed
+
+    class Out:
+        def write(self, *_):
+            pass
+
+    seed(users=0, stdout=Out())
+    settings.PORTAL_CONSENT_PROPERTY_KEY = ""
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"{live_server.url}/cookies/")
+    page.get_by_role("dialog").wait_for()
+    page.wait_for_timeout(200)
+    # On the portal's own pages the box is non-modal and leaves focus where it is (skip link first).
+    assert page.evaluate("document.activeElement === document.body")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('skip-link')")
+    page.get_by_role("button", name="Reject all").click()
+    assert page.get_by_role("dialog").count() == 0
+    page.get_by_role("button", name="Change your cookie choices").click()
+    page.get_by_role("button", name="Accept all").wait_for()
+    box = page.locator(".ppc-box").bounding_box()
+    assert box["width"] <= 342
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e]
+    wait_until(lambda: ConsentRecord.objects.filter(method="reject_all").exists())
+
+
+@pytest.fixture
+def csp_bypass_page(browser):
+    """A page that may inject axe-core despite the portal's strict CSP (checked separately)."""
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def test_portal_consent_pages_pass_axe(
+    csp_bypass_page, live_server, transactional_db, settings, axe_source, user_factory
+):
+    page = csp_bypass_page
+    from consent.demo_data import seed
+
+    class Out:
+        def write(self, *_):
+            pass
+
+    seed(users=0, stdout=Out())
+    settings.PORTAL_CONSENT_PROPERTY_KEY = ""
+    user = user_factory(email="axe@example.com")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email) if page.get_by_label("Email").count() else page.locator(
+        "input[name=login]"
+    ).fill(user.email)
+    page.locator("input[name=password]").fill("Correct-horse-42")
+    page.locator("input[name=password]").press("Enter")
+    page.wait_for_load_state()
+    for path in ("/cookies/", "/third-parties/", "/account/consents/", "/account/email-preferences/"):
+        page.goto(f"{live_server.url}{path}")
+        page.get_by_role("dialog").wait_for()
+        page.wait_for_timeout(300)
+        assert serious_violations(page, axe_source) == [], path
+    # Grant then withdraw from the consents page, each one click.
+    page.goto(f"{live_server.url}/account/consents/")
+    page.get_by_role("button", name=re.compile(r"Give consent\s*: Marketing e-mails")).click()
+    page.get_by_role("button", name=re.compile(r"Withdraw consent\s*: Marketing e-mails")).click()
+    page.get_by_role("button", name=re.compile(r"Give consent\s*: Marketing e-mails")).wait_for()
+
+
+PARENT_HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<script src="{portal}/consent/{key}/banner.js" defer></script></head>
+<body><main><h1>Shop</h1>
+<script>
+document.cookie = "_pa_id=host;path=/";
+document.cookie = "_pa_id=parent;path=/;domain=.shop.example.test";
+document.cookie = "_pa_ses_9=parent;path=/;domain=shop.example.test";
+document.cookie = "_xa_uid=parent;path=/;domain=.shop.example.test";
+document.cookie = "cart=keep;path=/;domain=.shop.example.test";
+document.cookie = "_xa_here=folder";
+</script>
+</main></body></html>
+"""
+
+
+@pytest.fixture
+def named_host_page(browser):
+    """A page in a browser that resolves *.example.test to this machine, so host pages can have a parent domain."""
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    other = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.example.test 127.0.0.1"]
+    )
+    pg = other.new_context(locale="en-GB").new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    other.close()
+
+
+def test_withdrawal_deletes_cookies_on_the_domain_and_its_parent(named_host_page, live_server, host_site, shop):
+    """On www.shop.example.test, declared cookies go by name and by pattern, on the host and on .shop.example.test."""
+    page = named_host_page
+    local_origin, publish = host_site
+    origin = local_origin.replace("127.0.0.1", "www.shop.example.test")
+    shop.allowed_origins = origin
+    shop.save()
+    invalidate_banner_cache()
+    url = publish(PARENT_HOST_PAGE.format(portal=live_server.url, key=shop.key), "shop/parent.html")
+    url = url.replace(local_origin, origin)
+    open_host(page, url)
+    page.get_by_role("button", name="Accept all").click()
+    wait_until(lambda: records(shop, method="accept_all"))
+
+    def names():
+        return sorted((c["name"], c["domain"]) for c in page.context.cookies() if c["name"] != "pp_consent")
+
+    assert ("_pa_id", ".shop.example.test") in names() and ("_pa_id", "www.shop.example.test") in names()
+    assert ("_xa_uid", ".shop.example.test") in names() and ("_pa_ses_9", ".shop.example.test") in names()
+    assert ("_xa_here", "www.shop.example.test") in names()  # set without a path: it belongs to /shop/
+    page.evaluate("window.PrivacyPortal.show(true)")
+    page.get_by_role("checkbox", name="Performance").uncheck()
+    page.get_by_role("checkbox", name="Targeting").uncheck()
+    page.get_by_role("button", name="Save choices").click()
+    assert names() == [("cart", ".shop.example.test")]  # undeclared cookies stay
+    assert wait_until(lambda: records(shop, method="withdraw"))[0].page_url == url
+
+
+def _stored_choice(origin: str, *, choices: dict, days_ago: int, revision: int = 1) -> dict:
+    import json
+    import time
+    import urllib.parse
+
+    value = {"i": "6f1c2b1e-1111-4222-8333-444455556666", "r": revision, "c": choices, "m": "custom"}
+    value["t"] = int((time.time() - days_ago * 86400) * 1000)
+    value["g"] = False
+    return {"name": "pp_consent", "value": urllib.parse.quote(json.dumps(value)), "url": origin + "/"}
+
+
+@pytest.mark.parametrize(
+    ("accepted", "days_ago", "asked_again"),
+    [
+        (False, 170, False),  # a refusal stands for six months ...
+        (False, 190, True),  # ... and is asked again after
+        (True, 190, False),  # an acceptance stands for twelve months ...
+        (True, 370, True),  # ... and is asked again after
+    ],
+)
+def test_reprompt_after_the_default_lifetimes(page, host_site, shop_page, shop, accepted, days_ago, asked_again):
+    assert (shop.refusal_lifetime_days, shop.acceptance_lifetime_days) == (183, 365)
+    origin, _ = host_site
+    choices = {"necessary": True, "features": False, "performance": accepted, "targeting": False}
+    page.context.add_cookies([_stored_choice(origin, choices=choices, days_ago=days_ago)])
+    page.goto(shop_page)
+    page.wait_for_function("!!document.querySelector('.ppc')")
+    page.wait_for_timeout(300)
+    assert (page.get_by_role("dialog").count() == 1) is asked_again
+    if asked_again:
+        assert page.evaluate("window.perfRan") is None and page.evaluate("window.PrivacyPortal.getConsent()") is None
+    else:
+        assert page.evaluate("window.PrivacyPortal.getConsent().categories.performance") is accepted
+
+
+@pytest.mark.parametrize(
+    ("page_lang", "browser_locale", "accept_all"),
+    [
+        ("nl", "en-GB", "Alles accepteren"),
+        ("de", "en-GB", "Alle akzeptieren"),
+        ("fr", "de-DE", "Tout accepter"),  # the page's language wins over the browser's
+        ("", "de-DE", "Alle akzeptieren"),
+        ("", "nl-BE", "Alles accepteren"),
+        ("", "fr-CA", "Tout accepter"),
+        ("", "ja-JP", "Accept all"),  # neither known: the property's default language
+    ],
+)
+def test_language_from_the_page_or_the_browser(
+    browser, live_server, host_site, shop, page_lang, browser_locale, accept_all
+):
+    _, publish = host_site
+    html = HOST_PAGE.format(portal=live_server.url, key=shop.key).replace('lang="en"', f'lang="{page_lang}"')
+    url = publish(html, f"lang-{page_lang or 'none'}-{browser_locale}.html")
+    context = browser.new_context(locale=browser_locale)
+    try:
+        pg = context.new_page()
+        pg.goto(url)
+        pg.get_by_role("button", name=accept_all, exact=True).wait_for(timeout=15000)
+    finally:
+        context.close()
+
+
+def test_images_and_frames_load_only_after_consent(page, live_server, host_site, shop):
+    _, publish = host_site
+    pixel = f"{live_server.url}/static/consent/banner.css?pixel"
+    html = HOST_PAGE.format(portal=live_server.url, key=shop.key).replace(
+        "</main>", f'<img data-category="performance" data-src="{pixel}" alt="" id="px"></main>'
+    )
+    requested = []
+    page.on("request", lambda r: "?pixel" in r.url and requested.append(r.url))
+    open_host(page, publish(html, "img.html"))
+    page.wait_for_timeout(300)
+    assert requested == [] and page.locator("#px").get_attribute("src") is None
+    assert page.locator("iframe").get_attribute("src") is None
+    page.get_by_role("button", name="Reject all").click()
+    page.wait_for_timeout(300)
+    assert requested == [] and page.locator("#px").get_attribute("src") is None
+    page.evaluate("window.PrivacyPortal.acceptCategory('performance')")
+    page.wait_for_function("document.getElementById('px').getAttribute('src')")
+    assert requested == [pixel]
+    assert page.locator("iframe").get_attribute("src") is None  # targeting is still refused
+    page.evaluate("window.PrivacyPortal.acceptCategory('targeting')")
+    page.wait_for_function("document.querySelector('iframe').getAttribute('src') === 'about:blank#ads'")
+
+
+def test_cookie_settings_link_on_the_host_page_reopens_and_gets_focus_back(page, live_server, host_site, shop):
+    _, publish = host_site
+    html = HOST_PAGE.format(portal=live_server.url, key=shop.key).replace(
+        "</main>", '<footer><a href="#" data-pp-open id="settings">Cookie settings</a></footer></main>'
+    )
+    open_host(page, publish(html, "link.html"))
+    page.get_by_role("button", name="Reject all").click()
+    assert page.get_by_role("dialog").count() == 0
+    assert page.locator(".ppc-pill").count() == 0  # the page has its own link, so no floating button
+    page.locator("#settings").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog").wait_for()
+    page.get_by_role("button", name="Customise").click()
+    dialog = page.get_by_role("dialog")
+    assert dialog.get_attribute("aria-modal") == "true"
+    # Shift+Tab from the first control wraps to the last, Tab from the last wraps to the first.
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.outerHTML")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Save choices"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.outerHTML") == first
+    page.keyboard.press("Escape")
+    assert page.get_by_role("dialog").count() == 0
+    assert page.evaluate("document.activeElement.id") == "settings"
+    assert page.url.endswith("link.html")  # the link's own navigation was cancelled
+
+
+@pytest.mark.parametrize(("motion", "animation"), [("reduce", "none"), ("no-preference", "ppc-in")])
+def test_reduced_motion_is_respected(page, shop_page, motion, animation):
+    page.emulate_media(reduced_motion=motion)
+    open_host(page, shop_page)
+    assert page.evaluate("getComputedStyle(document.querySelector('.ppc-box')).animationName") == animation
+
+
+def test_settings_show_the_consent_id_staff_can_look_up(page, shop_page, shop):
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Customise").click()
+    assert "consent id" not in page.get_by_role("dialog").inner_text()  # nothing chosen, nothing to quote yet
+    page.get_by_role("button", name="Reject all").click()
+    rec = wait_until(lambda: records(shop, method="reject_all"))[0]
+    page.get_by_role("button", name="Cookie settings").click()
+    page.get_by_role("button", name="Customise").click()
+    assert f"Your consent id: {rec.consent_id}" in page.get_by_role("dialog").inner_text()

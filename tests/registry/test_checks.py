@@ -1,0 +1,140 @@
+"""The registry refuses declarations it could not keep, and registers other apps' models from outside."""
+
+import pytest
+
+from registry import LegalBasis, PersonalField, PrivacyRegistry, Strategy, site
+from registry.checks import check_registry
+
+
+def _ids(registry):
+    return {e.id for e in check_registry(registry)}
+
+
+def _field(name, **kw):
+    return PersonalField(name, category="user.contact.email", purpose="p", legal_basis=LegalBasis.CONTRACT, **kw)
+
+
+@pytest.mark.smoke
+def test_project_registry_passes_its_own_checks():
+    assert check_registry(site) == []
+
+
+def test_missing_field_is_an_error():
+    r = PrivacyRegistry()
+    r.register("demo.TrafficLog", user_path="user", fields=[_field("no_such_field")])
+    assert "registry.E001" in _ids(r)
+
+
+def test_null_on_non_null_field_is_an_error():
+    r = PrivacyRegistry()
+    r.register("demo.TrafficLog", user_path="user", fields=[_field("path", strategy=Strategy.NULL)])
+    assert "registry.E002" in _ids(r)
+
+
+def test_null_on_nullable_field_is_fine():
+    r = PrivacyRegistry()
+    r.register("demo.TrafficLog", user_path="user", fields=[_field("ip_address", strategy=Strategy.NULL)])
+    assert _ids(r) == set()
+
+
+def test_mask_on_unique_field_is_an_error():
+    r = PrivacyRegistry()
+    r.register("demo.Order", user_path="user", fields=[_field("number", strategy=Strategy.MASK)])
+    assert "registry.E003" in _ids(r)
+
+
+def test_mask_on_a_field_too_short_for_the_mask_text_is_an_error():
+    r = PrivacyRegistry()
+    r.register("demo.Order", user_path="user", fields=[_field("currency", strategy=Strategy.MASK)])
+    assert "registry.E008" in _ids(r)
+    r = PrivacyRegistry()
+    r.register("demo.Order", user_path="user", fields=[_field("billing_name", strategy=Strategy.MASK)])
+    assert _ids(r) == set()
+
+
+def test_keep_without_reason_unknown_category_and_basis_are_errors():
+    r = PrivacyRegistry()
+    r.register(
+        "demo.TrafficLog",
+        user_path="user",
+        fields=[
+            _field("path", strategy=Strategy.KEEP),
+            PersonalField("user_agent", category="user.nonsense", purpose="p", legal_basis="because"),
+        ],
+    )
+    assert {"registry.E005", "registry.E009", "registry.E010"} <= _ids(r)
+
+
+def test_pseudonymise_needs_room_for_the_pseudonym():
+    r = PrivacyRegistry()
+    r.register("demo.Invoice", user_path="user", fields=[_field("currency", strategy=Strategy.PSEUDONYMISE)])
+    assert "registry.E008" in _ids(r)
+
+
+def test_model_without_subject_lookup_is_an_error():
+    r = PrivacyRegistry()
+    r.register("demo.TrafficLog", fields=[_field("path")])
+    assert "registry.E007" in _ids(r)
+
+
+def test_check_stops_manage_py(monkeypatch):
+    """The registered system check reports errors from the project-wide site."""
+    from django.core import checks
+
+    bad = PrivacyRegistry()
+    bad.register("demo.TrafficLog", user_path="user", fields=[_field("nope")])
+    monkeypatch.setattr("registry.sites.site", bad)
+    errors = [e for e in checks.run_checks(tags=["registry"]) if e.id.startswith("registry.")]
+    assert errors and errors[0].is_serious()
+
+
+@pytest.mark.smoke
+def test_auth_user_is_registered_from_outside_its_app():
+    ds = site.get("auth.User")
+    assert ds.model._meta.app_label == "auth"
+    assert ds.field("email").category == "user.contact.email"
+    assert "password" not in ds.export_field_names()
+    # The account is erased after every other dataset.
+    assert site.datasets()[-1].label == "auth.User"
+
+
+@pytest.mark.django_db
+def test_subject_q_finds_rows_by_user_email_and_custom_lookup(user_factory, subject_data):
+    from demo.models import SupportMessage
+
+    alice, bob = user_factory(), user_factory()
+    subject_data(alice)
+    subject_data(bob)
+    ds = site.get("demo.SupportMessage")
+    rows = SupportMessage.objects.filter(ds.subject_q(user_ids=[alice.pk]))
+    assert rows.count() == 2 and all(r.conversation.user_id == alice.pk for r in rows)
+    by_email = SupportMessage.objects.filter(ds.subject_q(emails=[alice.email.upper()]))
+    assert set(by_email) == set(rows)
+    assert not SupportMessage.objects.filter(ds.subject_q()).exists()
+
+
+def test_retention_rules_are_declared_data():
+    rules = {r.name: r for r in site.retention_rules()}
+    assert rules["invoices-tax"].period_days >= 7 * 365
+    assert rules["comment-ip"].period_days == 30
+    assert rules["closed-requests"].action == "delete" and rules["closed-requests"].period_days == 730
+    assert rules["comment-ip"].action == "null" and rules["comment-ip"].fields == ("ip_address",)
+    assert rules["support-closed"].filters == {"status": "closed"}
+
+
+def test_pseudonymise_is_keyed_stable_and_not_the_input(settings):
+    from registry.strategies import pseudonymise
+
+    a = pseudonymise("alice@example.com")
+    assert a == pseudonymise("Alice@example.com ") and "alice" not in a
+    settings.PSEUDONYMISATION_KEY = "another key"
+    assert pseudonymise("alice@example.com") != a
+    assert pseudonymise(a) == a  # idempotent
+
+
+def test_rectify_fields_must_be_registered_fields():
+    r = PrivacyRegistry()
+    r.register(
+        "demo.Order", user_path="user", rectifiable=True, rectify_fields=("nope",), fields=[_field("billing_name")]
+    )
+    assert "registry.E001" in _ids(r)

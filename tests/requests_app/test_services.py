@@ -1,0 +1,229 @@
+from datetime import UTC, date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from requests_app import services
+from requests_app.models import DataRequest, EventKind, RequestStatus, VerificationToken
+from requests_app.signals import request_verified
+
+S = RequestStatus
+
+
+@pytest.mark.smoke
+def test_submit_request_sets_reference_due_date_and_audit(make_request):
+    dr = make_request(jurisdiction="gdpr")
+    assert dr.reference.startswith(f"DSR-{timezone.localtime(dr.received_at).year}-")
+    assert dr.status == S.AWAITING_VERIFICATION
+    received = services.today(dr.received_at)
+    from requests_app.deadlines import add_months
+
+    assert dr.due_date == add_months(received, 1)
+    assert dr.events.filter(kind=EventKind.CREATED).count() == 1
+
+
+def test_duplicate_open_request_is_linked_not_counted(make_request):
+    first = make_request(email="same@example.com", kind="erasure")
+    second = make_request(email="SAME@example.com", kind="erasure", details="Again please")
+    assert second.pk == first.pk
+    assert DataRequest.objects.count() == 1
+    assert first.events.filter(kind=EventKind.LINKED).exists()
+    assert first.messages.get().body == "Again please"
+    other_kind = make_request(email="same@example.com", kind="access")
+    assert other_kind.pk != first.pk
+
+
+@pytest.mark.smoke
+def test_verification_token_is_hashed_single_use_and_sends_signal(make_request, django_capture_on_commit_callbacks):
+    dr = make_request()
+    token = services.issue_verification_token(data_request=dr)
+    row = VerificationToken.objects.get(data_request=dr)
+    assert token.split(".")[1] not in row.verifier_hash
+    received = []
+
+    def receiver(sender, data_request, **kwargs):
+        received.append(data_request.pk)
+
+    request_verified.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            verified, newly = services.verify_with_token(token=token)
+    finally:
+        request_verified.disconnect(receiver)
+    assert newly and verified.status == S.VERIFIED and verified.verified_at
+    assert received == [dr.pk]
+    _again, newly_again = services.verify_with_token(token=token)
+    assert newly_again is False
+
+
+def test_verification_token_expires_after_ttl(make_request, settings):
+    dr = make_request()
+    token = services.issue_verification_token(data_request=dr)
+    VerificationToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(ValidationError) as exc:
+        services.verify_with_token(token=token)
+    assert exc.value.code == "expired"
+    dr.refresh_from_db()
+    assert dr.status == S.AWAITING_VERIFICATION
+
+
+def test_verification_attempts_are_limited(make_request, settings):
+    settings.DSR_VERIFICATION_MAX_ATTEMPTS = 3
+    dr = make_request()
+    token = services.issue_verification_token(data_request=dr)
+    selector = token.split(".")[0]
+    for _ in range(3):
+        with pytest.raises(ValidationError):
+            services.verify_with_token(token=f"{selector}.wrong")
+    with pytest.raises(ValidationError) as exc:
+        services.verify_with_token(token=token)  # the right one is now locked too
+    assert exc.value.code == "locked"
+    assert VerificationToken.objects.get().attempts == 3
+
+
+def test_forged_token_is_refused(make_request):
+    make_request()
+    with pytest.raises(ValidationError):
+        services.verify_with_token(token="nope.nope")
+
+
+def test_transition_refuses_invalid_moves_with_clear_error(make_request, staff_user):
+    dr = make_request()
+    with pytest.raises(ValidationError) as exc:
+        services.transition_request(data_request=dr, to_status=S.COMPLETED, actor=staff_user)
+    assert "cannot become" in exc.value.messages[0]
+    with pytest.raises(ValidationError):
+        services.transition_request(data_request=dr, to_status=S.IN_PROGRESS, actor=staff_user)
+    services.withdraw_request(data_request=dr, actor=staff_user)
+    with pytest.raises(ValidationError):
+        services.transition_request(data_request=dr, to_status=S.VERIFIED, actor=staff_user)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        [S.VERIFIED, S.IN_PROGRESS, S.AWAITING_REQUESTER, S.IN_PROGRESS],
+        [S.AWAITING_REQUESTER, S.VERIFIED, S.IN_PROGRESS],
+        [S.EXPIRED],
+        [S.VERIFIED, S.WITHDRAWN],
+    ],
+)
+def test_allowed_paths_write_audit_trail(make_request, staff_user, path):
+    dr = make_request()
+    for status in path:
+        dr = services.transition_request(data_request=dr, to_status=status, actor=staff_user, note="x")
+    trail = list(dr.events.filter(kind=EventKind.STATUS).values_list("old", "new"))
+    expected = list(zip([S.AWAITING_VERIFICATION, *path[:-1]], path, strict=True))
+    assert trail == expected
+    assert all(e.actor == staff_user for e in dr.events.filter(kind=EventKind.STATUS))
+
+
+def test_closed_statuses_set_closed_at_and_cannot_reopen(verified_request, staff_user):
+    dr = services.complete_request(data_request=verified_request(), actor=staff_user, summary="Sent your data.")
+    assert dr.status == S.COMPLETED and dr.closed_at
+    for status in S.values:
+        with pytest.raises(ValidationError):
+            services.transition_request(data_request=dr, to_status=status, actor=staff_user)
+
+
+def test_deny_needs_listed_reason_and_text(verified_request, staff_user):
+    dr = verified_request()
+    with pytest.raises(ValidationError):
+        services.transition_request(data_request=dr, to_status=S.DENIED, actor=staff_user)
+    with pytest.raises(ValidationError):
+        services.deny_request(data_request=dr, actor=staff_user, reason="because", requester_text="No")
+    with pytest.raises(ValidationError):
+        services.deny_request(data_request=dr, actor=staff_user, reason="not_our_data", requester_text=" ")
+    dr = services.deny_request(
+        data_request=dr, actor=staff_user, reason="not_our_data", requester_text="We hold nothing about you."
+    )
+    assert dr.status == S.DENIED and dr.denial_reason == "not_our_data"
+
+
+def test_extension_once_within_first_month(make_request, staff_user):
+    dr = make_request(jurisdiction="gdpr")
+    original = dr.due_date
+    dr = services.extend_deadline(data_request=dr, reason="Many systems to search.", actor=staff_user)
+    from requests_app.deadlines import add_months
+
+    assert dr.due_date == add_months(original, 2)
+    with pytest.raises(ValidationError):
+        services.extend_deadline(data_request=dr, reason="Again", actor=staff_user)
+    late = make_request(jurisdiction="uk_gdpr")
+    with pytest.raises(ValidationError):
+        services.extend_deadline(
+            data_request=late, reason="Too late", actor=staff_user, now=late.due_at + timedelta(days=1)
+        )
+    with pytest.raises(ValidationError):
+        services.extend_deadline(data_request=make_request(jurisdiction="lgpd"), reason="x", actor=staff_user)
+
+
+def test_complete_request_stores_result_files_privately(verified_request, staff_user, settings):
+    dr = services.complete_request(
+        data_request=verified_request(), actor=staff_user, summary="Done", files=[("result.txt", b"hello")]
+    )
+    f = dr.files.get()
+    assert f.purpose == "result"
+    path = f.file.path
+    assert path.startswith(str(settings.PRIVATE_ROOT))
+    assert open(path, "rb").read() == b"hello"
+
+
+def test_create_verified_request_for_self_service(user_factory):
+    user = user_factory(first_name="Ada", last_name="Example")
+    dr = services.create_verified_request(user=user, kind="erasure", details="Close my account")
+    assert dr.status == S.VERIFIED and dr.user == user and dr.requester_email == user.email
+    assert dr.channel == "account"
+
+
+def test_requester_reply_moves_awaiting_requester_back(verified_request, staff_user):
+    dr = services.request_information(data_request=verified_request(), actor=staff_user, message="Which account?")
+    assert dr.status == S.AWAITING_REQUESTER
+    services.post_message(data_request=dr, body="The one with my work e-mail.", from_staff=False)
+    dr.refresh_from_db()
+    assert dr.status == S.IN_PROGRESS
+    assert [m.from_staff for m in dr.messages.all()] == [True, False]
+
+
+def test_expire_unverified_reminds_once_then_expires(make_request, settings):
+    settings.DSR_UNVERIFIED_EXPIRY_DAYS = 14
+    dr = make_request()
+    start = dr.received_at
+    assert services.expire_unverified_requests(now=start + timedelta(days=5)) == {"expired": 0, "reminded": 0}
+    assert services.expire_unverified_requests(now=start + timedelta(days=12)) == {"expired": 0, "reminded": 1}
+    assert services.expire_unverified_requests(now=start + timedelta(days=13)) == {"expired": 0, "reminded": 0}
+    assert services.expire_unverified_requests(now=start + timedelta(days=14, seconds=1)) == {
+        "expired": 1,
+        "reminded": 0,
+    }
+    dr.refresh_from_db()
+    assert dr.status == S.EXPIRED
+
+
+def test_received_date_in_organisation_time_zone(make_request, settings):
+    settings.TIME_ZONE = "Europe/Brussels"
+    dr = make_request()
+    # 23:30 UTC on 31 January is already 1 February in Brussels.
+    from datetime import datetime
+
+    from requests_app.services import _compute_dates
+
+    dates = _compute_dates(jurisdiction="gdpr", kind="access", received_at=datetime(2027, 1, 31, 23, 30, tzinfo=UTC))
+    assert timezone.localtime(dates["due_at"]).date() == date(2027, 3, 1)
+    assert dr
+
+
+def test_demo_seed_is_idempotent_and_touches_no_account(db, staff_user):
+    import io
+
+    from requests_app.demo_data import seed
+    from requests_app.metrics import build_metrics
+
+    seed(users=50, stdout=io.StringIO())
+    seed(users=50, stdout=io.StringIO())
+    qs = DataRequest.objects.all()
+    assert 30 <= qs.count() <= 50 and not qs.filter(user__isnull=False).exists()
+    assert {s for s in qs.values_list("status", flat=True)} == set(S.values)
+    figures = build_metrics()
+    assert figures["total"] == qs.count() and figures["overall"]["median_days"] is not None
