@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +14,7 @@ from consent import selectors, services
 from consent.models import (
     LANGS,
     Category,
+    ConsentMethod,
     ConsentRecord,
     CookieDeclaration,
     Property,
@@ -173,28 +174,37 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
+OUTCOME_COLOURS = {
+    "accept_all": "#15803d",
+    "reject_all": "#b91c1c",
+    "custom": "#1d4ed8",
+    "gpc": "#7c3aed",
+    "withdraw": "#b45309",
+}
+
+
 def outcomes_svg(rows: list[dict]) -> str:
     """A stacked bar chart of outcomes per day as inline SVG (no script, no external resource)."""
-    colours = {"accept_all": "#15803d", "reject_all": "#b91c1c", "custom": "#1d4ed8"}
+    labels = dict(ConsentMethod.choices)
     width, height, gap = 600, 160, 2
-    top = max((r["accept_all"] + r["reject_all"] + r["custom"]) for r in rows) if rows else 0
+    top = max(sum(r[k] for k in selectors.OUTCOMES) for r in rows) if rows else 0
     bar = (width - gap * len(rows)) / max(len(rows), 1)
     parts = []
     for i, r in enumerate(rows):
         x = i * (bar + gap)
         y = height
-        for key in ("accept_all", "reject_all", "custom"):
+        for key in selectors.OUTCOMES:
             h = (r[key] / top * (height - 10)) if top else 0
             if h:
                 y -= h
                 parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colours[key]}">'
-                    f"<title>{r['day']:%Y-%m-%d} {key.replace('_', ' ')}: {r[key]}</title></rect>"
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{OUTCOME_COLOURS[key]}">'
+                    f"<title>{r['day']:%Y-%m-%d} {escape(labels[key])}: {r[key]}</title></rect>"
                 )
     legend = "".join(
-        f'<rect x="{10 + i * 120}" y="{height + 10}" width="12" height="12" fill="{c}"/>'
-        f'<text x="{28 + i * 120}" y="{height + 21}" font-size="12">{k.replace("_", " ")}</text>'
-        for i, (k, c) in enumerate(colours.items())
+        f'<rect x="{6 + i * 118}" y="{height + 10}" width="12" height="12" fill="{OUTCOME_COLOURS[k]}"/>'
+        f'<text x="{22 + i * 118}" y="{height + 21}" font-size="11">{escape(labels[k])}</text>'
+        for i, k in enumerate(selectors.OUTCOMES)
     )
     first = rows[0]["day"].strftime("%Y-%m-%d") if rows else ""
     last = rows[-1]["day"].strftime("%Y-%m-%d") if rows else ""
@@ -240,32 +250,28 @@ class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
         if not obj.pk:
             return "-"
         rows = selectors.outcomes_per_day(prop=obj, days=30)
-        totals = {k: sum(r[k] for r in rows) for k in ("accept_all", "reject_all", "custom")}
-        table = format_html_join(
+        labels = dict(ConsentMethod.choices)
+        keys = selectors.OUTCOMES
+        totals = format_html_join(" · ", "{}: {}", ((labels[k], sum(r[k] for r in rows)) for k in keys))
+        head = format_html_join("", "<th>{}</th>", ((labels[k],) for k in keys))
+        body = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td>{}</tr>",
             (
-                (f"{r['day']:%Y-%m-%d}", r["accept_all"], r["reject_all"], r["custom"])
+                (f"{r['day']:%Y-%m-%d}", format_html_join("", "<td>{}</td>", ((r[k],) for k in keys)))
                 for r in rows
-                if any(r[k] for k in ("accept_all", "reject_all", "custom"))
+                if any(r[k] for k in keys)
             ),
         )
         return format_html(
-            "{}<p>{}: {} · {}: {} · {}: {}</p><details><summary>{}</summary><table><thead><tr><th>{}</th>"
-            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table></details>",
-            mark_safe(outcomes_svg(rows)),  # built from numbers and dates only
-            _("Accept all"),
-            totals["accept_all"],
-            _("Reject all"),
-            totals["reject_all"],
-            _("Custom"),
-            totals["custom"],
+            "{}<p>{}</p><details><summary>{}</summary><table><thead><tr><th>{}</th>{}</tr></thead>"
+            "<tbody>{}</tbody></table></details>",
+            mark_safe(outcomes_svg(rows)),  # numbers, dates and escaped labels only
+            totals,
             _("As a table"),
             _("Day"),
-            _("Accept all"),
-            _("Reject all"),
-            _("Custom"),
-            table,
+            head,
+            body,
         )
 
     def save_model(self, request, obj, form, change):

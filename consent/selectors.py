@@ -126,33 +126,25 @@ def get_current_consent(*, property_pk: int, consent_id) -> ConsentRecord | None
     )
 
 
+OUTCOMES = tuple(ConsentMethod.values)  # accept_all, reject_all, custom, gpc, withdraw
+
+
 def outcomes_per_day(*, prop: Property, days: int = 30, now=None) -> list[dict]:
-    """Counts of accept-all, reject-all and custom choices per day over the last ``days`` days."""
+    """Counts per day of each way a choice was made (``OUTCOMES``, one per ``ConsentMethod``) over ``days`` days."""
     now = now or timezone.now()
     start = (now - timedelta(days=days - 1)).date()
     rows = (
         ConsentRecord.objects.filter(property=prop, created_at__date__gte=start)
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(
-            accept_all=Count("pk", filter=Q(method=ConsentMethod.ACCEPT_ALL)),
-            reject_all=Count("pk", filter=Q(method=ConsentMethod.REJECT_ALL)),
-            custom=Count("pk", filter=Q(method__in=[ConsentMethod.CUSTOM, ConsentMethod.GPC])),
-        )
+        .annotate(**{key: Count("pk", filter=Q(method=key)) for key in OUTCOMES})
     )
     by_day = {r["day"]: r for r in rows}
     out = []
     for i in range(days):
         day = start + timedelta(days=i)
         r = by_day.get(day, {})
-        out.append(
-            {
-                "day": day,
-                "accept_all": r.get("accept_all", 0),
-                "reject_all": r.get("reject_all", 0),
-                "custom": r.get("custom", 0),
-            }
-        )
+        out.append({"day": day, **{key: r.get(key, 0) for key in OUTCOMES}})
     return out
 
 

@@ -6,6 +6,8 @@ from privacyportal.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # POST /i18n/setlang/: the footer's language switcher (Django's set_language, a cookie, no account needed).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("privacy/data/", include("registry.urls")),

@@ -335,11 +335,9 @@ def _check_self_service_erasure(*, data_request, actor) -> None:
         raise PermissionDenied(_("Only the account holder can approve the deletion of their own account."))
     if data_request.kind != "erasure":
         raise ValidationError(_("Only erasure requests can be erased."))
-    own = (
-        data_request.user_id == actor.pk
-        and data_request.channel == Channel.ACCOUNT
-        and (data_request.requester_email or "").lower() == (actor.email or "").lower()
-    )
+    # The account itself, asked from its own account page. The e-mail is not compared: the holder may
+    # change it during the grace period, and the subject covers the old and the new address alike.
+    own = data_request.user_id == actor.pk and data_request.channel == Channel.ACCOUNT
     if not own:
         raise PermissionDenied(_("Only the account holder can approve the deletion of their own account."))
 

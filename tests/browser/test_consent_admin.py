@@ -75,7 +75,7 @@ def test_property_page_charts_outcomes_per_day(staff_page, live_server, transact
     cats = ensure_categories()
     prop = Property.objects.create(name="Chart shop")
     prop.categories.set(cats.values())
-    for method in ("accept_all", "accept_all", "reject_all", "custom"):
+    for method in ("accept_all", "accept_all", "reject_all", "custom", "gpc", "withdraw"):
         services.record_consent(property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method=method)
     # Two days ago: one refusal (the log is append-only, so date it with a queryset update, as a test only).
     old = services.record_consent(
@@ -86,12 +86,14 @@ def test_property_page_charts_outcomes_per_day(staff_page, live_server, transact
     page.goto(f"{live_server.url}/admin/consent/property/{prop.pk}/change/")
     chart = page.locator("svg").filter(has=page.locator("rect"))
     assert chart.count() >= 1 and chart.first.is_visible()
-    assert page.locator("p", has_text="Accept all: 2 · Reject all: 2 · Custom: 1").is_visible()
-    assert "accept all: 2" in chart.first.inner_html()  # each bar is labelled for screen readers and tooltips
+    totals = "Accept all: 2 · Reject all: 2 · Custom: 1 · Global Privacy Control: 1 · Withdrawal: 1"
+    assert page.locator("p", has_text=totals).is_visible()
+    # Each bar is labelled for screen readers and tooltips.
+    assert "Accept all: 2" in chart.first.inner_html() and "Global Privacy Control: 1" in chart.first.inner_html()
     page.get_by_text("As a table").click()
     today = timezone.localdate().isoformat()
     cells = page.locator("#content details tr", has_text=today).first.locator("td").all_inner_texts()
-    assert cells == [today, "2", "1", "1"]
+    assert cells == [today, "2", "1", "1", "1", "1"]
     two_days_ago = (timezone.localdate() - timedelta(days=2)).isoformat()
     cells = page.locator("#content details tr", has_text=two_days_ago).first.locator("td").all_inner_texts()
-    assert cells == [two_days_ago, "0", "1", "0"]
+    assert cells == [two_days_ago, "0", "1", "0", "0", "0"]

@@ -173,11 +173,13 @@ def test_unsubscribe_token_is_signed_and_withdraws_marketing(user_factory, purpo
 
 
 def test_outcomes_per_day_counts_methods(prop):
-    for method in ["accept_all", "accept_all", "reject_all", "custom"]:
+    for method in ["accept_all", "accept_all", "reject_all", "custom", "gpc", "gpc", "gpc", "withdraw"]:
         services.record_consent(property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method=method)
     rows = selectors.outcomes_per_day(prop=prop, days=7)
     assert len(rows) == 7
-    assert rows[-1]["accept_all"] == 2 and rows[-1]["reject_all"] == 1 and rows[-1]["custom"] == 1
+    today = {k: v for k, v in rows[-1].items() if k != "day"}
+    assert today == {"accept_all": 2, "reject_all": 1, "custom": 1, "gpc": 3, "withdraw": 1}
+    assert all(sum(v for k, v in r.items() if k != "day") == 0 for r in rows[:-1])
 
 
 def test_portal_property_key_is_cached(portal_property, django_assert_num_queries, settings):

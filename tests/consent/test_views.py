@@ -221,7 +221,7 @@ def test_admin_property_page_shows_snippet_history_and_chart(client, staff_user,
     client.force_login(staff_user)
     html = client.get(f"/admin/consent/property/{prop.pk}/change/").content.decode()
     assert f"/consent/{prop.key}/banner.js" in html
-    assert "<svg" in html and "accept all" in html
+    assert "<svg" in html and "Accept all: 1" in html and "Global Privacy Control: 0" in html
     assert "revision history" in html.lower()
 
 

@@ -55,6 +55,38 @@ def test_page_renders_in_the_browser_language(client, url, lang):
 
 
 @pytest.mark.django_db
+def test_footer_language_switcher_overrides_the_browser_and_sticks(client):
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'action="/i18n/setlang/"' in home and '<option value="de" lang="de">Deutsch</option>' in home
+    response = client.post("/i18n/setlang/", {"language": "de", "next": "/cookies/"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302 and response["Location"] == "/cookies/"
+    html = client.get("/cookies/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="de">' in html and "Cookie-Erklärung" in html
+    assert '<option value="de" lang="de" selected>Deutsch</option>' in html
+    # A request filed now is answered in the chosen language.
+    client.post(
+        "/requests/new/",
+        {
+            "kind": "access",
+            "requester_name": "Greta Beispiel",
+            "requester_email": "greta@example.com",
+            "relationship": "customer",
+            "jurisdiction": "gdpr",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    from requests_app.models import DataRequest
+
+    assert DataRequest.objects.get(requester_email="greta@example.com").language == "de"
+
+
+@pytest.mark.django_db
+def test_language_switcher_refuses_a_foreign_redirect(client):
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+@pytest.mark.django_db
 def test_english_stays_the_default(client):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Who is responsible" in html and "Qui est responsable" not in html

@@ -96,6 +96,32 @@ def test_grace_period_end_executes_the_erasure(client, user_factory, django_capt
     assert not client.login(username=user.username, password=DEFAULT_PASSWORD)
 
 
+def test_deletion_still_runs_when_the_holder_changed_e_mail_during_the_grace_period(
+    client, user_factory, django_capture_on_commit_callbacks
+):
+    from allauth.account.models import EmailAddress
+
+    from demo.models import NewsletterSubscription
+
+    user = user_factory(email="before@example.com")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/account/delete/", {"password": DEFAULT_PASSWORD, "confirm": "on"})
+    # A newsletter signed up for with the old address and no account link, then the address changes.
+    NewsletterSubscription.objects.create(email="before@example.com", list_name="news")
+    EmailAddress.objects.filter(user=user).update(email="after@example.com")
+    user.email = "after@example.com"
+    user.save(update_fields=["email"])
+    NewsletterSubscription.objects.create(email="after@example.com", list_name="news")
+    deletion = AccountDeletion.objects.get(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert execute_due_account_deletions(now=timezone.now() + timedelta(days=15)) == {"executed": 1, "failed": 0}
+    deletion.refresh_from_db()
+    assert deletion.status == DeletionStatus.EXECUTED
+    # Both addresses were the holder's: rows under either are erased.
+    assert not NewsletterSubscription.objects.filter(email__in=["before@example.com", "after@example.com"]).exists()
+
+
 def test_inactive_accounts_are_warned_then_deleted_unless_they_log_in(
     client, user_factory, mailoutbox, django_capture_on_commit_callbacks
 ):
