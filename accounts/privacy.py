@@ -1,8 +1,12 @@
 """Account data held by Django and django-allauth, registered from outside their apps."""
 
+from django.conf import settings
+
 from registry import LegalBasis as B
 from registry import PersonalField as F
-from registry import site
+from registry import RetentionRule, site
+
+ACCOUNT = "inactive-accounts"  # an account lives while it is used
 
 site.register(
     "auth.User",
@@ -15,12 +19,27 @@ site.register(
     rectify_fields=("first_name", "last_name"),
     erase_order=1000,
     export_exclude=("password",),
+    retention=[
+        RetentionRule(
+            name=ACCOUNT,
+            dataset=settings.AUTH_USER_MODEL,
+            description="Accounts nobody has logged in to are warned, then deleted unless the user logs in.",
+            period_months=settings.INACTIVE_ACCOUNT_WARNING_MONTHS,
+            date_field="last_login",
+            action="inactive_accounts",
+            legal_basis=(
+                f"Storage limitation: an unused account is no longer needed. Warned after "
+                f"{settings.INACTIVE_ACCOUNT_WARNING_MONTHS} months without a login, deleted "
+                f"{settings.INACTIVE_ACCOUNT_GRACE_DAYS} days later unless the user logs in."
+            ),
+        )
+    ],
     fields=[
-        F("username", category="user.account.username", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("email", category="user.contact.email", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("first_name", category="user.contact.name", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("last_name", category="user.contact.name", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("password", category="user.account.credentials", purpose="security", legal_basis=B.CONTRACT),
+        F("username", category="user.account.username", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
+        F("email", category="user.contact.email", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
+        F("first_name", category="user.contact.name", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
+        F("last_name", category="user.contact.name", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
+        F("password", category="user.account.credentials", purpose="security", legal_basis=B.CONTRACT, retention=ACCOUNT),
     ],
 )
 

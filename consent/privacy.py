@@ -34,10 +34,15 @@ site.register(
         RetentionRule(
             name="consent-log",
             dataset="consent.ConsentRecord",
-            description=f"Consent records are deleted {settings.CONSENT_LOG_RETENTION_YEARS} years after the choice.",
-            period_days=365 * settings.CONSENT_LOG_RETENTION_YEARS,
+            description=(
+                f"Proof of consent choices is deleted {settings.CONSENT_LOG_RETENTION_YEARS} years after the choice."
+            ),
+            period_months=12 * settings.CONSENT_LOG_RETENTION_YEARS,
             date_field="created_at",
-            legal_basis="proof of consent no longer needed",
+            legal_basis=(
+                f"Kept {settings.CONSENT_LOG_RETENTION_YEARS} years to prove consent was given (GDPR Art. 7(1)), "
+                "then deleted."
+            ),
         )
     ],
     fields=[

@@ -54,7 +54,7 @@ site.register(
             period_days=30,
             date_field="unsubscribed_at",
             filters={"unsubscribed_at__isnull": False},
-            legal_basis="consent withdrawn",
+            legal_basis="Consent withdrawn: kept 30 days to honour the unsubscription everywhere, then deleted.",
         )
     ],
 )
@@ -98,11 +98,11 @@ site.register(
         RetentionRule(
             name="support-closed",
             dataset="demo.SupportConversation",
-            description="Closed conversations are deleted two years after closing.",
-            period_days=730,
+            description="Support conversations (and their messages) are deleted 2 years after they were closed.",
+            period_months=24,
             date_field="closed_at",
             filters={"status": "closed"},
-            legal_basis="no longer needed for support",
+            legal_basis="Kept 2 years after closing to answer follow-up questions, then no longer needed.",
         )
     ],
 )
@@ -143,11 +143,11 @@ site.register(
         RetentionRule(
             name="support-messages-closed",
             dataset="demo.SupportMessage",
-            description="Messages of closed conversations are deleted two years after closing.",
-            period_days=730,
+            description="Messages of support conversations are deleted 2 years after the conversation closed.",
+            period_months=24,
             date_field="conversation__closed_at",
             filters={"conversation__status": "closed"},
-            legal_basis="no longer needed for support",
+            legal_basis="Kept 2 years after closing to answer follow-up questions, then no longer needed.",
         )
     ],
 )
@@ -183,7 +183,7 @@ site.register(
             date_field="created_at",
             action="null",
             fields=("ip_address",),
-            legal_basis="no longer needed for abuse handling",
+            legal_basis="Needed only to deal with abuse of a recent comment (legitimate interest), then cleared.",
         )
     ],
 )
@@ -225,10 +225,10 @@ site.register(
         RetentionRule(
             name="traffic-logs",
             dataset="demo.TrafficLog",
-            description="Traffic logs are deleted after 90 days.",
+            description="Traffic logs are deleted 90 days after the visit, once the statistics are made.",
             period_days=90,
             date_field="created_at",
-            legal_basis="statistics done; no longer needed",
+            legal_basis="Used for statistics, then removed (storage limitation).",
         )
     ],
 )
@@ -281,10 +281,10 @@ site.register(
         RetentionRule(
             name="orders",
             dataset="demo.Order",
-            description="Orders are deleted three years after purchase.",
-            period_days=3 * 365,
+            description="Orders are deleted 3 years after purchase.",
+            period_months=36,
             date_field="placed_at",
-            legal_basis="warranty period over",
+            legal_basis="Kept for the warranty period, then no longer needed.",
         )
     ],
 )
@@ -339,9 +339,9 @@ site.register(
             name="invoices-tax",
             dataset="demo.Invoice",
             description="Invoices are kept 7 years after they were issued, then deleted.",
-            period_days=7 * 365 + 2,
+            period_months=84,
             date_field="issued_at",
-            legal_basis="tax law retention period over",
+            legal_basis="Legal obligation: accounting and tax law require invoices to be kept 7 years.",
         )
     ],
 )
@@ -390,10 +390,10 @@ site.register(
         RetentionRule(
             name="telemetry",
             dataset="demo.DeviceTelemetry",
-            description="Telemetry is deleted after one year.",
-            period_days=365,
+            description="Device telemetry is deleted 1 year after it was recorded.",
+            period_months=12,
             date_field="recorded_at",
-            legal_basis="no longer needed",
+            legal_basis="Needed for a year of diagnostics and product quality, then no longer needed.",
         )
     ],
 )

@@ -115,6 +115,18 @@ def check_registry(registry: PrivacyRegistry) -> list[checks.CheckMessage]:
             if pf.retention and pf.retention not in rule_names:
                 errors.append(checks.Error(f"{where}: unknown retention rule '{pf.retention}'.", id="registry.E011"))
         for rule in ds.retention:
+            if rule.action not in rule.ACTIONS:
+                errors.append(
+                    checks.Error(f"Retention rule '{rule.name}': unknown action '{rule.action}'.", id="registry.E013")
+                )
+            elif (rule.action in rule.FIELD_ACTIONS) != bool(rule.fields):
+                errors.append(
+                    checks.Error(
+                        f"Retention rule '{rule.name}': fields are needed for null, mask and pseudonymise, "
+                        "and only for them.",
+                        id="registry.E013",
+                    )
+                )
             if rule.dataset != ds.label:
                 errors.append(
                     checks.Error(

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from core import csvsafe
 from core.selectors import get_organisation
 from registry.models import DataExport
+from registry.selectors import enforced_retention_texts, retention_text
 from registry.sites import LegalBasis, site
 from registry.subjects import Subject, subject_for_request
 from registry.taxonomy import category_label
@@ -82,6 +83,7 @@ def _write_dataset(zf: zipfile.ZipFile, ds, subject: Subject, on_rows) -> int:
 
 def dataset_information(counts: dict | None = None) -> list[dict]:
     """Art. 15 information per dataset: purposes, categories, legal bases, recipients, retention, source."""
+    enforced = enforced_retention_texts()  # the periods actually applied, as staff may have edited them
     info = []
     for ds in site.datasets():
         info.append(
@@ -96,7 +98,7 @@ def dataset_information(counts: dict | None = None) -> list[dict]:
                 "legal_bases": [LegalBasis.LABELS.get(b, b) for b in ds.legal_bases()],
                 "recipients": ds.recipients(),
                 "sources": ds.sources(),
-                "retention": [r.description or f"{r.period_days} days" for r in ds.retention],
+                "retention": [retention_text(r, enforced) for r in ds.retention],
             }
         )
     return info

@@ -102,7 +102,7 @@ def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
         return ""
     if enforced and rule.name in enforced:
         return enforced[rule.name]
-    return rule.description or f"{rule.period_days} days after {rule.date_field}"
+    return rule.description or f"{rule.period_text} after {rule.date_field}"
 
 
 def public_summary() -> list[dict]:

@@ -44,19 +44,36 @@ class LegalBasis:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetentionRule:
-    """A declared retention period; the retention app turns these into editable policies."""
+    """A declared retention period: the one source of the defaults that retention seeds as editable policies.
+
+    The period is ``period_days`` or ``period_months`` (calendar months, for "2 years", "7 years"), never both.
+    ``action`` is a ``retention.models.RetentionAction`` value: delete | null | mask | pseudonymise | keep |
+    inactive_accounts (warn, then delete unless the holder logs in).
+    """
+
+    ACTIONS = ("delete", "null", "mask", "pseudonymise", "keep", "inactive_accounts")
+    FIELD_ACTIONS = ("null", "mask", "pseudonymise")
 
     name: str
     dataset: str  # model label, e.g. "demo.TrafficLog"
-    period_days: int
     date_field: str  # field path, may traverse relations
-    description: str = ""
-    action: str = "delete"  # delete | null | mask | pseudonymise | keep
+    period_days: int = 0
+    period_months: int = 0
+    description: str = ""  # the promise in plain words, as /privacy/data/ shows it
+    action: str = "delete"
     fields: tuple[str, ...] = ()
-    legal_basis: str = ""
+    legal_basis: str = ""  # why this period, in words (shown to staff in admin and the run reports)
     filters: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if (self.period_days > 0) == (self.period_months > 0):
+            raise ValueError(f"Retention rule '{self.name}': give period_days or period_months, one of them.")
+
+    @property
+    def period_text(self) -> str:
+        return f"{self.period_months} months" if self.period_months else f"{self.period_days} days"
 
     def __hash__(self):
         return hash((self.name, self.dataset))

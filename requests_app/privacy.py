@@ -49,14 +49,23 @@ site.register(
     ],
     retention=[
         RetentionRule(
+            name="unverified-requests",
+            dataset="requests_app.DataRequest",
+            description="Requests whose sender never proved who they are are deleted 30 days after they were sent.",
+            period_days=30,
+            date_field="created_at",
+            filters={"status__in": ["awaiting_verification", "expired"], "verified_at__isnull": True},
+            legal_basis="Nothing to answer and no identity proven: kept only long enough to let the sender verify.",
+        ),
+        RetentionRule(
             name="closed-requests",
             dataset="requests_app.DataRequest",
             description="Records of answered, refused, withdrawn or expired requests are deleted 24 months after closing.",
-            period_days=730,
+            period_months=24,
             date_field="closed_at",
             action="delete",
             filters={"status__in": ["completed", "denied", "withdrawn", "expired"], "closed_at__isnull": False},
-            legal_basis="kept 24 months to show how requests were handled (CCPA record-keeping), then deleted",
+            legal_basis="Kept 24 months to show how requests were handled (CCPA record-keeping), then deleted.",
         ),
     ],
 )

@@ -115,9 +115,10 @@ def test_subject_q_finds_rows_by_user_email_and_custom_lookup(user_factory, subj
 
 def test_retention_rules_are_declared_data():
     rules = {r.name: r for r in site.retention_rules()}
-    assert rules["invoices-tax"].period_days >= 7 * 365
-    assert rules["comment-ip"].period_days == 30
-    assert rules["closed-requests"].action == "delete" and rules["closed-requests"].period_days == 730
+    assert rules["invoices-tax"].period_months == 84 and rules["invoices-tax"].period_text == "84 months"
+    assert rules["comment-ip"].period_days == 30 and rules["comment-ip"].period_text == "30 days"
+    assert rules["closed-requests"].action == "delete" and rules["closed-requests"].period_months == 24
+    assert rules["inactive-accounts"].dataset == "auth.User" and rules["inactive-accounts"].action == "inactive_accounts"
     assert rules["comment-ip"].action == "null" and rules["comment-ip"].fields == ("ip_address",)
     assert rules["support-closed"].filters == {"status": "closed"}
 
@@ -138,3 +139,28 @@ def test_rectify_fields_must_be_registered_fields():
         "demo.Order", user_path="user", rectifiable=True, rectify_fields=("nope",), fields=[_field("billing_name")]
     )
     assert "registry.E001" in _ids(r)
+
+
+def test_a_retention_rule_has_one_period_and_a_known_action():
+    from registry import RetentionRule
+    from retention.models import RetentionAction
+
+    assert set(RetentionRule.ACTIONS) == set(RetentionAction.values)
+    for periods in ({}, {"period_days": 30, "period_months": 1}, {"period_days": -1}):
+        with pytest.raises(ValueError, match="period_days or period_months"):
+            RetentionRule(name="r", dataset="demo.TrafficLog", date_field="created_at", **periods)
+
+
+def test_retention_rule_with_an_unknown_action_or_misplaced_fields_is_an_error():
+    from registry import RetentionRule
+
+    def ids_for(**kw):
+        r = PrivacyRegistry()
+        rule = RetentionRule(name="t", dataset="demo.TrafficLog", date_field="created_at", period_days=1, **kw)
+        r.register("demo.TrafficLog", user_path="user", fields=[_field("ip_address")], retention=[rule])
+        return _ids(r)
+
+    assert "registry.E013" in ids_for(action="shred")
+    assert "registry.E013" in ids_for(action="null")  # which fields?
+    assert "registry.E013" in ids_for(action="delete", fields=("ip_address",))
+    assert "registry.E013" not in ids_for(action="null", fields=("ip_address",))
