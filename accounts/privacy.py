@@ -1,6 +1,7 @@
 """Account data held by Django and django-allauth, registered from outside their apps."""
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown (registry.texts)
 
 from registry import LegalBasis as B
 from registry import PersonalField as F
@@ -10,8 +11,8 @@ ACCOUNT = "inactive-accounts"  # an account lives while it is used
 
 site.register(
     "auth.User",
-    title="Your account",
-    description="Your login, name and e-mail address. Deleted last when you ask us to erase your data.",
+    title=_("Your account"),
+    description=_("Your login, name and e-mail address. Deleted last when you ask us to erase your data."),
     user_path="pk",
     email_field="email",
     rectifiable=True,
@@ -23,56 +24,89 @@ site.register(
         RetentionRule(
             name=ACCOUNT,
             dataset=settings.AUTH_USER_MODEL,
-            description="Accounts nobody has logged in to are warned, then deleted unless the user logs in.",
+            description=_("Accounts nobody has logged in to are warned, then deleted unless the user logs in."),
             period_months=settings.INACTIVE_ACCOUNT_WARNING_MONTHS,
             date_field="last_login",
             action="inactive_accounts",
-            legal_basis=(
-                f"Storage limitation: an unused account is no longer needed. Warned after "
-                f"{settings.INACTIVE_ACCOUNT_WARNING_MONTHS} months without a login, deleted "
-                f"{settings.INACTIVE_ACCOUNT_GRACE_DAYS} days later unless the user logs in."
+            legal_basis=_(
+                "Storage limitation: an unused account is no longer needed. Warned after %(months)s months "
+                "without a login, deleted %(days)s days later unless the user logs in."
             ),
+            text_args={
+                "months": settings.INACTIVE_ACCOUNT_WARNING_MONTHS,
+                "days": settings.INACTIVE_ACCOUNT_GRACE_DAYS,
+            },
         )
     ],
     fields=[
-        F("username", category="user.account.username", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
-        F("email", category="user.contact.email", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
-        F("first_name", category="user.contact.name", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
-        F("last_name", category="user.contact.name", purpose="providing the service", legal_basis=B.CONTRACT, retention=ACCOUNT),
-        F("password", category="user.account.credentials", purpose="security", legal_basis=B.CONTRACT, retention=ACCOUNT),
+        F(
+            "username",
+            category="user.account.username",
+            purpose=_("providing the service"),
+            legal_basis=B.CONTRACT,
+            retention=ACCOUNT,
+        ),
+        F(
+            "email",
+            category="user.contact.email",
+            purpose=_("providing the service"),
+            legal_basis=B.CONTRACT,
+            retention=ACCOUNT,
+        ),
+        F(
+            "first_name",
+            category="user.contact.name",
+            purpose=_("providing the service"),
+            legal_basis=B.CONTRACT,
+            retention=ACCOUNT,
+        ),
+        F(
+            "last_name",
+            category="user.contact.name",
+            purpose=_("providing the service"),
+            legal_basis=B.CONTRACT,
+            retention=ACCOUNT,
+        ),
+        F(
+            "password",
+            category="user.account.credentials",
+            purpose=_("security"),
+            legal_basis=B.CONTRACT,
+            retention=ACCOUNT,
+        ),
     ],
 )
 
 site.register(
     "account.EmailAddress",
-    title="E-mail addresses",
-    description="The e-mail addresses on your account and whether you confirmed them.",
+    title=_("E-mail addresses"),
+    description=_("The e-mail addresses on your account and whether you confirmed them."),
     user_path="user",
     email_field="email",
     erase_order=900,
-    fields=[F("email", category="user.contact.email", purpose="providing the service", legal_basis=B.CONTRACT)],
+    fields=[F("email", category="user.contact.email", purpose=_("providing the service"), legal_basis=B.CONTRACT)],
 )
 
 site.register(
     "usersessions.UserSession",
-    title="Login sessions",
-    description="Where and with which browser you are logged in, so that you can sign out other devices.",
+    title=_("Login sessions"),
+    description=_("Where and with which browser you are logged in, so that you can sign out other devices."),
     user_path="user",
     erase_order=900,
     fields=[
         F(
             "ip",
             category="user.device.ip_address",
-            purpose="security",
+            purpose=_("security"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your browser",
+            source=_("your browser"),
         ),
         F(
             "user_agent",
             category="user.device.user_agent",
-            purpose="security",
+            purpose=_("security"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your browser",
+            source=_("your browser"),
         ),
     ],
 )

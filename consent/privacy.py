@@ -6,12 +6,13 @@ browser's consent id with a keyed pseudonym.
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown (registry.texts)
 
 from registry import LegalBasis as B
 from registry import PersonalField as F
 from registry import RetentionRule, Strategy, site
 
-PROOF = "proof of consent (GDPR Art. 7(1))"
+PROOF = _("proof of consent (GDPR Art. 7(1))")
 
 
 def _consent_record_lookup(*, user_ids, emails) -> Q:
@@ -26,23 +27,19 @@ def _consent_record_lookup(*, user_ids, emails) -> Q:
 
 site.register(
     "consent.ConsentRecord",
-    title="Cookie consent log",
-    description="Each choice you made in our cookie banners, kept as proof of your consent.",
+    title=_("Cookie consent log"),
+    description=_("Each choice you made in our cookie banners, kept as proof of your consent."),
     lookup=_consent_record_lookup,
     erase_order=960,
     retention=[
         RetentionRule(
             name="consent-log",
             dataset="consent.ConsentRecord",
-            description=(
-                f"Proof of consent choices is deleted {settings.CONSENT_LOG_RETENTION_YEARS} years after the choice."
-            ),
+            description=_("Proof of consent choices is deleted %(years)s years after the choice."),
             period_months=12 * settings.CONSENT_LOG_RETENTION_YEARS,
             date_field="created_at",
-            legal_basis=(
-                f"Kept {settings.CONSENT_LOG_RETENTION_YEARS} years to prove consent was given (GDPR Art. 7(1)), "
-                "then deleted."
-            ),
+            legal_basis=_("Kept %(years)s years to prove consent was given (GDPR Art. 7(1)), then deleted."),
+            text_args={"years": settings.CONSENT_LOG_RETENTION_YEARS},
         )
     ],
     fields=[
@@ -52,7 +49,7 @@ site.register(
             category="user.consent.record",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
-            source="your browser",
+            source=_("your browser"),
             strategy=Strategy.PSEUDONYMISE,
             retention="consent-log",
         ),
@@ -62,7 +59,7 @@ site.register(
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.KEEP,
-            keep_reason="proof of consent (GDPR Art. 7(1)); no longer linked to you",
+            keep_reason=_("proof of consent (GDPR Art. 7(1)); no longer linked to you"),
             retention="consent-log",
         ),
         F(
@@ -70,7 +67,7 @@ site.register(
             category="user.device.ip_address",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
-            source="your browser (truncated)",
+            source=_("your browser (truncated)"),
             strategy=Strategy.NULL,
             retention="consent-log",
         ),
@@ -79,9 +76,9 @@ site.register(
             category="user.device.user_agent",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
-            source="your browser",
+            source=_("your browser"),
             strategy=Strategy.KEEP,
-            keep_reason="proof of consent (GDPR Art. 7(1)); a browser family does not identify you",
+            keep_reason=_("proof of consent (GDPR Art. 7(1)); a browser family does not identify you"),
             retention="consent-log",
         ),
     ],
@@ -89,8 +86,8 @@ site.register(
 
 site.register(
     "consent.PurposeConsent",
-    title="Your consents",
-    description="Each time you gave or withdrew consent for a purpose such as marketing e-mail.",
+    title=_("Your consents"),
+    description=_("Each time you gave or withdrew consent for a purpose such as marketing e-mail."),
     user_path="user",
     erase_order=960,
     fields=[
@@ -101,7 +98,7 @@ site.register(
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.KEEP,
-            keep_reason="proof of consent (GDPR Art. 7(1)); no longer linked to you",
+            keep_reason=_("proof of consent (GDPR Art. 7(1)); no longer linked to you"),
         ),
     ],
 )

@@ -1,34 +1,41 @@
 """The personal data the organisation's product holds, declared for the registry."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown (registry.texts)
 
 from registry import LegalBasis as B
 from registry import PersonalField as F
 from registry import RetentionRule, Strategy, site
 
-PAYMENT_PROVIDER = "Payment provider (processor)"
-MAIL_PROVIDER = "E-mail delivery provider (processor)"
-HOSTING = "Hosting provider (processor)"
+PAYMENT_PROVIDER = _("Payment provider (processor)")
+MAIL_PROVIDER = _("E-mail delivery provider (processor)")
+HOSTING = _("Hosting provider (processor)")
+TAX_AUTHORITY = _("Tax authority")
 
 site.register(
     "demo.Profile",
-    title="Account profile",
-    description="Your job, company and time zone, shown in the product and used to address you.",
+    title=_("Account profile"),
+    description=_("Your job, company and time zone, shown in the product and used to address you."),
     user_path="user",
     rectifiable=True,
     erase_order=10,
     fields=[
-        F("job_title", category="user.job.title", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("company", category="user.job.company", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("time_zone", category="user.preferences.time_zone", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("phone", category="user.contact.phone", purpose="customer support", legal_basis=B.CONTRACT),
+        F("job_title", category="user.job.title", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F("company", category="user.job.company", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F(
+            "time_zone",
+            category="user.preferences.time_zone",
+            purpose=_("providing the service"),
+            legal_basis=B.CONTRACT,
+        ),
+        F("phone", category="user.contact.phone", purpose=_("customer support"), legal_basis=B.CONTRACT),
     ],
 )
 
 site.register(
     "demo.NewsletterSubscription",
-    title="Newsletter subscriptions",
-    description="The mailing lists you subscribed to.",
+    title=_("Newsletter subscriptions"),
+    description=_("The mailing lists you subscribed to."),
     user_path="user",
     email_field="email",
     erase_order=10,
@@ -38,31 +45,36 @@ site.register(
         F(
             "email",
             category="user.contact.email",
-            purpose="marketing",
+            purpose=_("marketing"),
             legal_basis=B.CONSENT,
             recipients=(MAIL_PROVIDER,),
             retention="newsletter-unsubscribed",
         ),
-        F("list_name", category="user.preferences.subscriptions", purpose="marketing", legal_basis=B.CONSENT),
-        F("signup_ip", category="user.device.ip_address", purpose="proof of consent", legal_basis=B.LEGAL_OBLIGATION),
+        F("list_name", category="user.preferences.subscriptions", purpose=_("marketing"), legal_basis=B.CONSENT),
+        F(
+            "signup_ip",
+            category="user.device.ip_address",
+            purpose=_("proof of consent"),
+            legal_basis=B.LEGAL_OBLIGATION,
+        ),
     ],
     retention=[
         RetentionRule(
             name="newsletter-unsubscribed",
             dataset="demo.NewsletterSubscription",
-            description="Subscriptions are deleted 30 days after unsubscribing.",
+            description=_("Subscriptions are deleted 30 days after unsubscribing."),
             period_days=30,
             date_field="unsubscribed_at",
             filters={"unsubscribed_at__isnull": False},
-            legal_basis="Consent withdrawn: kept 30 days to honour the unsubscription everywhere, then deleted.",
+            legal_basis=_("Consent withdrawn: kept 30 days to honour the unsubscription everywhere, then deleted."),
         )
     ],
 )
 
 site.register(
     "demo.SupportConversation",
-    title="Support conversations",
-    description="E-mails you exchanged with our support team, copied from the help-desk mailbox.",
+    title=_("Support conversations"),
+    description=_("E-mails you exchanged with our support team, copied from the help-desk mailbox."),
     user_path="user",
     email_field="email",
     erase_order=20,
@@ -72,25 +84,25 @@ site.register(
         F(
             "email",
             category="user.contact.email",
-            purpose="customer support",
+            purpose=_("customer support"),
             legal_basis=B.CONTRACT,
-            source="your e-mails to support",
+            source=_("your e-mails to support"),
             retention="support-closed",
         ),
         F(
             "customer_name",
             category="user.contact.name",
-            purpose="customer support",
+            purpose=_("customer support"),
             legal_basis=B.CONTRACT,
-            source="your e-mails to support",
+            source=_("your e-mails to support"),
             retention="support-closed",
         ),
         F(
             "subject",
             category="user.communication.content",
-            purpose="customer support",
+            purpose=_("customer support"),
             legal_basis=B.CONTRACT,
-            source="your e-mails to support",
+            source=_("your e-mails to support"),
             retention="support-closed",
         ),
     ],
@@ -98,11 +110,11 @@ site.register(
         RetentionRule(
             name="support-closed",
             dataset="demo.SupportConversation",
-            description="Support conversations (and their messages) are deleted 2 years after they were closed.",
+            description=_("Support conversations (and their messages) are deleted 2 years after they were closed."),
             period_months=24,
             date_field="closed_at",
             filters={"status": "closed"},
-            legal_basis="Kept 2 years after closing to answer follow-up questions, then no longer needed.",
+            legal_basis=_("Kept 2 years after closing to answer follow-up questions, then no longer needed."),
         )
     ],
 )
@@ -117,25 +129,25 @@ def _support_message_lookup(*, user_ids, emails) -> Q:
 
 site.register(
     "demo.SupportMessage",
-    title="Support messages",
-    description="The text of each support e-mail.",
+    title=_("Support messages"),
+    description=_("The text of each support e-mail."),
     lookup=_support_message_lookup,
     erase_order=15,
     fields=[
         F(
             "sender_email",
             category="user.contact.email",
-            purpose="customer support",
+            purpose=_("customer support"),
             legal_basis=B.CONTRACT,
-            source="your e-mails to support",
+            source=_("your e-mails to support"),
             retention="support-messages-closed",
         ),
         F(
             "body",
             category="user.communication.content",
-            purpose="customer support",
+            purpose=_("customer support"),
             legal_basis=B.CONTRACT,
-            source="your e-mails to support",
+            source=_("your e-mails to support"),
             retention="support-messages-closed",
         ),
     ],
@@ -143,34 +155,34 @@ site.register(
         RetentionRule(
             name="support-messages-closed",
             dataset="demo.SupportMessage",
-            description="Messages of support conversations are deleted 2 years after the conversation closed.",
+            description=_("Messages of support conversations are deleted 2 years after the conversation closed."),
             period_months=24,
             date_field="conversation__closed_at",
             filters={"conversation__status": "closed"},
-            legal_basis="Kept 2 years after closing to answer follow-up questions, then no longer needed.",
+            legal_basis=_("Kept 2 years after closing to answer follow-up questions, then no longer needed."),
         )
     ],
 )
 
 site.register(
     "demo.BlogComment",
-    title="Blog comments",
-    description="Comments you posted on our blog, with the IP address they came from.",
+    title=_("Blog comments"),
+    description=_("Comments you posted on our blog, with the IP address they came from."),
     user_path="user",
     email_field="author_email",
     erase_order=20,
     rectifiable=True,
     rectify_fields=("author_name", "author_email"),
     fields=[
-        F("author_name", category="user.contact.name", purpose="publishing your comment", legal_basis=B.CONSENT),
-        F("author_email", category="user.contact.email", purpose="publishing your comment", legal_basis=B.CONSENT),
-        F("body", category="user.content.comment", purpose="publishing your comment", legal_basis=B.CONSENT),
+        F("author_name", category="user.contact.name", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
+        F("author_email", category="user.contact.email", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
+        F("body", category="user.content.comment", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
         F(
             "ip_address",
             category="user.device.ip_address",
-            purpose="preventing spam and abuse",
+            purpose=_("preventing spam and abuse"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your browser",
+            source=_("your browser"),
             retention="comment-ip",
         ),
     ],
@@ -178,46 +190,46 @@ site.register(
         RetentionRule(
             name="comment-ip",
             dataset="demo.BlogComment",
-            description="IP addresses of blog comments are cleared 30 days after the comment.",
+            description=_("IP addresses of blog comments are cleared 30 days after the comment."),
             period_days=30,
             date_field="created_at",
             action="null",
             fields=("ip_address",),
-            legal_basis="Needed only to deal with abuse of a recent comment (legitimate interest), then cleared.",
+            legal_basis=_("Needed only to deal with abuse of a recent comment (legitimate interest), then cleared."),
         )
     ],
 )
 
 site.register(
     "demo.TrafficLog",
-    title="Traffic logs",
-    description="Pages you requested on our product, used for security and statistics and then removed.",
+    title=_("Traffic logs"),
+    description=_("Pages you requested on our product, used for security and statistics and then removed."),
     user_path="user",
     erase_order=20,
     fields=[
         F(
             "ip_address",
             category="user.device.ip_address",
-            purpose="security and statistics",
+            purpose=_("security and statistics"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your browser",
+            source=_("your browser"),
             recipients=(HOSTING,),
             retention="traffic-logs",
         ),
         F(
             "path",
             category="user.behaviour.browsing",
-            purpose="security and statistics",
+            purpose=_("security and statistics"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your browser",
+            source=_("your browser"),
             retention="traffic-logs",
         ),
         F(
             "user_agent",
             category="user.device.user_agent",
-            purpose="security and statistics",
+            purpose=_("security and statistics"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your browser",
+            source=_("your browser"),
             retention="traffic-logs",
         ),
     ],
@@ -225,18 +237,18 @@ site.register(
         RetentionRule(
             name="traffic-logs",
             dataset="demo.TrafficLog",
-            description="Traffic logs are deleted 90 days after the visit, once the statistics are made.",
+            description=_("Traffic logs are deleted 90 days after the visit, once the statistics are made."),
             period_days=90,
             date_field="created_at",
-            legal_basis="Used for statistics, then removed (storage limitation).",
+            legal_basis=_("Used for statistics, then removed (storage limitation)."),
         )
     ],
 )
 
 site.register(
     "demo.Order",
-    title="Orders",
-    description="What you bought. Payment is handled by our payment provider.",
+    title=_("Orders"),
+    description=_("What you bought. Payment is handled by our payment provider."),
     user_path="user",
     erase_order=30,
     # Billing details of past orders can be corrected; issued invoices cannot (tax law).
@@ -246,14 +258,14 @@ site.register(
         F(
             "user",
             category="user.account.id",
-            purpose="selling our products",
+            purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             strategy=Strategy.NULL,
         ),
         F(
             "billing_name",
             category="user.contact.name",
-            purpose="selling our products",
+            purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             recipients=(PAYMENT_PROVIDER,),
             strategy=Strategy.MASK,
@@ -262,7 +274,7 @@ site.register(
         F(
             "billing_address",
             category="user.financial.billing_address",
-            purpose="selling our products",
+            purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             recipients=(PAYMENT_PROVIDER,),
             strategy=Strategy.MASK,
@@ -271,66 +283,66 @@ site.register(
         F(
             "product",
             category="user.financial.order",
-            purpose="selling our products",
+            purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             strategy=Strategy.KEEP,
-            keep_reason="not personal once the order is anonymised; sales statistics",
+            keep_reason=_("not personal once the order is anonymised; sales statistics"),
         ),
     ],
     retention=[
         RetentionRule(
             name="orders",
             dataset="demo.Order",
-            description="Orders are deleted 3 years after purchase.",
+            description=_("Orders are deleted 3 years after purchase."),
             period_months=36,
             date_field="placed_at",
-            legal_basis="Kept for the warranty period, then no longer needed.",
+            legal_basis=_("Kept for the warranty period, then no longer needed."),
         )
     ],
 )
 
 site.register(
     "demo.Invoice",
-    title="Invoices",
-    description="Invoices to your company. Tax law requires us to keep them for seven years.",
+    title=_("Invoices"),
+    description=_("Invoices to your company. Tax law requires us to keep them for seven years."),
     user_path="user",
     erase_order=30,
     fields=[
         F(
             "user",
             category="user.account.id",
-            purpose="accounting",
+            purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.NULL,
         ),
         F(
             "billing_company",
             category="user.job.company",
-            purpose="accounting",
+            purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
-            recipients=("Tax authority",),
+            recipients=(TAX_AUTHORITY,),
             strategy=Strategy.KEEP,
-            keep_reason="tax law: invoices are kept for seven years",
+            keep_reason=_("tax law: invoices are kept for seven years"),
             retention="invoices-tax",
         ),
         F(
             "billing_address",
             category="user.financial.billing_address",
-            purpose="accounting",
+            purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
-            recipients=("Tax authority",),
+            recipients=(TAX_AUTHORITY,),
             strategy=Strategy.KEEP,
-            keep_reason="tax law: invoices are kept for seven years",
+            keep_reason=_("tax law: invoices are kept for seven years"),
             retention="invoices-tax",
         ),
         F(
             "vat_number",
             category="user.financial.tax_id",
-            purpose="accounting",
+            purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
-            recipients=("Tax authority",),
+            recipients=(TAX_AUTHORITY,),
             strategy=Strategy.KEEP,
-            keep_reason="tax law: invoices are kept for seven years",
+            keep_reason=_("tax law: invoices are kept for seven years"),
             retention="invoices-tax",
         ),
     ],
@@ -338,51 +350,51 @@ site.register(
         RetentionRule(
             name="invoices-tax",
             dataset="demo.Invoice",
-            description="Invoices are kept 7 years after they were issued, then deleted.",
+            description=_("Invoices are kept 7 years after they were issued, then deleted."),
             period_months=84,
             date_field="issued_at",
-            legal_basis="Legal obligation: accounting and tax law require invoices to be kept 7 years.",
+            legal_basis=_("Legal obligation: accounting and tax law require invoices to be kept 7 years."),
         )
     ],
 )
 
 site.register(
     "demo.DeviceTelemetry",
-    title="Device telemetry",
-    description="Reports from your devices: model, serial number, software version and battery level.",
+    title=_("Device telemetry"),
+    description=_("Reports from your devices: model, serial number, software version and battery level."),
     user_path="user",
     erase_order=20,
     fields=[
         F(
             "device_model",
             category="user.device.model",
-            purpose="product improvement and support",
+            purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your device",
+            source=_("your device"),
             retention="telemetry",
         ),
         F(
             "serial_number",
             category="user.device.serial_number",
-            purpose="product improvement and support",
+            purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your device",
+            source=_("your device"),
             retention="telemetry",
         ),
         F(
             "software_version",
             category="user.device.software_version",
-            purpose="product improvement and support",
+            purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your device",
+            source=_("your device"),
             retention="telemetry",
         ),
         F(
             "battery_level",
             category="user.device.telemetry",
-            purpose="product improvement and support",
+            purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
-            source="your device",
+            source=_("your device"),
             retention="telemetry",
         ),
     ],
@@ -390,23 +402,23 @@ site.register(
         RetentionRule(
             name="telemetry",
             dataset="demo.DeviceTelemetry",
-            description="Device telemetry is deleted 1 year after it was recorded.",
+            description=_("Device telemetry is deleted 1 year after it was recorded."),
             period_months=12,
             date_field="recorded_at",
-            legal_basis="Needed for a year of diagnostics and product quality, then no longer needed.",
+            legal_basis=_("Needed for a year of diagnostics and product quality, then no longer needed."),
         )
     ],
 )
 
 site.register(
     "demo.UploadedFile",
-    title="Uploaded files",
-    description="Files you uploaded to the product; kept while your account exists.",
+    title=_("Uploaded files"),
+    description=_("Files you uploaded to the product; kept while your account exists."),
     user_path="user",
     erase_order=20,
     file_fields=("file",),
     fields=[
-        F("file", category="user.content.file", purpose="providing the service", legal_basis=B.CONTRACT),
-        F("original_name", category="user.content.file", purpose="providing the service", legal_basis=B.CONTRACT),
+        F("file", category="user.content.file", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F("original_name", category="user.content.file", purpose=_("providing the service"), legal_basis=B.CONTRACT),
     ],
 )

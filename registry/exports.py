@@ -21,6 +21,7 @@ from registry.selectors import enforced_retention_texts, retention_text
 from registry.sites import LegalBasis, site
 from registry.subjects import Subject, subject_for_request
 from registry.taxonomy import category_label
+from registry.texts import tr, tr_all
 
 CHUNK = 2000
 
@@ -89,15 +90,15 @@ def dataset_information(counts: dict | None = None) -> list[dict]:
         info.append(
             {
                 "label": ds.label,
-                "title": ds.title,
-                "description": ds.description,
+                "title": tr(ds.title),
+                "description": tr(ds.description),
                 "rows": (counts or {}).get(ds.label),
                 "file": f"json/{_slug(ds.label)}.json",
                 "categories": sorted({category_label(f.category) for f in ds.fields}),
-                "purposes": ds.purposes(),
-                "legal_bases": [LegalBasis.LABELS.get(b, b) for b in ds.legal_bases()],
-                "recipients": ds.recipients(),
-                "sources": ds.sources(),
+                "purposes": sorted(tr_all(ds.purposes())),
+                "legal_bases": [LegalBasis.label(b) for b in ds.legal_bases()],
+                "recipients": sorted(tr_all(ds.recipients())),
+                "sources": sorted(tr_all(ds.sources())),
                 "retention": [retention_text(r, enforced) for r in ds.retention],
             }
         )

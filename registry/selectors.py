@@ -7,6 +7,7 @@ from django.utils import timezone
 from registry.models import LegalHold, ProcessingRestriction
 from registry.sites import LegalBasis, site
 from registry.taxonomy import category_label
+from registry.texts import tr, tr_all
 
 
 def active_holds(*, now=None):
@@ -67,17 +68,17 @@ def record_of_processing() -> list[dict]:
             rows.append(
                 {
                     "dataset": ds.label,
-                    "dataset_title": ds.title,
+                    "dataset_title": tr(ds.title),
                     "field": f.name,
                     "category": f.category,
                     "category_label": category_label(f.category),
-                    "purpose": f.purpose,
+                    "purpose": tr(f.purpose),
                     "legal_basis": f.legal_basis,
-                    "legal_basis_label": LegalBasis.LABELS.get(f.legal_basis, f.legal_basis),
-                    "recipients": ", ".join(f.recipients),
-                    "source": f.source,
+                    "legal_basis_label": LegalBasis.label(f.legal_basis),
+                    "recipients": ", ".join(tr_all(f.recipients)),
+                    "source": tr(f.source),
                     "erasure": f.strategy,
-                    "keep_reason": f.keep_reason,
+                    "keep_reason": tr(f.keep_reason),
                     "retention": retention_text(rule, enforced) if rule else "",
                 }
             )
@@ -98,11 +99,14 @@ def enforced_retention_texts() -> dict[str, str]:
 
 
 def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
+    """How long ``rule``'s data is kept, in the active language: the enforced policy's wording if staff set one."""
     if rule is None:
         return ""
     if enforced and rule.name in enforced:
-        return enforced[rule.name]
-    return rule.description or f"{rule.period_text} after {rule.date_field}"
+        return rule.translate(enforced[rule.name])
+    if rule.description:
+        return rule.translate(rule.description_text)
+    return f"{rule.period_text} after {rule.date_field}"
 
 
 def public_summary() -> list[dict]:
@@ -114,15 +118,15 @@ def public_summary() -> list[dict]:
         out.append(
             {
                 "label": ds.label,
-                "title": ds.title,
-                "description": ds.description,
+                "title": tr(ds.title),
+                "description": tr(ds.description),
                 "categories": sorted({category_label(f.category) for f in ds.fields}),
-                "purposes": ds.purposes(),
-                "legal_bases": [LegalBasis.LABELS.get(b, b) for b in ds.legal_bases()],
-                "recipients": ds.recipients(),
-                "sources": ds.sources(),
+                "purposes": sorted(tr_all(ds.purposes())),
+                "legal_bases": [LegalBasis.label(b) for b in ds.legal_bases()],
+                "recipients": sorted(tr_all(ds.recipients())),
+                "sources": sorted(tr_all(ds.sources())),
                 "retention": rule_texts,
-                "kept": sorted({f.keep_reason for f in ds.fields if f.keep_reason}),
+                "kept": sorted({tr(f.keep_reason) for f in ds.fields if f.keep_reason}),
             }
         )
     return out

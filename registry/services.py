@@ -8,10 +8,11 @@ import logging
 from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from registry import erasure
@@ -23,6 +24,7 @@ from registry.selectors import active_restrictions
 from registry.sites import site
 from registry.strategies import MASK_TEXT, pseudonymise
 from registry.subjects import subject_for_request
+from registry.texts import tr
 
 logger = logging.getLogger(__name__)
 
@@ -409,8 +411,10 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
     run.finished_at = timezone.now()
     run.error = ""
     run.save(update_fields=["report", "state", "finished_at", "error"])
-    summary = erasure_summary(report)
-    _record(data_request, actor=None, note=summary[:2000], new="completed")
+    with translation.override(settings.LANGUAGE_CODE):
+        _record(data_request, actor=None, note=erasure_summary(report)[:2000], new="completed")
+    with translation.override(getattr(data_request, "language", "") or settings.LANGUAGE_CODE):
+        summary = erasure_summary(report)  # the requester reads it, in their language
     files = [("erasure-report.json", json.dumps(report, indent=2).encode())]
     run_id = run.pk
     if data_request.status in (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.AWAITING_REQUESTER):
@@ -481,7 +485,7 @@ def erasure_summary(report: dict) -> str:
             key = (item["title"], item["reason"])
             if key not in seen:
                 seen.add(key)
-                lines.append(f"- {item['title']}: {item['reason']}")
+                lines.append(f"- {tr(item['title'])}: {tr(item['reason'])}")
     return "\n".join(lines)
 
 
@@ -539,16 +543,19 @@ def rectify_field(*, data_request, actor, dataset: str, pk, field: str, value: s
         old=old,
         new=value,
     )
+    language = getattr(data_request, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        title = tr(ds.title)
     _mail(
         to=data_request.requester_email,
         template="mail/registry/rectified",
         context={
             "reference": data_request.reference,
             "name": data_request.requester_name,
-            "dataset": ds.title,
+            "dataset": title,
             "field": field,
         },
-        language=getattr(data_request, "language", None),
+        language=language,
     )
     return obj
 

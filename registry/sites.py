@@ -1,6 +1,9 @@
 """The registry of personal data: which models hold it, whose it is, and what may be done with it.
 
-Apps declare their data in ``<app>/privacy.py`` (auto-discovered like ``admin.py``)::
+Apps declare their data in ``<app>/privacy.py`` (auto-discovered like ``admin.py``). Texts meant for data
+subjects (titles, descriptions, purposes, recipients, sources, keep reasons, retention wording) are
+written in English and marked with ``gettext_noop``: they stay plain strings in the registry, the
+database and the audit trail, and are translated where a person reads them (``registry.texts``)::
 
     from registry import site, PersonalField, RetentionRule, Strategy
 
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 
 from registry.strategies import Strategy
 
@@ -35,13 +39,18 @@ class LegalBasis:
     LEGITIMATE_INTERESTS = "legitimate_interests"
 
     LABELS = {
-        "consent": "Consent (Art. 6(1)(a))",
-        "contract": "Performance of a contract (Art. 6(1)(b))",
-        "legal_obligation": "Legal obligation (Art. 6(1)(c))",
-        "vital_interests": "Vital interests (Art. 6(1)(d))",
-        "public_task": "Public task (Art. 6(1)(e))",
-        "legitimate_interests": "Legitimate interests (Art. 6(1)(f))",
+        "consent": gettext_noop("Consent (Art. 6(1)(a))"),
+        "contract": gettext_noop("Performance of a contract (Art. 6(1)(b))"),
+        "legal_obligation": gettext_noop("Legal obligation (Art. 6(1)(c))"),
+        "vital_interests": gettext_noop("Vital interests (Art. 6(1)(d))"),
+        "public_task": gettext_noop("Public task (Art. 6(1)(e))"),
+        "legitimate_interests": gettext_noop("Legitimate interests (Art. 6(1)(f))"),
     }
+
+    @classmethod
+    def label(cls, basis: str) -> str:
+        """The basis in words, in the active language."""
+        return gettext(cls.LABELS[basis]) if basis in cls.LABELS else basis
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,8 +73,11 @@ class RetentionRule:
     description: str = ""  # the promise in plain words, as /privacy/data/ shows it
     action: str = "delete"
     fields: tuple[str, ...] = ()
-    legal_basis: str = ""  # why this period, in words (shown to staff in admin and the run reports)
+    legal_basis: str = ""  # why this period, in words (account holders see it before deleting their account)
     filters: dict = field(default_factory=dict)
+    # Values for %(name)s placeholders in description and legal_basis (e.g. a period read from settings),
+    # so that the wording stays one translatable text.
+    text_args: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if (self.period_days > 0) == (self.period_months > 0):
@@ -74,6 +86,25 @@ class RetentionRule:
     @property
     def period_text(self) -> str:
         return f"{self.period_months} months" if self.period_months else f"{self.period_days} days"
+
+    @property
+    def description_text(self) -> str:
+        """The description in English with its values filled in: what a seeded policy stores."""
+        return self.description % self.text_args if self.text_args else self.description
+
+    @property
+    def legal_basis_text(self) -> str:
+        return self.legal_basis % self.text_args if self.text_args else self.legal_basis
+
+    def translate(self, stored: str) -> str:
+        """``stored`` (a policy's text) in the active language while it is still this rule's own wording.
+
+        A text staff rewrote in admin is theirs, and is shown as written.
+        """
+        for template in (self.description, self.legal_basis):
+            if template and stored == (template % self.text_args if self.text_args else template):
+                return gettext(template) % self.text_args if self.text_args else gettext(template)
+        return stored
 
     def __hash__(self):
         return hash((self.name, self.dataset))
@@ -88,7 +119,7 @@ class PersonalField:
     purpose: str
     legal_basis: str
     recipients: tuple[str, ...] = ()
-    source: str = "the data subject"
+    source: str = gettext_noop("the data subject")
     strategy: str = Strategy.DELETE
     keep_reason: str = ""
     retention: str = ""  # name of a RetentionRule

@@ -1,6 +1,7 @@
 """Data-subject request records, declared for the registry."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop as _  # marked here, translated where shown (registry.texts)
 
 from registry import LegalBasis as B
 from registry import PersonalField as F
@@ -8,8 +9,8 @@ from registry import RetentionRule, Strategy, site
 
 site.register(
     "requests_app.DataRequest",
-    title="Your data-protection requests",
-    description="Requests you made to us about your data, and how we answered them.",
+    title=_("Your data-protection requests"),
+    description=_("Requests you made to us about your data, and how we answered them."),
     user_path="user",
     email_field="requester_email",
     erase_order=950,
@@ -18,7 +19,7 @@ site.register(
         F(
             "requester_name",
             category="user.contact.name",
-            purpose="answering data-protection requests",
+            purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.PSEUDONYMISE,
             retention="closed-requests",
@@ -26,7 +27,7 @@ site.register(
         F(
             "requester_email",
             category="user.contact.email",
-            purpose="answering data-protection requests",
+            purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.PSEUDONYMISE,
             retention="closed-requests",
@@ -34,7 +35,7 @@ site.register(
         F(
             "details",
             category="user.request.record",
-            purpose="answering data-protection requests",
+            purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.MASK,
             retention="closed-requests",
@@ -42,7 +43,7 @@ site.register(
         F(
             "user",
             category="user.account.id",
-            purpose="answering data-protection requests",
+            purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.NULL,
         ),
@@ -51,21 +52,23 @@ site.register(
         RetentionRule(
             name="unverified-requests",
             dataset="requests_app.DataRequest",
-            description="Requests whose sender never proved who they are are deleted 30 days after they were sent.",
+            description=_("Requests whose sender never proved who they are are deleted 30 days after they were sent."),
             period_days=30,
             date_field="created_at",
             filters={"status__in": ["awaiting_verification", "expired"], "verified_at__isnull": True},
-            legal_basis="Nothing to answer and no identity proven: kept only long enough to let the sender verify.",
+            legal_basis=_("Nothing to answer and no identity proven: kept only long enough to let the sender verify."),
         ),
         RetentionRule(
             name="closed-requests",
             dataset="requests_app.DataRequest",
-            description="Records of answered, refused, withdrawn or expired requests are deleted 24 months after closing.",
+            description=_(
+                "Records of answered, refused, withdrawn or expired requests are deleted 24 months after closing."
+            ),
             period_months=24,
             date_field="closed_at",
             action="delete",
             filters={"status__in": ["completed", "denied", "withdrawn", "expired"], "closed_at__isnull": False},
-            legal_basis="Kept 24 months to show how requests were handled (CCPA record-keeping), then deleted.",
+            legal_basis=_("Kept 24 months to show how requests were handled (CCPA record-keeping), then deleted."),
         ),
     ],
 )
@@ -80,15 +83,15 @@ def _message_lookup(*, user_ids, emails) -> Q:
 
 site.register(
     "requests_app.RequestMessage",
-    title="Messages about your requests",
-    description="Messages between you and our privacy team about your requests.",
+    title=_("Messages about your requests"),
+    description=_("Messages between you and our privacy team about your requests."),
     lookup=_message_lookup,
     erase_order=940,
     fields=[
         F(
             "body",
             category="user.communication.content",
-            purpose="answering data-protection requests",
+            purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.MASK,
         ),

@@ -26,14 +26,14 @@ def _rule_to_spec(rule) -> dict:
     return {
         "name": rule.name,
         "dataset": rule.dataset,
-        "description": rule.description,
+        "description": rule.description_text,
         "period": rule.period_months or rule.period_days,
         "period_unit": PeriodUnit.MONTHS if rule.period_months else PeriodUnit.DAYS,
         "date_field": rule.date_field,
         "filters": dict(rule.filters),
         "action": rule.action,
         "fields": list(rule.fields),
-        "legal_basis": rule.legal_basis,
+        "legal_basis": rule.legal_basis_text,
     }
 
 

@@ -21,6 +21,14 @@ def retention_rules() -> list:
     return list(rules()) if rules else []
 
 
+def translate_policy_text(policy_name: str, text: str) -> str:
+    """A seeded policy's wording in the active language; a text staff rewrote is returned as written."""
+    for rule in retention_rules():
+        if rule.name == policy_name:
+            return rule.translate(text)
+    return text
+
+
 def _dataset(label: str):
     try:
         from registry import site

@@ -18,15 +18,22 @@ RECORD_DATASETS = ["requests_app.DataRequest", "consent.ConsentRecord"]
 
 
 def kept_after_deletion() -> list[RetentionPolicy]:
-    """Policies under which some data outlives an account deletion (shown on the deletion page)."""
+    """Policies under which some data outlives an account deletion (shown on the deletion page).
+
+    Their description and legal basis come in the reader's language unless staff rewrote them.
+    """
     kept = [*RECORD_DATASETS, *registry_bridge.kept_on_erasure_labels()]
-    return list(
+    policies = list(
         RetentionPolicy.objects.filter(enabled=True)
         .filter(Q(action=RetentionAction.KEEP) | Q(dataset__in=kept))
         .exclude(action=RetentionAction.NULL)
         .exclude(filters__has_key="verified_at__isnull")
         .order_by("dataset", "name")
     )
+    for policy in policies:
+        policy.description = registry_bridge.translate_policy_text(policy.name, policy.description)
+        policy.legal_basis = registry_bridge.translate_policy_text(policy.name, policy.legal_basis)
+    return policies
 
 
 def latest_runs(*, limit: int = 20):

@@ -118,7 +118,9 @@ def test_retention_rules_are_declared_data():
     assert rules["invoices-tax"].period_months == 84 and rules["invoices-tax"].period_text == "84 months"
     assert rules["comment-ip"].period_days == 30 and rules["comment-ip"].period_text == "30 days"
     assert rules["closed-requests"].action == "delete" and rules["closed-requests"].period_months == 24
-    assert rules["inactive-accounts"].dataset == "auth.User" and rules["inactive-accounts"].action == "inactive_accounts"
+    assert (
+        rules["inactive-accounts"].dataset == "auth.User" and rules["inactive-accounts"].action == "inactive_accounts"
+    )
     assert rules["comment-ip"].action == "null" and rules["comment-ip"].fields == ("ip_address",)
     assert rules["support-closed"].filters == {"status": "closed"}
 
