@@ -3,6 +3,8 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -73,20 +75,27 @@ class CategoryForm(forms.ModelForm):
         return super().save(commit)
 
 
+def _invalidate_banners() -> None:
+    # Now, and again once the admin's transaction commits: a banner request served in between would
+    # otherwise cache the old settings (allowed origins included) until the cache entry expires.
+    services.invalidate_banner_cache()
+    transaction.on_commit(services.invalidate_banner_cache)
+
+
 class InvalidatesBannerMixin:
     """Any change to what a banner shows drops the cached banner configuration."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.invalidate_banner_cache()
+        _invalidate_banners()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.invalidate_banner_cache()
+        _invalidate_banners()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        services.invalidate_banner_cache()
+        _invalidate_banners()
 
 
 @admin.register(Category)
@@ -103,8 +112,9 @@ class CategoryAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
         return obj.display_name("en")
 
     def get_readonly_fields(self, request, obj=None):
-        # The necessary category is referred to by its key everywhere; renaming the key would unlock it.
-        return ("key",) if obj and obj.locked else ()
+        # A key is an identifier: websites mark their scripts with it (data-category), GPC and Consent Mode
+        # map features/performance/targeting by it, and renaming necessary would unlock it. Names are editable.
+        return ("key",) if obj and obj.pk else ()
 
     def has_delete_permission(self, request, obj=None):
         return not (obj and obj.locked) and super().has_delete_permission(request, obj)
@@ -241,7 +251,9 @@ class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
             snippet,
             _(
                 "Paste this into every page, before other scripts. Mark blocked scripts with "
-                'type="text/plain" data-category="performance" (or features, targeting).'
+                'type="text/plain" data-category="performance" (or features, targeting). '
+                "If the page loads Google tags without blocking them (Consent Mode), put the snippet first "
+                "in <head> and leave out defer, so that consent is denied by default before any tag runs."
             ),
         )
 
@@ -408,6 +420,9 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     def lookup_view(self, request):
         """Staff look up a consent id and download its history as proof (CSV or JSON)."""
         import uuid
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
 
         raw = (request.GET.get("consent_id") or "").strip()
         records, error = [], ""

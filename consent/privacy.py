@@ -20,9 +20,10 @@ def _consent_record_lookup(*, user_ids, emails) -> Q:
 
     if not user_ids:
         return Q(pk__in=[])
-    # Choices made in the same browser before logging in belong to the same person.
+    # Choices made in the same browser before logging in belong to the same person; on a shared browser
+    # the rows another account made under that consent id are that person's, never this subject's.
     ids = list(ConsentRecord.objects.filter(user_id__in=list(user_ids)).values_list("consent_id", flat=True).distinct())
-    return Q(user_id__in=list(user_ids)) | Q(consent_id__in=ids)
+    return Q(user_id__in=list(user_ids)) | Q(consent_id__in=ids, user__isnull=True)
 
 
 site.register(

@@ -74,6 +74,8 @@ def normalise_choices(*, config: dict, choices: dict[str, bool], method: str, gp
     Under GPC an "accept all" keeps targeting off and is logged as method ``gpc``;
     an explicit custom opt-in to targeting is respected.
     """
+    if method == ConsentMethod.GPC and not gpc:
+        raise ValidationError({"method": "The gpc method needs a Global Privacy Control signal."})
     keys = [c["key"] for c in config["categories"]]
     unknown = sorted(set(choices) - set(keys))
     if unknown:

@@ -73,7 +73,8 @@ const save = (c, m) => {
   d.dispatchEvent(new CustomEvent('privacyportal:consent', {detail: get()}));
 };
 
-const R = d.createElement('div'), opener = !!d.querySelector('[data-pp-open]');
+const R = d.createElement('div');
+let opener = false;
 R.className = 'ppc';
 R.lang = L;
 R.style.display = 'none';
@@ -144,11 +145,21 @@ ln.rel = 'stylesheet';
 ln.href = B + C.css;
 // On an embedding site the banner takes focus so keyboard users meet it first; on the portal's own
 // pages (which have their own Cookie settings link) it stays out of the way, as a non-modal box.
-let grab = location.origin != B;
-ln.onload = ln.onerror = () => { css = 1; render(layer, !(grab && layer)); grab = 0; };
+let grab = location.origin != B, up = 0;
+const show = () => { if (css && up) { render(layer, !(grab && layer)); grab = 0; } };
+ln.onload = ln.onerror = () => { css = 1; show(); };
 d.head.appendChild(ln);
-d.body.appendChild(R);
-if (cur) { apply(cur.c); gtag('consent', 'update', cm(cur.c)); render(0, 1); } else render(1, 1);
-// Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
-new MutationObserver(() => cur && apply(cur.c)).observe(d.documentElement, {childList: true, subtree: true});
+// A returning visitor's choice reaches Consent Mode now, before any tag placed after this script runs.
+if (cur) gtag('consent', 'update', cm(cur.c));
+// The banner needs the page's body: at once with defer, after parsing when the script sits first in <head>.
+const boot = () => {
+  opener = !!d.querySelector('[data-pp-open]');
+  d.body.appendChild(R);
+  up = 1;
+  if (cur) { apply(cur.c); render(0, 1); } else render(1, 1);
+  show();
+  // Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
+  new MutationObserver(() => cur && apply(cur.c)).observe(d.documentElement, {childList: true, subtree: true});
+};
+d.body ? boot() : d.addEventListener('DOMContentLoaded', boot);
 })();

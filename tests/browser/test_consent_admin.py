@@ -76,7 +76,9 @@ def test_property_page_charts_outcomes_per_day(staff_page, live_server, transact
     prop = Property.objects.create(name="Chart shop")
     prop.categories.set(cats.values())
     for method in ("accept_all", "accept_all", "reject_all", "custom", "gpc", "withdraw"):
-        services.record_consent(property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method=method)
+        services.record_consent(
+            property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method=method, gpc=method == "gpc"
+        )
     # Two days ago: one refusal (the log is append-only, so date it with a queryset update, as a test only).
     old = services.record_consent(
         property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method="reject_all"

@@ -176,6 +176,33 @@ def test_consent_mode_default_comes_before_any_update(page, shop_page):
     assert default["security_storage"] == "granted" and update["functionality_storage"] == "granted"
 
 
+def test_first_in_head_without_defer_sets_the_default_before_any_google_tag(page, live_server, host_site, shop):
+    """Consent Mode with tags that are not blocked: the snippet placed first in <head>, synchronously."""
+    _, publish = host_site
+    sync_head = HOST_PAGE.format(portal=live_server.url, key=shop.key).replace(
+        "banner.js\" defer></script>",
+        "banner.js\"></script>\n<script>window.dataLayer = window.dataLayer || [];"
+        " function gtag(){dataLayer.push(arguments);} gtag('js', new Date()); gtag('config', 'G-TEST');</script>",
+    )
+    assert "G-TEST" in sync_head
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_host(page, publish(sync_head, "sync.html"))
+    order = page.evaluate("window.dataLayer.map(e => e[0] + ':' + (typeof e[1] === 'string' ? e[1] : 'date'))")
+    assert order[:3] == ["consent:default", "js:date", "config:G-TEST"]
+    assert errors == []
+    assert page.evaluate("window.perfRan") is None
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("window.perfRan === 1")
+    wait_until(lambda: len(records(shop)) == 1)
+    # A returning visitor: the stored choice reaches Consent Mode before the page's own tags.
+    page.reload()
+    order = page.evaluate("window.dataLayer.map(e => e[0] + ':' + (typeof e[1] === 'string' ? e[1] : 'date'))")
+    assert order[:3] == ["consent:default", "consent:update", "js:date"]
+    page.wait_for_function("window.perfRan === 1")
+    assert errors == []
+
+
 def test_withdrawal_deletes_declared_cookies_and_events_fire(page, shop_page, shop):
     open_host(page, shop_page)
     page.evaluate(

@@ -50,6 +50,7 @@ def test_unknown_consent_id_is_404(client, prop):
         ({"choices": {"performance": "maybe"}}, "choices"),
         ({"choices": {"spying": True}, "method": "custom"}, "choices"),
         ({"revision": 9}, "revision"),
+        ({"method": "gpc"}, "method"),  # no Global Privacy Control signal came with it
     ],
 )
 def test_invalid_body_gets_field_errors(client, prop, bad, field):
@@ -136,3 +137,9 @@ def test_logged_in_post_needs_no_csrf_token(prop, user_factory):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user_factory())
     assert post(client, prop.key, body(), HTTP_ORIGIN="http://testserver").status_code == 201
+
+
+def test_gpc_method_is_accepted_with_the_signal(client, prop):
+    r = post(client, prop.key, body(method="gpc"), HTTP_SEC_GPC="1")
+    assert r.status_code == 201, r.content
+    assert r.json()["method"] == "gpc" and r.json()["choices"]["targeting"] is False

@@ -174,7 +174,9 @@ def test_unsubscribe_token_is_signed_and_withdraws_marketing(user_factory, purpo
 
 def test_outcomes_per_day_counts_methods(prop):
     for method in ["accept_all", "accept_all", "reject_all", "custom", "gpc", "gpc", "gpc", "withdraw"]:
-        services.record_consent(property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method=method)
+        services.record_consent(
+            property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method=method, gpc=method == "gpc"
+        )
     rows = selectors.outcomes_per_day(prop=prop, days=7)
     assert len(rows) == 7
     today = {k: v for k, v in rows[-1].items() if k != "day"}
@@ -259,6 +261,36 @@ def test_erasure_unlinks_the_logs_before_the_account_goes(prop, purposes, user_f
     record = ConsentRecord.objects.get()
     assert record.user_id is None and record.consent_id != cid and record.method == "accept_all"
     assert list(PurposeConsent.objects.values_list("user_id", "granted")) == [(None, False), (None, True)]
+
+
+def test_a_shared_browser_never_mixes_two_peoples_consent_proof(prop, user_factory):
+    """A and B logged in one after the other on one browser: one consent id, two people."""
+    from registry import site
+    from registry.services import approve_erasure, execute_erasure, preview_erasure
+    from requests_app.services import create_verified_request
+
+    a, b = user_factory(), user_factory()
+    cid = uuid.uuid4()
+    before_login = services.record_consent(
+        property_key=prop.key, consent_id=cid, revision=1, choices={}, method="reject_all"
+    )
+    a_row = services.record_consent(
+        property_key=prop.key, consent_id=cid, revision=1, choices={}, method="accept_all", user=a
+    )
+    b_row = services.record_consent(
+        property_key=prop.key, consent_id=cid, revision=1, choices={}, method="custom", user=b
+    )
+    ds = site.get("consent.ConsentRecord")
+    # A's access export: A's own row and the anonymous one made in A's browser, never B's.
+    assert set(ds.queryset_for(user_ids=[a.pk])) == {before_login, a_row}
+    assert set(ds.queryset_for(user_ids=[b.pk])) == {before_login, b_row}
+
+    data_request = create_verified_request(user=a, kind="erasure")
+    preview_erasure(data_request=data_request)
+    approve_erasure(data_request=data_request, actor=a, self_service=True, queue=False)
+    execute_erasure(data_request=data_request)
+    b_row.refresh_from_db()
+    assert b_row.user_id == b.pk and b_row.consent_id == cid  # B's proof untouched
 
 
 def test_a_new_wording_that_asks_again_suspends_earlier_consent(user_factory, purposes):

@@ -291,6 +291,52 @@ def test_admin_revision_add_bumps_and_is_immutable(client, staff_user, prop):
     assert client.post(f"/admin/consent/revision/{rev.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
+def test_admin_lookup_needs_the_view_permission_on_the_log(client, user_factory, prop):
+    from django.contrib.auth.models import Permission
+
+    cid = uuid.uuid4()
+    services.record_consent(property_key=prop.key, consent_id=cid, revision=1, choices={}, method="reject_all")
+    staff = user_factory(is_staff=True)  # staff, but in no group
+    client.force_login(staff)
+    for fmt in ("", "json", "csv"):
+        r = client.get("/admin/consent/consentrecord/lookup/", {"consent_id": str(cid), "format": fmt})
+        assert r.status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_consentrecord"))
+    r = client.get("/admin/consent/consentrecord/lookup/", {"consent_id": str(cid), "format": "json"})
+    assert r.status_code == 200 and json.loads(r.content)["records"][0]["method"] == "reject_all"
+
+
+def test_admin_category_keys_cannot_be_renamed(client, staff_user, categories):
+    """Websites, GPC and Consent Mode refer to a category by its key; only names and texts are editable."""
+    client.force_login(staff_user)
+    cat = categories["targeting"]
+    page = client.get(f"/admin/consent/category/{cat.pk}/change/").content.decode()
+    assert 'name="key"' not in page
+    data = {"key": "ads", "order": 3}
+    for lang in ("en", "fr", "nl", "de"):
+        data[f"name_{lang}"] = f"Ads {lang}"
+        data[f"description_{lang}"] = f"Advertising {lang}"
+    assert client.post(f"/admin/consent/category/{cat.pk}/change/", data).status_code == 302
+    cat.refresh_from_db()
+    assert cat.key == "targeting" and cat.name["en"] == "Ads en"
+
+
+def test_admin_changes_reach_the_banner_once_committed(
+    client, staff_user, categories, django_capture_on_commit_callbacks
+):
+    from consent.services import invalidate_banner_cache
+
+    client.force_login(staff_user)
+    data = {"order": 1}
+    for lang in ("en", "fr", "nl", "de"):
+        data[f"name_{lang}"] = f"Functional {lang}"
+        data[f"description_{lang}"] = f"Remembers your settings {lang}"
+    with django_capture_on_commit_callbacks() as callbacks:
+        r = client.post(f"/admin/consent/category/{categories['features'].pk}/change/", data)
+    assert r.status_code == 302
+    assert invalidate_banner_cache in callbacks
+
+
 def test_admin_lookup_rejects_a_non_uuid(client, staff_user, db):
     client.force_login(staff_user)
     r = client.get("/admin/consent/consentrecord/lookup/", {"consent_id": "DROP TABLE"})
