@@ -153,6 +153,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Number of reverse proxies in front of the app; the client IP is taken from X-Forwarded-For accordingly.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# allauth reads the client IP for its login, sign-up and reset limits itself: behind a proxy, without
+# this every visitor would share the proxy's address and one person's failed logins would lock out all.
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
 
 # A strict Content-Security-Policy on every page: nothing but our own origin, no inline code.
 CONTENT_SECURITY_POLICY = {

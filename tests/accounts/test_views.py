@@ -75,6 +75,34 @@ def test_login_is_rate_limited_after_failed_attempts(client, user_factory):
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_a_proxy_one_visitors_failed_logins_do_not_lock_out_others(client, user_factory, settings):
+    """Every request arrives from the proxy's address; the limits must count the real client's."""
+    from django.test import Client
+
+    settings.NUM_PROXIES = settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    victim, attacker = user_factory(), Client()
+    for _ in range(6):
+        attacker.post(
+            "/accounts/login/",
+            {"login": f"guess{_}@example.com", "password": "wrong-password-1"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+    response = client.post(
+        "/accounts/login/",
+        {"login": victim.email, "password": DEFAULT_PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(victim.pk)
+
+
+def test_the_proxy_count_reaches_the_account_limits():
+    from django.conf import settings
+
+    assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == settings.NUM_PROXIES
+
+
 def test_login_logout_with_correct_password(client, user_factory):
     user = user_factory()
     response = client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
