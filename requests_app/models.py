@@ -105,6 +105,9 @@ class DataRequest(models.Model):
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When we last asked the requester to prove who they are: at intake, or when staff ask an unverified
+    # requester for more. The verification window counts from here, never from the (back-datable) receipt.
+    verification_requested_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     assignee = models.ForeignKey(

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -44,13 +45,17 @@ from requests_app.signals import request_verified
 S = RequestStatus
 logger = logging.getLogger(__name__)
 
-# The one table of allowed status changes. Entering VERIFIED needs an unverified request;
-# entering IN_PROGRESS or COMPLETED needs a verified one (checked in ``check_transition``).
+# The one table of allowed status changes. Entering VERIFIED, AWAITING_VERIFICATION or EXPIRED needs an
+# unverified request; entering IN_PROGRESS or COMPLETED needs a verified one (checked in ``check_transition``).
+# Staff may ask an unverified requester for information (e.g. a proof of identity): their reply sends the
+# request back to AWAITING_VERIFICATION, and until it is verified it expires like any unverified request.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.AWAITING_VERIFICATION: frozenset({S.VERIFIED, S.AWAITING_REQUESTER, S.DENIED, S.WITHDRAWN, S.EXPIRED}),
     S.VERIFIED: frozenset({S.IN_PROGRESS, S.AWAITING_REQUESTER, S.DENIED, S.WITHDRAWN}),
     S.IN_PROGRESS: frozenset({S.AWAITING_REQUESTER, S.COMPLETED, S.DENIED, S.WITHDRAWN}),
-    S.AWAITING_REQUESTER: frozenset({S.VERIFIED, S.IN_PROGRESS, S.COMPLETED, S.DENIED, S.WITHDRAWN, S.EXPIRED}),
+    S.AWAITING_REQUESTER: frozenset(
+        {S.AWAITING_VERIFICATION, S.VERIFIED, S.IN_PROGRESS, S.COMPLETED, S.DENIED, S.WITHDRAWN, S.EXPIRED}
+    ),
     S.COMPLETED: frozenset(),
     S.DENIED: frozenset(),
     S.WITHDRAWN: frozenset(),
@@ -59,6 +64,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 STATUS_SALT = "requests_app.status-link"
 PRIVACY_OFFICER_GROUP = "Privacy officer"
 VERIFICATION_REMINDER_DAYS_BEFORE = 3
+# Open statuses a request can be in before its identity is verified; the expiry job watches both.
+UNVERIFIED_WAITING = (S.AWAITING_VERIFICATION, S.AWAITING_REQUESTER)
 
 
 def org_tz() -> ZoneInfo:
@@ -119,7 +126,7 @@ def check_transition(data_request: DataRequest, to_status: str) -> None:
             % {"old": RequestStatus(current).label, "new": RequestStatus(to_status).label},
             code="invalid_transition",
         )
-    if to_status == S.VERIFIED and data_request.verified_at is not None:
+    if to_status in (S.VERIFIED, S.AWAITING_VERIFICATION, S.EXPIRED) and data_request.verified_at is not None:
         raise ValidationError(_("This request is already verified."), code="already_verified")
     if to_status in (S.IN_PROGRESS, S.COMPLETED) and data_request.verified_at is None:
         raise ValidationError(
@@ -143,6 +150,11 @@ def transition_request(*, data_request: DataRequest, to_status: str, actor, note
     if to_status == S.VERIFIED:
         data_request.verified_at = now
         fields.append("verified_at")
+    if to_status == S.AWAITING_REQUESTER and data_request.verified_at is None:
+        # Staff asked a still-unverified requester for something: the verification window starts again,
+        # so that they have all of it to answer.
+        data_request.verification_requested_at = now
+        fields.append("verification_requested_at")
     if to_status not in OPEN_STATUSES:
         data_request.closed_at = now
         fields.append("closed_at")
@@ -254,6 +266,7 @@ def submit_request(
         language=language or settings.LANGUAGE_CODE,
         received_at=received_at,
         acknowledged_at=now,
+        verification_requested_at=now,
         status_nonce=secrets.token_hex(8),
         **_compute_dates(jurisdiction=jurisdiction, kind=kind, received_at=received_at),
     )
@@ -569,11 +582,11 @@ def post_message(*, data_request: DataRequest, body: str, author=None, from_staf
     else:
         _queue_mail(data_request, "staff_message")
         if data_request.status == S.AWAITING_REQUESTER:
+            # The reply hands the request back to staff; an unverified one still needs verifying.
             back = S.IN_PROGRESS if data_request.verified_at else S.AWAITING_VERIFICATION
-            if back in ALLOWED_TRANSITIONS[data_request.status]:
-                transition_request(
-                    data_request=data_request, to_status=back, actor=author or "requester", note=_("Requester replied.")
-                )
+            transition_request(
+                data_request=data_request, to_status=back, actor=author or "requester", note=_("Requester replied.")
+            )
     return message
 
 
@@ -704,32 +717,47 @@ def send_deadline_reminders(*, now=None) -> dict:
 
 
 def expire_unverified_requests(*, now=None) -> dict:
-    """Expire requests left unverified for DSR_UNVERIFIED_EXPIRY_DAYS; remind the requester once before."""
+    """Expire requests whose requester never proved who they are; remind them once before each deadline.
+
+    The window (DSR_UNVERIFIED_EXPIRY_DAYS) and its reminder count from ``verification_requested_at``:
+    when the request entered the system, or when staff last asked the still-unverified requester for
+    information. Never from ``received_at``: that is the legal receipt date, which staff back-date for a
+    letter or a call, and the requester must get the whole window after our mail. Unverified requests
+    waiting in "awaiting requester" expire exactly like those "awaiting verification"; verifying by
+    link or by staff takes a request out of both.
+    """
     now = now or timezone.now()
     expiry = timedelta(days=settings.DSR_UNVERIFIED_EXPIRY_DAYS)
     remind_before = timedelta(
         days=min(VERIFICATION_REMINDER_DAYS_BEFORE, max(settings.DSR_UNVERIFIED_EXPIRY_DAYS - 1, 0))
     )
+    unverified = DataRequest.objects.filter(status__in=UNVERIFIED_WAITING, verified_at__isnull=True)
     expired = 0
-    for dr in DataRequest.objects.filter(
-        status=S.AWAITING_VERIFICATION, verified_at__isnull=True, received_at__lte=now - expiry
-    ):
+    for dr in unverified.filter(verification_requested_at__lte=now - expiry):
         try:
             transition_request(data_request=dr, to_status=S.EXPIRED, actor="system", note=_("Not verified in time."))
             expired += 1
         except ValidationError:
             continue  # changed meanwhile
     reminded = 0
-    due_for_reminder = DataRequest.objects.filter(
-        status=S.AWAITING_VERIFICATION,
-        verified_at__isnull=True,
-        received_at__lte=now - expiry + remind_before,
-        received_at__gt=now - expiry,
-    ).exclude(sent_reminders__kind="verification_reminder")
+    # One reminder per window: none sent since the window (re)started.
+    already = SentReminder.objects.filter(
+        data_request=OuterRef("pk"),
+        kind="verification_reminder",
+        sent_at__gte=OuterRef("verification_requested_at"),
+    )
+    due_for_reminder = unverified.filter(
+        verification_requested_at__lte=now - expiry + remind_before,
+        verification_requested_at__gt=now - expiry,
+    ).filter(~Exists(already))
     for dr in due_for_reminder:
         with transaction.atomic():
             _obj, created = SentReminder.objects.get_or_create(
-                data_request=dr, kind="verification_reminder", key="once", recipient=dr.requester_email
+                data_request=dr,
+                kind="verification_reminder",
+                key=dr.verification_requested_at.isoformat(),
+                recipient=dr.requester_email,
+                defaults={"sent_at": now},
             )
             if created:
                 record_event(dr, actor="system", kind=EventKind.REMINDER, note="verification_reminder")

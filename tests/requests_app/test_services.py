@@ -201,6 +201,93 @@ def test_expire_unverified_reminds_once_then_expires(make_request, settings):
     assert dr.status == S.EXPIRED
 
 
+def test_back_dated_intake_gets_the_whole_verification_window_and_its_reminder(make_request, settings):
+    settings.DSR_UNVERIFIED_EXPIRY_DAYS = 14
+    # A letter logged 15 days after it arrived: the legal deadline runs from the letter, ...
+    received = timezone.now() - timedelta(days=15)
+    dr = make_request(received_at=received, channel="post")
+    from requests_app.deadlines import add_months
+
+    assert dr.due_date == add_months(services.today(received), 1)
+    # ... but the requester only now gets the verification link, and has the whole window to open it.
+    entered = timezone.now()
+    assert services.expire_unverified_requests(now=entered) == {"expired": 0, "reminded": 0}
+    token = services.issue_verification_token(data_request=dr)
+    assert services.expire_unverified_requests(now=entered + timedelta(days=11, hours=1)) == {
+        "expired": 0,
+        "reminded": 1,
+    }
+    assert services.expire_unverified_requests(now=entered + timedelta(days=13)) == {"expired": 0, "reminded": 0}
+    verified, newly = services.verify_with_token(token=token)
+    assert newly and verified.status == S.VERIFIED
+
+
+def test_back_dated_intake_expires_a_full_window_after_entry(make_request, settings):
+    settings.DSR_UNVERIFIED_EXPIRY_DAYS = 14
+    dr = make_request(received_at=timezone.now() - timedelta(days=20), channel="phone")
+    entered = timezone.now()
+    assert services.expire_unverified_requests(now=entered + timedelta(days=13, hours=23))["expired"] == 0
+    assert services.expire_unverified_requests(now=entered + timedelta(days=14, seconds=1))["expired"] == 1
+    dr.refresh_from_db()
+    assert dr.status == S.EXPIRED
+
+
+def test_unverified_requester_reply_sends_awaiting_requester_back_to_verification(make_request, staff_user):
+    dr = make_request()
+    dr = services.request_information(data_request=dr, actor=staff_user, message="Please send a copy of your ID.")
+    assert dr.status == S.AWAITING_REQUESTER
+    services.post_message(data_request=dr, body="Here is what you asked for.", from_staff=False)
+    dr.refresh_from_db()
+    assert dr.status == S.AWAITING_VERIFICATION and dr.verified_at is None
+    assert dr.events.filter(kind=EventKind.STATUS, old=S.AWAITING_REQUESTER, new=S.AWAITING_VERIFICATION).exists()
+    # Verifying still works from there.
+    dr = services.verify_request(data_request=dr, actor=staff_user)
+    assert dr.status == S.VERIFIED
+
+
+def test_unverified_request_left_awaiting_requester_is_reminded_then_expires(make_request, staff_user, settings):
+    settings.DSR_UNVERIFIED_EXPIRY_DAYS = 14
+    dr = services.request_information(data_request=make_request(), actor=staff_user, message="Which account?")
+    asked = dr.verification_requested_at
+    assert services.expire_unverified_requests(now=asked + timedelta(days=12)) == {"expired": 0, "reminded": 1}
+    assert services.expire_unverified_requests(now=asked + timedelta(days=13)) == {"expired": 0, "reminded": 0}
+    assert services.expire_unverified_requests(now=asked + timedelta(days=14, seconds=1)) == {
+        "expired": 1,
+        "reminded": 0,
+    }
+    dr.refresh_from_db()
+    assert dr.status == S.EXPIRED and dr.closed_at
+
+
+def test_asking_an_unverified_requester_restarts_the_verification_window(make_request, staff_user, settings):
+    settings.DSR_UNVERIFIED_EXPIRY_DAYS = 14
+    dr = make_request()
+    # The request entered 13 days ago, and its requester was reminded yesterday.
+    entered = timezone.now() - timedelta(days=13)
+    DataRequest.objects.filter(pk=dr.pk).update(verification_requested_at=entered)
+    assert services.expire_unverified_requests(now=entered + timedelta(days=12))["reminded"] == 1
+    dr = services.request_information(data_request=dr, actor=staff_user, message="Please send your ID.")
+    asked = dr.verification_requested_at
+    assert asked > entered + timedelta(days=12)
+    assert services.expire_unverified_requests(now=entered + timedelta(days=15))["expired"] == 0
+    # The new window gets its own reminder, and ends a full window after staff asked.
+    assert services.expire_unverified_requests(now=asked + timedelta(days=12)) == {"expired": 0, "reminded": 1}
+    assert services.expire_unverified_requests(now=asked + timedelta(days=13))["reminded"] == 0
+    assert services.expire_unverified_requests(now=asked + timedelta(days=14, seconds=1))["expired"] == 1
+
+
+def test_verified_request_cannot_go_back_to_verification_or_expire(verified_request, staff_user):
+    dr = services.request_information(data_request=verified_request(), actor=staff_user, message="Which account?")
+    for status in (S.AWAITING_VERIFICATION, S.EXPIRED):
+        with pytest.raises(ValidationError) as exc:
+            services.transition_request(data_request=dr, to_status=status, actor=staff_user)
+        assert exc.value.code == "already_verified"
+    assert services.expire_unverified_requests(now=timezone.now() + timedelta(days=60)) == {
+        "expired": 0,
+        "reminded": 0,
+    }
+
+
 def test_received_date_in_organisation_time_zone(make_request, settings):
     settings.TIME_ZONE = "Europe/Brussels"
     dr = make_request()

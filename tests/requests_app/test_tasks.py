@@ -82,7 +82,7 @@ def test_late_assignment_gets_one_reminder_not_one_per_offset(verified_request, 
 
 def test_expiry_command_and_task(make_request):
     dr = make_request()
-    DataRequest.objects.filter(pk=dr.pk).update(received_at=timezone.now() - timedelta(days=15))
+    DataRequest.objects.filter(pk=dr.pk).update(verification_requested_at=timezone.now() - timedelta(days=15))
     call_command("expire_unverified_requests")
     dr.refresh_from_db()
     assert dr.status == S.EXPIRED
