@@ -137,7 +137,9 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             notice.total,
         )
 
-    @admin.action(description=_("Publish (in force at once, or scheduled for its effective date)"))
+    @admin.action(
+        description=_("Publish (in force at once, or scheduled for its effective date)"), permissions=["change"]
+    )
     def publish_selected(self, request, queryset):
         for version in queryset.order_by("number"):
             try:
@@ -148,7 +150,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             note = _(" Change notice queued.") if version.is_material else ""
             self.message_user(request, f"{version}: {version.get_status_display()}.{note}", messages.SUCCESS)
 
-    @admin.action(description=_("Back to draft (scheduled versions without a notice)"))
+    @admin.action(description=_("Back to draft (scheduled versions without a notice)"), permissions=["change"])
     def unschedule_selected(self, request, queryset):
         for version in queryset:
             try:

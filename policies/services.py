@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -120,6 +120,12 @@ def update_draft(*, version: PolicyVersion, actor=None, **fields) -> PolicyVersi
     return version
 
 
+def _check_may_publish(actor) -> None:
+    """Staff who may only read policies cannot put one in force or take it back (None: the scheduler)."""
+    if actor is not None and not actor.has_perm("policies.change_policyversion"):
+        raise PermissionDenied(_("You may not publish or unschedule policy versions."))
+
+
 @transaction.atomic
 def publish_version(
     *, version: PolicyVersion, actor=None, effective_at: datetime | None = None, now: datetime | None = None
@@ -130,6 +136,7 @@ def publish_version(
     publishing it queues the change-notice e-mails, and once in force everyone who joined
     before must accept it at their next login.
     """
+    _check_may_publish(actor)
     now = now or timezone.now()
     version = PolicyVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
@@ -199,6 +206,7 @@ def _bring_into_force(version: PolicyVersion, *, actor, now: datetime) -> None:
 @transaction.atomic
 def unschedule_version(*, version: PolicyVersion, actor=None) -> PolicyVersion:
     """Take a scheduled version back to draft (before it takes effect); a sent notice stays on record."""
+    _check_may_publish(actor)
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if version.status == VersionStatus.SCHEDULED and hasattr(version, "notice"):
         raise ValidationError(

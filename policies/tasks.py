@@ -22,7 +22,14 @@ def send_change_notice_batch_task(notice_id: int) -> None:
         send_change_notice_batch_task.delay(notice_id)
 
 
-@shared_task(name="policies.activate_due_versions", soft_time_limit=120, time_limit=180)
+@shared_task(
+    name="policies.activate_due_versions",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=3,
+    soft_time_limit=120,
+    time_limit=180,
+)
 def activate_due_versions_task() -> int:
     """Bring scheduled versions whose effective date has come into force."""
     return len(services.activate_due_versions())

@@ -35,7 +35,7 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
             obj.customised = True
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Dry run the selected policies (counts only)"))
+    @admin.action(description=_("Dry run the selected policies (counts only)"), permissions=["view"])
     def dry_run_selected(self, request, queryset):
         for policy in queryset:
             try:
@@ -87,6 +87,9 @@ class RetentionRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # run reports are the proof that retention is kept
+
 
 @admin.register(InactiveAccountNotice)
 class InactiveAccountNoticeAdmin(admin.ModelAdmin):
@@ -96,6 +99,9 @@ class InactiveAccountNoticeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the warning sent is part of the account's deletion record
 
 
 @admin.register(AccountDeletion)
@@ -107,3 +113,6 @@ class AccountDeletionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a scheduled deletion guards its erasure request; it ends by running or being cancelled

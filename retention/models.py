@@ -56,6 +56,51 @@ class RetentionPolicy(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        """Refuse, when staff save it, a policy the nightly run could not apply."""
+        from django.apps import apps
+        from django.core.exceptions import ValidationError
+
+        from retention.enforcement import resolve_field
+
+        try:
+            model = apps.get_model(self.dataset)
+        except (LookupError, ValueError):
+            raise ValidationError({"dataset": _("No such dataset: give a model label such as demo.TrafficLog.")})
+        errors = {}
+        try:
+            date = resolve_field(model, self.date_field)
+            if not isinstance(date, models.DateField):
+                errors["date_field"] = _("This is not a date or date-and-time field.")
+        except ValueError:
+            errors["date_field"] = _("This dataset has no such field.")
+        if not isinstance(self.filters, dict) or any(
+            not isinstance(k, str) or not _resolves(model, k.split("__")[0]) for k in self.filters
+        ):
+            errors["filters"] = _('Give filters as {"field": value} on fields of this dataset.')
+        field_actions = (RetentionAction.NULL, RetentionAction.MASK, RetentionAction.PSEUDONYMISE)
+        names = self.fields if isinstance(self.fields, list) else None
+        if self.action in field_actions:
+            if not names:
+                errors["fields"] = _("Name the fields to clear, mask or pseudonymise.")
+            else:
+                for name in names:
+                    field = _concrete_field(model, name)
+                    if field is None:
+                        errors["fields"] = _("%(name)s is not a field of this dataset.") % {"name": name}
+                    elif self.action == RetentionAction.NULL and not field.null:
+                        errors["fields"] = _("%(name)s cannot be empty, so it cannot be cleared.") % {"name": name}
+        elif names:
+            errors["fields"] = _("Fields are used only to clear, mask or pseudonymise.")
+        is_account = model._meta.label == settings.AUTH_USER_MODEL
+        if is_account and self.action != RetentionAction.ACCOUNT_FLOW:
+            # Accounts go through the warned, audited erasure, never a bulk action on the table.
+            errors["action"] = _("Accounts are handled only by the warn-then-delete flow.")
+        elif not is_account and self.action == RetentionAction.ACCOUNT_FLOW:
+            errors["action"] = _("The warn-then-delete flow applies to accounts only.")
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def period_display(self) -> str:
         if self.period_unit == PeriodUnit.MONTHS and self.period and self.period % 12 == 0:
@@ -64,6 +109,22 @@ class RetentionPolicy(models.Model):
         if self.period_unit == PeriodUnit.MONTHS:
             return ngettext("%(n)d month", "%(n)d months", self.period) % {"n": self.period}
         return ngettext("%(n)d day", "%(n)d days", self.period) % {"n": self.period}
+
+
+def _resolves(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True
+
+
+def _concrete_field(model, name: str):
+    try:
+        field = model._meta.get_field(name)
+    except Exception:
+        return None
+    return field if getattr(field, "concrete", False) and not field.primary_key else None
 
 
 class RunStatus(models.TextChoices):

@@ -128,14 +128,26 @@ def notify_inactive_accounts(*, now=None) -> dict:
             continue
         warn_inactive_account(user=user, now=now)
         warned += 1
-    deleted = kept = cancelled = 0
+    deleted = kept = cancelled = failed = 0
     due = InactiveAccountNotice.objects.filter(status=NoticeStatus.WARNED, delete_after__lte=now).select_related("user")
     for notice in due:
-        result = close_inactive_notice(notice=notice, now=now)
+        # One account that cannot be erased must not keep every later one past its promised deletion:
+        # it stays warned (tried again at the next run) and the privacy officers are told.
+        try:
+            with transaction.atomic():
+                result = close_inactive_notice(notice=notice, now=now)
+        except Exception as exc:
+            logger.exception("Closing inactive-account notice %s failed", notice.pk)
+            failed += 1
+            alert_job_failure(
+                task_name="retention.notify_inactive_accounts",
+                error=f"Inactive account {notice.user_id}: {type(exc).__name__}: {exc}",
+            )
+            continue
         deleted += result == NoticeStatus.DELETED
         kept += result == NoticeStatus.HELD
         cancelled += result == NoticeStatus.CANCELLED
-    return {"warned": warned, "deleted": deleted, "kept_for_hold": kept, "cancelled": cancelled}
+    return {"warned": warned, "deleted": deleted, "kept_for_hold": kept, "cancelled": cancelled, "failed": failed}
 
 
 @transaction.atomic

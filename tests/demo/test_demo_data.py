@@ -53,3 +53,33 @@ def test_seed_demo_creates_users_and_every_dataset_and_exports_stay_separate(cli
 
     call_command("seed_demo", users=40)  # idempotent
     assert User.objects.filter(is_staff=False).count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_first_seed_is_completed_by_the_next_if_empty_run(monkeypatch):
+    """`make run` stopped while seeding must not leave half the demo data for good."""
+    from demo import demo_data
+    from demo.models import TrafficLog
+
+    real_seed = demo_data.seed
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_data, "seed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("seed_demo", "--if-empty", users=5)
+    assert not get_user_model().objects.filter(email=settings.DEMO_ADMIN_EMAIL).exists()
+    monkeypatch.setattr(demo_data, "seed", real_seed)
+    call_command("seed_demo", "--if-empty", users=5)
+    assert get_user_model().objects.filter(email=settings.DEMO_ADMIN_EMAIL).exists()
+    assert TrafficLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_also_runs_as_a_celery_task():
+    from demo.tasks import seed_demo_task
+
+    assert seed_demo_task.delay(users=3).get().startswith("Demo data loaded.")
+    assert get_user_model().objects.filter(is_staff=False).count() == 3
+    assert seed_demo_task.delay(users=3).get() == "Demo data already loaded."

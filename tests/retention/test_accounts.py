@@ -166,6 +166,37 @@ def test_inactive_accounts_are_warned_then_deleted_unless_they_log_in(
     assert User.objects.get(pk=active.pk).is_active
 
 
+def test_one_account_that_cannot_be_erased_does_not_hold_up_the_others(
+    user_factory, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from retention import services
+
+    officer = user_factory(email="officer@example.com", is_staff=True)
+    officer.groups.add(Group.objects.get_or_create(name="Privacy officer")[0])
+    now = timezone.now()
+    stuck, gone = user_factory(email="stuck@example.com"), user_factory(email="gone@example.com")
+    User.objects.filter(pk__in=[stuck.pk, gone.pk]).update(last_login=now - timedelta(days=800))
+    notify_inactive_accounts(now=now)
+    real_close = services.close_inactive_notice
+
+    def close(*, notice, now):
+        if notice.user_id == stuck.pk:
+            raise RuntimeError("storage unavailable")
+        return real_close(notice=notice, now=now)
+
+    monkeypatch.setattr(services, "close_inactive_notice", close)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = notify_inactive_accounts(now=now + timedelta(days=31))
+    assert (result["deleted"], result["failed"]) == (1, 1)
+    assert InactiveAccountNotice.objects.get(user=stuck).status == NoticeStatus.WARNED  # tried again next run
+    remaining = User.objects.filter(pk=gone.pk).first()
+    assert remaining is None or not remaining.is_active
+    [alert] = [m for m in mailoutbox if m.to == ["officer@example.com"]]
+    assert "storage unavailable" in alert.body
+
+
 def test_account_under_legal_hold_is_not_warned(user_factory, mailoutbox, django_capture_on_commit_callbacks):
     held = user_factory(email="on-hold@example.com")
     User.objects.filter(pk=held.pk).update(last_login=timezone.now() - timedelta(days=800))

@@ -36,12 +36,28 @@ def test_task_runs_the_same_service(sample_policy, make_samples):
 
 
 def test_my_tasks_have_time_limits_and_retries():
+    from policies.tasks import activate_due_versions_task
     from retention import tasks
 
     for task in (tasks.enforce_retention_task, tasks.notify_inactive_accounts_task,
-                 tasks.execute_due_account_deletions_task):  # fmt: skip
+                 tasks.execute_due_account_deletions_task, activate_due_versions_task):  # fmt: skip
         assert task.soft_time_limit and task.time_limit > task.soft_time_limit
         assert task.max_retries and task.autoretry_for
+
+
+def test_a_policy_that_fails_inside_a_run_alerts_the_privacy_officers(
+    sample_policy, make_samples, mailoutbox, user_factory
+):
+    """Each policy's error is caught so the others run; the task succeeds, and must still raise the alarm."""
+    officer = user_factory(email="officer@example.com", is_staff=True)
+    officer.groups.add(Group.objects.get_or_create(name="Privacy officer")[0])
+    make_samples(2)
+    # Broken after it was saved (e.g. a field renamed by a release): the nightly run cannot apply it.
+    type(sample_policy).objects.filter(pk=sample_policy.pk).update(date_field="created")
+    result = enforce_retention_task.apply().get()
+    assert result["status"] == "failed"
+    [alert] = [m for m in mailoutbox if m.to == ["officer@example.com"]]
+    assert "retention.enforce_retention" in alert.subject and "samples" in alert.body and "created" in alert.body
 
 
 def test_failing_job_mails_privacy_officers_once_per_hour(sample_policy, monkeypatch, mailoutbox, user_factory):

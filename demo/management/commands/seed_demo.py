@@ -29,6 +29,8 @@ class Command(BaseCommand):
         if if_empty and User.objects.filter(email=settings.DEMO_ADMIN_EMAIL).exists():
             self.stdout.write("Demo data already loaded.")
             return
+        # One transaction: an interrupted first run leaves nothing behind, so `--if-empty` (which looks for
+        # the staff login) seeds everything again instead of keeping half the demo data for good.
         with transaction.atomic():
             update_organisation(
                 organisation=get_organisation(),
@@ -48,14 +50,14 @@ class Command(BaseCommand):
                     username="admin", email=settings.DEMO_ADMIN_EMAIL, password=settings.DEMO_ADMIN_PASSWORD
                 )
             _verify_email(admin)
-        for app in SEEDERS:
-            try:
-                module = importlib.import_module(f"{app}.demo_data")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo_data":
-                    raise
-                continue
-            module.seed(users=users, stdout=self.stdout)
+            for app in SEEDERS:
+                try:
+                    module = importlib.import_module(f"{app}.demo_data")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{app}.demo_data":
+                        raise
+                    continue
+                module.seed(users=users, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded. Staff login: {admin.email} / {settings.DEMO_ADMIN_PASSWORD}")
         )
