@@ -45,6 +45,8 @@ def _declaration_page(request, prop: Property):
             "groups": selectors.list_declarations(prop=prop),
             "vendors": selectors.list_vendors(prop=prop),
             "is_portal": prop.key == selectors.get_portal_property_key(),
+            # The choice lives in that website's own cookie: its banner opens its settings at this address.
+            "settings_url": f"{prop.origins()[0]}/#cookie-settings" if prop.origins() else "",
         },
     )
 

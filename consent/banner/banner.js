@@ -157,6 +157,10 @@ const boot = () => {
   d.body.appendChild(R);
   up = 1;
   if (cur) { apply(cur.c); render(0, 1); } else render(1, 1);
+  // The portal's cookie declaration links here with #cookie-settings to reopen the choice on this site.
+  const ask = () => location.hash == '#cookie-settings' && render(1, !css);
+  ask();
+  w.addEventListener('hashchange', ask);
   show();
   // Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
   new MutationObserver(() => cur && apply(cur.c)).observe(d.documentElement, {childList: true, subtree: true});

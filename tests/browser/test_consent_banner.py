@@ -203,6 +203,20 @@ def test_first_in_head_without_defer_sets_the_default_before_any_google_tag(page
     assert errors == []
 
 
+def test_the_declaration_page_link_reopens_the_settings_on_the_website(page, live_server, shop_page, shop):
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("window.perfRan === 1")
+    assert page.get_by_role("dialog").count() == 0
+    page.goto(f"{live_server.url}/cookies/{shop.key}/")
+    link = page.get_by_role("link", name="Change your cookie choices on Demo shop")
+    assert link.get_attribute("href") == f"{shop_page.rsplit('/', 1)[0]}/#cookie-settings"
+    page.goto(shop_page + "#cookie-settings")  # as following the link does, on a page with a stored choice
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    assert dialog.get_by_role("button", name="Reject all").is_visible()
+
+
 def test_withdrawal_deletes_declared_cookies_and_events_fire(page, shop_page, shop):
     open_host(page, shop_page)
     page.evaluate(
