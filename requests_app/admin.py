@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import csvsafe
-from requests_app import forms, services
+from requests_app import forms, selectors, services
 from requests_app.models import (
     OPEN_STATUSES,
     DataRequest,
@@ -140,7 +140,7 @@ class DataRequestAdmin(admin.ModelAdmin):
             _("Requester"),
             {"fields": ("requester_name", "requester_email", "user", "relationship", "jurisdiction", "language")},
         ),
-        (_("Request"), {"fields": ("details", "channel")}),
+        (_("Request"), {"fields": ("details", "channel", "merged_into")}),
         (
             _("Dates"),
             {
@@ -200,6 +200,7 @@ class DataRequestAdmin(admin.ModelAdmin):
             else:
                 text = gettext("This person already had an open request of this type: %(ref)s. It was added there.")
             self.message_user(request, text % {"ref": data_request.reference}, messages.SUCCESS)
+            self._tell_about_unverified_duplicate(request, data_request)
             return HttpResponseRedirect(reverse("admin:requests_app_datarequest_change", args=[data_request.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -210,6 +211,24 @@ class DataRequestAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/requests_app/datarequest/add.html", context)
+
+    def _tell_about_unverified_duplicate(self, request, data_request: DataRequest) -> None:
+        # Staff may know what the requester may not: an earlier open request that this one joins once verified.
+        if data_request.verified_at is not None:
+            return
+        earlier = selectors.open_requests_like(
+            email=data_request.requester_email, kind=data_request.kind, exclude_pk=data_request.pk
+        ).first()
+        if earlier is not None:
+            self.message_user(
+                request,
+                gettext(
+                    "This address already has an open request of this type: %(other)s. The two are joined "
+                    "once the requester's identity is verified."
+                )
+                % {"other": earlier.reference},
+                messages.WARNING,
+            )
 
     def has_add_permission(self, request):
         # Whoever works the queue also takes requests made by phone or post (agents have no add_ permission).
@@ -274,10 +293,12 @@ class DataRequestAdmin(admin.ModelAdmin):
         done = 0
         for dr in queryset:
             try:
-                services.verify_request(data_request=dr, actor=request.user)
+                result = services.verify_request(data_request=dr, actor=request.user)
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{dr.reference}: {exc.messages[0]}", messages.ERROR)
+            else:
+                self._tell_if_folded(request, result)
         if done:
             self.message_user(request, gettext("%(n)d request(s) verified.") % {"n": done}, messages.SUCCESS)
 
@@ -368,7 +389,7 @@ class DataRequestAdmin(admin.ModelAdmin):
     def _run_action(self, request, data_request, action: str, data: dict) -> None:
         actor = request.user
         if action == "verify":
-            services.verify_request(data_request=data_request, actor=actor)
+            self._tell_if_folded(request, services.verify_request(data_request=data_request, actor=actor))
         elif action == "start":
             services.start_request(data_request=data_request, actor=actor)
         elif action == "request_info":
@@ -384,6 +405,15 @@ class DataRequestAdmin(admin.ModelAdmin):
         elif action == "complete":
             services.complete_request(
                 data_request=data_request, actor=actor, summary=data["summary"], files=data.get("files") or ()
+            )
+
+    def _tell_if_folded(self, request, data_request: DataRequest) -> None:
+        if data_request.merged_into_id:
+            self.message_user(
+                request,
+                gettext("%(ref)s repeated the open request %(target)s of the same person and was added to it.")
+                % {"ref": data_request.reference, "target": data_request.merged_into.reference},
+                messages.INFO,
             )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -505,7 +535,8 @@ def request_log_csv(queryset) -> HttpResponse:
     writer = csvsafe.writer(response)
     writer.writerow(CSV_HEADER)
     tz = services.org_tz()
-    for dr in queryset.order_by("received_at").iterator():
+    # Repeat submissions folded into another request are part of it, not requests of their own.
+    for dr in queryset.filter(merged_into__isnull=True).order_by("received_at").iterator():
         closed = dr.status not in OPEN_STATUSES
         writer.writerow(
             [

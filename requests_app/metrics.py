@@ -41,7 +41,9 @@ def build_metrics() -> dict:
     """Everything the metrics page shows, computed in one pass over the request log."""
     tz = services.org_tz()
     rows = []
-    for kind, status, received_at, closed_at, due_at, jurisdiction in DataRequest.objects.values_list(
+    # A repeat submission folded into the same person's open request is that request, not another one.
+    requests = DataRequest.objects.filter(merged_into__isnull=True)
+    for kind, status, received_at, closed_at, due_at, jurisdiction in requests.values_list(
         "kind", "status", "received_at", "closed_at", "due_at", "jurisdiction"
     ).iterator():
         answered = status in (S.COMPLETED, S.DENIED) and closed_at is not None

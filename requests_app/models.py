@@ -126,6 +126,16 @@ class DataRequest(models.Model):
     denial_reason = models.CharField(_("denial reason"), max_length=40, choices=DenialReason.choices, blank=True)
     denial_text = models.TextField(_("text for the requester"), blank=True)
     completion_summary = models.TextField(_("completion summary"), blank=True)
+    # A repeat submission, once its sender proved who they are, is folded into the same person's open
+    # request of the same type: it is then withdrawn and points here (never counted twice).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("added to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="linked_submissions",
+    )
     # Rotating this nonce revokes every secret status link sent so far.
     status_nonce = models.CharField(max_length=32, blank=True)
 

@@ -33,6 +33,24 @@ def get_request_for_status_token(*, token: str) -> DataRequest | None:
     return DataRequest.objects.filter(pk=int(pk), status_nonce=nonce).first()
 
 
+def find_verified_duplicate(*, email: str, kind: str, exclude_pk: int | None = None) -> DataRequest | None:
+    """The oldest verified open request of ``kind`` from ``email``: where a verified repeat submission goes."""
+    qs = DataRequest.objects.filter(
+        requester_email__iexact=email.strip(), kind=kind, status__in=OPEN_STATUSES, verified_at__isnull=False
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("received_at", "pk").first()
+
+
+def open_requests_like(*, email: str, kind: str, exclude_pk: int | None = None) -> QuerySet[DataRequest]:
+    """Open requests of ``kind`` from ``email``, verified or not (for staff only: they tell whether it exists)."""
+    qs = DataRequest.objects.filter(requester_email__iexact=email.strip(), kind=kind, status__in=OPEN_STATUSES)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("received_at", "pk")
+
+
 def result_files(*, data_request: DataRequest) -> QuerySet[RequestFile]:
     return data_request.files.filter(purpose=FilePurpose.RESULT)
 

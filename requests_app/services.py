@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from requests_app import deadlines
+from requests_app import deadlines, selectors
 from requests_app.models import (
     OPEN_STATUSES,
     Channel,
@@ -140,7 +140,11 @@ def check_transition(data_request: DataRequest, to_status: str) -> None:
 
 @transaction.atomic
 def transition_request(*, data_request: DataRequest, to_status: str, actor, note: str = "") -> DataRequest:
-    """Move the request to ``to_status`` if allowed, record it, and queue the requester's mail after commit."""
+    """Move the request to ``to_status`` if allowed, record it, and queue the requester's mail after commit.
+
+    Verifying a request whose address already has a verified open request of the same type folds it
+    into that one (see ``_fold_into``): the request returned is then withdrawn, with ``merged_into`` set.
+    """
     data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
     check_transition(data_request, to_status)
     old = data_request.status
@@ -161,6 +165,11 @@ def transition_request(*, data_request: DataRequest, to_status: str, actor, note
     data_request.save(update_fields=fields)
     record_event(data_request, actor=actor, kind=EventKind.STATUS, old=old, new=to_status, note=note)
     if to_status == S.VERIFIED:
+        target = selectors.find_verified_duplicate(
+            email=data_request.requester_email, kind=data_request.kind, exclude_pk=data_request.pk
+        )
+        if target is not None:
+            return _fold_into(source=data_request, target=target, actor=actor)
         verified = data_request
         transaction.on_commit(lambda: _send_verified_signal(verified))
     elif to_status == S.AWAITING_REQUESTER:
@@ -203,11 +212,50 @@ def _new_reference(data_request: DataRequest) -> str:
     return f"DSR-{timezone.localtime(data_request.received_at).year}-{data_request.pk:06d}"
 
 
-def find_open_duplicate(*, email: str, kind: str) -> DataRequest | None:
-    return (
-        DataRequest.objects.filter(requester_email__iexact=email, kind=kind, status__in=OPEN_STATUSES)
-        .order_by("received_at")
-        .first()
+def _add_repeat_submission(target: DataRequest, *, details: str, attachment, user, actor, source: str = "") -> None:
+    # Only ever called once the sender is known to control the address (see ``submit_request``).
+    if details.strip():
+        RequestMessage.objects.create(data_request=target, author=user, from_staff=False, body=details)
+    if attachment is not None:
+        _store_file(target, FilePurpose.ATTACHMENT, attachment, attachment.name, user)
+    if user is not None and target.user_id is None:
+        # The verified owner of the address: they may now follow the request from their account.
+        target.user = user
+        target.save(update_fields=["user", "updated_at"])
+    record_event(
+        target, actor=actor, kind=EventKind.LINKED, new=source, note=_("The same request was submitted again.")
+    )
+
+
+def _fold_into(*, source: DataRequest, target: DataRequest, actor) -> DataRequest:
+    """Fold the just-verified ``source`` into ``target`` (same address and type, verified, open); withdraw ``source``.
+
+    Its details, attachments and messages move to ``target``, which keeps its own deadline. ``source``
+    stays in the log, withdrawn and pointing to ``target``, and metrics do not count it.
+    """
+    target = DataRequest.objects.select_for_update().get(pk=target.pk)
+    source.messages.update(data_request=target)
+    if source.details.strip():
+        RequestMessage.objects.create(
+            data_request=target,
+            author=source.user,
+            from_staff=False,
+            body=source.details,
+            created_at=source.created_at,
+        )
+    for row in source.files.filter(purpose=FilePurpose.ATTACHMENT):
+        row.data_request = target
+        row.save(update_fields=["data_request"])
+        record_event(target, actor=actor, kind=EventKind.FILE, new=row.name, note=row.purpose)
+    _add_repeat_submission(target, details="", attachment=None, user=source.user, actor=actor, source=source.reference)
+    source.merged_into = target
+    source.save(update_fields=["merged_into", "updated_at"])
+    return transition_request(
+        data_request=source,
+        to_status=S.WITHDRAWN,
+        actor=actor,
+        note=_("Added to %(reference)s, the open request of the same type from the same address.")
+        % {"reference": target.reference},
     )
 
 
@@ -228,27 +276,24 @@ def submit_request(
     received_at=None,
     actor=None,
 ) -> tuple[DataRequest, bool]:
-    """Record a new request (or link it to the same person's open one of the same type); returns (request, created).
+    """Record a new request, or add it to the same person's open one of the same type; returns (request, created).
 
     Queues the acknowledgement and, unless ``identity_verified``, the verification link. Staff entering a
     request received by phone or post pass themselves as ``actor`` and, if earlier, the ``received_at``
     from which the deadlines run.
+
+    Only a sender whose identity is verified is added to an existing request (the same address's
+    verified open request of this type). Anyone else may not control the address: they get a request
+    of their own, with its own reference, and nothing of theirs reaches the existing one. It is folded
+    in when, and only if, its own verification succeeds (``transition_request``).
     """
     email = email.strip()
     actor = actor or user or "requester"
-    existing = find_open_duplicate(email=email, kind=kind)
-    if existing is not None:
-        if details.strip():
-            RequestMessage.objects.create(data_request=existing, author=user, from_staff=False, body=details)
-        record_event(existing, actor=actor, kind=EventKind.LINKED, note=_("The same request was submitted again."))
-        if attachment is not None:
-            _store_file(existing, FilePurpose.ATTACHMENT, attachment, attachment.name, user)
-        if identity_verified and existing.verified_at is None and S.VERIFIED in ALLOWED_TRANSITIONS[existing.status]:
-            note = _("Signed in recently.") if actor == user else _("Identity checked by staff at intake.")
-            transition_request(data_request=existing, to_status=S.VERIFIED, actor=actor, note=note)
-        elif existing.verified_at is None:
-            _queue_mail(existing, "verification")
-        return existing, False
+    if identity_verified:
+        existing = selectors.find_verified_duplicate(email=email, kind=kind)
+        if existing is not None:
+            _add_repeat_submission(existing, details=details, attachment=attachment, user=user, actor=actor)
+            return existing, False
 
     now = timezone.now()
     if received_at is None or received_at > now:
@@ -284,7 +329,7 @@ def submit_request(
         _store_file(data_request, FilePurpose.ATTACHMENT, attachment, attachment.name, user)
     _queue_mail(data_request, "acknowledgement")
     if identity_verified:
-        transition_request(
+        data_request = transition_request(
             data_request=data_request,
             to_status=S.VERIFIED,
             actor=actor,
@@ -292,6 +337,8 @@ def submit_request(
             if actor == user
             else _("Identity checked by staff at intake."),
         )
+        if data_request.merged_into is not None:  # a verified duplicate appeared meanwhile
+            return data_request.merged_into, False
     else:
         _queue_mail(data_request, "verification")
     return data_request, True

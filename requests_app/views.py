@@ -81,11 +81,11 @@ def new_request(request):
                 identity_verified=verified,
             )
             if request.user.is_authenticated and data_request.user_id == request.user.pk:
-                if not created:
+                if not created:  # only ever for the address's verified owner (see submit_request)
                     messages.info(request, _("You already had an open request of this type; we added this to it."))
                 return redirect(data_request.get_absolute_url())
-            # Whether the address already had an open request is not told here: the person at the
-            # keyboard may not own the address. The mails to the address say it.
+            # An unverified sender always gets a request of their own: this page names only its reference
+            # and says nothing of any other request from the address.
             request.session[SUBMITTED_SESSION_KEY] = {"reference": data_request.reference, "duplicate": False}
             return redirect("requests_app:submitted")
     else:
@@ -127,9 +127,13 @@ def verify(request, token: str):
                 status=400,
             )
         )
-    # Whoever holds the e-mailed link may follow the request, the first time and after.
+    # Whoever holds the e-mailed link may follow the request, the first time and after. A repeat
+    # submission was added to the address's open request once verified: they follow that one.
+    linked_from = data_request if data_request.merged_into_id else None
+    if linked_from is not None:
+        data_request = data_request.merged_into
     status_url = reverse("requests_app:status", kwargs={"token": services.make_status_token(data_request)})
-    context = {"data_request": data_request, "newly": newly, "status_url": status_url}
+    context = {"data_request": data_request, "newly": newly, "status_url": status_url, "linked_from": linked_from}
     return _no_store(render(request, "requests_app/verified.html", context))
 
 
@@ -166,6 +170,9 @@ def detail(request, reference: str):
     data_request = selectors.get_request_for_owner(user=request.user, reference=reference)
     if data_request is None:
         raise Http404
+    target = data_request.merged_into
+    if target is not None and target.user_id == request.user.pk:
+        return redirect(target.get_absolute_url())
     return _status_page(request, data_request, via_token=None)
 
 
@@ -175,6 +182,10 @@ def status_by_token(request, token: str):
     data_request = selectors.get_request_for_status_token(token=token)
     if data_request is None:
         raise Http404
+    if data_request.merged_into is not None:
+        # Folded in only after its sender proved they control the address, which also has this link.
+        target_token = services.make_status_token(data_request.merged_into)
+        return redirect("requests_app:status", token=target_token)
     return _status_page(request, data_request, via_token=token)
 
 

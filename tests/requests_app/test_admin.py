@@ -82,13 +82,35 @@ def test_staff_intake_refuses_bad_input(client, staff_user):
     assert not DataRequest.objects.exists()
 
 
-def test_staff_intake_links_duplicate_instead_of_counting_twice(client, staff_user, make_request):
-    first = make_request(email="pat@example.com", kind="access")
+def test_staff_intake_links_duplicate_instead_of_counting_twice(client, staff_user, verified_request):
+    first = verified_request(email="pat@example.com", kind="access")
     client.force_login(staff_user)
-    response = client.post(ADD_URL, _phone_request())
-    assert response["Location"].endswith(f"/{first.pk}/change/")
+    response = client.post(ADD_URL, _phone_request(identity_verified="on"), follow=True)
+    assert response.redirect_chain[0][0].endswith(f"/{first.pk}/change/")
+    assert "already had an open request of this type" in response.content.decode()
     assert DataRequest.objects.count() == 1
     assert first.events.filter(kind=EventKind.LINKED).exists()
+    assert first.messages.get().body == "Called the helpline."
+
+
+def test_staff_intake_of_unverified_caller_gets_its_own_request(client, staff_user, verified_request):
+    first = verified_request(email="pat@example.com", kind="access")
+    client.force_login(staff_user)
+    response = client.post(ADD_URL, _phone_request(), follow=True)
+    new = DataRequest.objects.exclude(pk=first.pk).get()
+    assert response.redirect_chain[0][0].endswith(f"/{new.pk}/change/")
+    assert new.status == RequestStatus.AWAITING_VERIFICATION
+    # Staff are told of the earlier request; the caller's words stay off it until the caller is verified.
+    assert f"already has an open request of this type: {first.reference}" in response.content.decode()
+    assert not first.messages.exists() and not first.events.filter(kind=EventKind.LINKED).exists()
+    response = client.post(f"/admin/requests_app/datarequest/{new.pk}/workflow/verify/", follow=True)
+    assert f"{new.reference} repeated the open request {first.reference}" in response.content.decode()
+    new.refresh_from_db()
+    assert new.merged_into == first and new.status == RequestStatus.WITHDRAWN
+    assert first.messages.get().body == "Called the helpline."
+    # The request log counts the request once.
+    csv_text = client.get("/admin/requests_app/datarequest/export.csv").content.decode()
+    assert f"{first.reference}," in csv_text and f"{new.reference}," not in csv_text
 
 
 def test_support_agent_may_add_but_not_anonymous_or_plain_users(client, user_factory, db):

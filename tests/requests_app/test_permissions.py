@@ -89,3 +89,55 @@ def test_no_user_sees_requests_of_others(client, user_factory, owners, viewer):
             assert page.status_code == 404
             assert dr.reference not in mine_page
     assert mine_page.count('href="/requests/DSR-') == DataRequest.objects.filter(user=me).count()
+
+
+@pytest.mark.parametrize("victim_verified", [True, False])
+def test_stranger_repeating_a_request_cannot_write_into_it_or_learn_its_reference(
+    client, make_request, staff_user, victim_verified
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.models import EventKind
+
+    victim = make_request(email="victim@example.com", kind="erasure", details="Please delete my account.")
+    if victim_verified:
+        victim = services.verify_request(data_request=victim, actor=staff_user)
+    form = {
+        "kind": "erasure",
+        "requester_name": "Stranger Example",
+        "requester_email": "victim@example.com",
+        "relationship": "customer",
+        "jurisdiction": "gdpr",
+        "details": "Stranger's text",
+        "website": "",
+        "attachment": SimpleUploadedFile("stranger.pdf", b"%PDF-1.4 stranger", content_type="application/pdf"),
+    }
+    response = client.post("/requests/new/", form)
+    confirmation = client.get(response.url).content.decode()
+    stranger = DataRequest.objects.exclude(pk=victim.pk).get()
+    assert stranger.reference in confirmation and victim.reference not in confirmation
+    victim.refresh_from_db()
+    assert [m.body for m in victim.messages.all()] == []
+    assert not victim.files.exists()
+    assert not victim.events.filter(kind__in=[EventKind.LINKED, EventKind.FILE]).exists()
+    status_page = client.get(services.status_url(victim).split("127.0.0.1:8000")[-1]).content.decode()
+    assert "Stranger" not in status_page and "stranger.pdf" not in status_page
+    # The stranger's own request is not folded in while unverified, whatever staff do on the victim's.
+    assert stranger.merged_into is None and stranger.status == "awaiting_verification"
+
+
+def test_verified_repeat_follows_the_open_request_it_was_added_to(client, make_request, staff_user):
+    from django.urls import reverse
+
+    first = services.verify_request(data_request=make_request(email="same@example.com"), actor=staff_user)
+    repeat = make_request(email="same@example.com", details="Any news?")
+    repeat_status_url = services.status_url(repeat).split("127.0.0.1:8000")[-1]
+    token = services.issue_verification_token(data_request=repeat)
+    page = client.get(reverse("requests_app:verify", kwargs={"token": token})).content.decode()
+    assert f"request {repeat.reference} was added to request {first.reference}" in page
+    first_status = reverse("requests_app:status", kwargs={"token": services.make_status_token(first)})
+    assert first_status in page
+    # The repeat's own status link, sent to the same address, now leads to the request it joined.
+    response = client.get(repeat_status_url)
+    assert response.status_code == 302 and response.url == first_status
+    assert "Any news?" in client.get(first_status).content.decode()

@@ -23,15 +23,64 @@ def test_submit_request_sets_reference_due_date_and_audit(make_request):
     assert dr.events.filter(kind=EventKind.CREATED).count() == 1
 
 
-def test_duplicate_open_request_is_linked_not_counted(make_request):
-    first = make_request(email="same@example.com", kind="erasure")
-    second = make_request(email="SAME@example.com", kind="erasure", details="Again please")
-    assert second.pk == first.pk
-    assert DataRequest.objects.count() == 1
-    assert first.events.filter(kind=EventKind.LINKED).exists()
+def test_repeat_request_joins_the_open_one_only_once_verified_and_counts_once(
+    make_request, staff_user, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.metrics import build_metrics
+
+    first = services.verify_request(
+        data_request=make_request(email="same@example.com", kind="erasure"), actor=staff_user
+    )
+    second = make_request(
+        email="SAME@example.com",
+        kind="erasure",
+        details="Again please",
+        attachment=SimpleUploadedFile("letter.txt", b"my letter", content_type="text/plain"),
+    )
+    # Until its sender proves they control the address, nothing of it reaches the first request.
+    assert second.pk != first.pk and second.reference != first.reference
+    assert second.status == S.AWAITING_VERIFICATION
+    assert not first.messages.exists() and not first.files.exists()
+    assert not first.events.filter(kind=EventKind.LINKED).exists()
+
+    received = []
+
+    def receiver(sender, data_request, **kwargs):
+        received.append(data_request.pk)
+
+    request_verified.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            linked, newly = services.verify_with_token(token=services.issue_verification_token(data_request=second))
+    finally:
+        request_verified.disconnect(receiver)
+    assert newly and linked.pk == second.pk
+    second.refresh_from_db()
+    assert second.status == S.WITHDRAWN and second.merged_into == first
     assert first.messages.get().body == "Again please"
+    assert first.files.get().name == "letter.txt"
+    assert first.events.filter(kind=EventKind.LINKED, new=second.reference).exists()
+    assert received == []  # the first request's fulfilment already started; nothing starts twice
+    assert build_metrics()["total"] == 1
     other_kind = make_request(email="same@example.com", kind="access")
-    assert other_kind.pk != first.pk
+    assert other_kind.pk != first.pk and build_metrics()["total"] == 2
+
+
+def test_verified_repeat_is_added_at_once_and_unverified_first_request_is_left_alone(user_factory, make_request):
+    owner = user_factory(email="owner@example.com")
+    first = services.create_verified_request(user=owner, kind="erasure")
+    again = services.create_verified_request(user=owner, kind="erasure", details="Close it soon, please.")
+    assert again.pk == first.pk and DataRequest.objects.count() == 1
+    assert first.messages.get().body == "Close it soon, please."
+    # A request from someone who has not proved the address is never joined by the verified owner's ...
+    stranger = make_request(email="owner@example.com", kind="access", details="Not the owner's words")
+    mine = services.create_verified_request(user=owner, kind="access")
+    assert mine.pk != stranger.pk and not mine.messages.exists()
+    # ... until it is verified itself: then it is folded into the owner's verified one.
+    stranger = services.verify_request(data_request=stranger, actor="requester")
+    assert stranger.merged_into == mine and mine.messages.get().body == "Not the owner's words"
 
 
 @pytest.mark.smoke
