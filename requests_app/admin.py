@@ -282,13 +282,14 @@ class DataRequestAdmin(admin.ModelAdmin):
 
     # --- list actions --------------------------------------------------------------
 
-    @admin.action(description=_("Assign to me"))
+    # Django offers an action without ``permissions`` to anyone who may open the list, view-only staff included.
+    @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
         for dr in queryset:
             services.assign_request(data_request=dr, assignee=request.user, actor=request.user)
         self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
 
-    @admin.action(description=_("Verify identity manually"))
+    @admin.action(description=_("Verify identity manually"), permissions=["change"])
     def verify_manually(self, request, queryset):
         done = 0
         for dr in queryset:
@@ -302,7 +303,7 @@ class DataRequestAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, gettext("%(n)d request(s) verified.") % {"n": done}, messages.SUCCESS)
 
-    @admin.action(description=_("Export the request log as CSV (CCPA record-keeping)"))
+    @admin.action(description=_("Export the request log as CSV (CCPA record-keeping)"), permissions=["view"])
     def export_csv(self, request, queryset):
         return request_log_csv(queryset)
 
@@ -328,6 +329,8 @@ class DataRequestAdmin(admin.ModelAdmin):
     def metrics_view(self, request):
         from requests_app.metrics import build_metrics
 
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
         context = {**self.admin_site.each_context(request), "title": gettext("Request metrics"), **build_metrics()}
         return TemplateResponse(request, "admin/requests_app/metrics.html", context)
 
@@ -419,7 +422,7 @@ class DataRequestAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
-        if obj is not None:
+        if obj is not None and self.has_change_permission(request, obj):
             extra_context["workflow_actions"] = [
                 (name, label) for name, label in WORKFLOW_ACTIONS.items() if _action_available(obj, name)
             ]

@@ -219,3 +219,56 @@ def test_request_log_csv_neutralises_formulas(client, staff_user):
     assert row[header.index("manner_made")] == "'=cmd|' /C calc'!A0"
     assert row[header.index("basis_for_denial")] == "'@SUM(1+1)*cmd"
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+CHANGELIST_URL = "/admin/requests_app/datarequest/"
+METRICS_URL = "/admin/requests_app/datarequest/metrics/"
+
+
+def _view_only_staff(user_factory):
+    from django.contrib.auth.models import Permission
+
+    auditor = user_factory(is_staff=True, email="auditor@example.com")
+    auditor.user_permissions.add(Permission.objects.get(codename="view_datarequest"))
+    return auditor
+
+
+def test_view_only_staff_can_neither_verify_nor_assign_through_bulk_actions(client, user_factory, make_request):
+    dr = make_request()
+    client.force_login(_view_only_staff(user_factory))
+    page = client.get(CHANGELIST_URL).content.decode()
+    assert dr.reference in page
+    assert 'value="verify_manually"' not in page and 'value="assign_to_me"' not in page
+    assert 'value="export_csv"' in page  # reading the log is what view rights are for
+    for action in ("verify_manually", "assign_to_me"):
+        client.post(CHANGELIST_URL, {"action": action, "_selected_action": [dr.pk]})
+    dr.refresh_from_db()
+    assert dr.status == RequestStatus.AWAITING_VERIFICATION and dr.verified_at is None and dr.assignee is None
+    # Nor are the per-request workflow buttons offered on the read-only page.
+    change = client.get(f"{CHANGELIST_URL}{dr.pk}/change/").content.decode()
+    assert f"/{dr.pk}/workflow/verify/" not in change
+    assert client.post(f"{CHANGELIST_URL}{dr.pk}/workflow/verify/").status_code == 403
+    # The metrics are aggregates of what they may read anyway.
+    assert client.get(METRICS_URL).status_code == 200
+
+
+def test_support_agent_may_run_bulk_actions(client, user_factory, make_request):
+    agent = user_factory(is_staff=True, email="agent@example.com")
+    agent.groups.add(Group.objects.get(name="Support agent"))
+    dr = make_request()
+    client.force_login(agent)
+    page = client.get(CHANGELIST_URL).content.decode()
+    assert 'value="verify_manually"' in page and 'value="assign_to_me"' in page
+    client.post(CHANGELIST_URL, {"action": "assign_to_me", "_selected_action": [dr.pk]})
+    client.post(CHANGELIST_URL, {"action": "verify_manually", "_selected_action": [dr.pk]})
+    dr.refresh_from_db()
+    assert dr.assignee == agent and dr.status == RequestStatus.VERIFIED
+
+
+def test_staff_without_request_permissions_see_no_metrics_or_log(client, user_factory, verified_request):
+    verified_request()
+    client.force_login(user_factory(is_staff=True, email="nogroup@example.com"))
+    assert client.get(METRICS_URL).status_code == 403
+    assert client.get("/requests/metrics/", follow=True).status_code == 403
+    assert client.get("/admin/requests_app/datarequest/export.csv").status_code == 403
+    assert client.get(CHANGELIST_URL).status_code == 403
