@@ -4,25 +4,34 @@ Each dataset is one ``ErasureStep`` executed in its own transaction; a step mark
 run again, so a run that crashed resumes where it stopped. The account goes last.
 """
 
-from django.contrib.auth import get_user_model
+from functools import reduce
+from operator import or_
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.deletion import Collector
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from registry.cascades import HeldDataReached, blocking_paths, reached_held_models
 from registry.models import ErasureRun, ErasureStep
-from registry.selectors import held_dataset_labels, subject_holds
+from registry.selectors import HoldScope, held_dataset_labels, hold_scope, subject_holds
 from registry.sites import site
 from registry.strategies import MASK_TEXT, Strategy, pseudonymise_for
 from registry.subjects import Subject
 
 BATCH = 2000
+REQUESTS_LABEL = "requests_app.DataRequest"  # the request records: the erasure's own request is sealed apart
 
 
 def _subject(run: ErasureRun) -> Subject:
     return Subject(
         user_ids=[run.subject_user_id] if run.subject_user_id else [],
         emails=list(run.subject_emails),
-        exclude={"requests_app.DataRequest": [run.data_request_id]},
+        exclude={REQUESTS_LABEL: [run.data_request_id]},
     )
 
 
@@ -31,6 +40,26 @@ def _subject_rows(ds, subject: Subject):
     if subject.exclude.get(ds.label):
         qs = qs.exclude(pk__in=subject.exclude[ds.label])
     return qs
+
+
+# What requesters read about data kept under a legal hold: the staff's reason may name an investigation or
+# other people, so it stays in the staff report only.
+HOLD_PUBLIC_REASON = gettext_noop("kept under a legal hold (a legal obligation or legal claims)")
+
+
+def _hold_item(reason: str, **extra) -> dict:
+    """A kept item caused by a legal hold: ``reason`` for staff, ``public_reason`` for the requester."""
+    return {"field": "*", "reason": reason, "hold": True, "public_reason": HOLD_PUBLIC_REASON, **extra}
+
+
+def is_hold_item(item: dict) -> bool:
+    # Reports written before holds were flagged carry only the staff text, which starts this way.
+    return bool(item.get("hold")) or str(item.get("reason", "")).startswith("legal hold")
+
+
+def public_reason(item: dict) -> str:
+    """Why an item was kept, as the requester may read it (untranslated; see ``registry.texts.tr``)."""
+    return (item.get("public_reason") or HOLD_PUBLIC_REASON) if is_hold_item(item) else item.get("reason", "")
 
 
 def _hold_reason(ds, subject: Subject, now) -> str:
@@ -45,18 +74,56 @@ def _hold_reason(ds, subject: Subject, now) -> str:
     return ""
 
 
-def plan_dataset(ds, subject: Subject, *, now=None) -> dict:
+def _blocking(ds, scope: HoldScope) -> tuple[list, Q | None]:
+    """The relation paths by which deleting this dataset's rows reaches held rows, and their union."""
+    if not scope:
+        return [], None
+    paths = blocking_paths(ds.model, scope.held_for)
+    return paths, (reduce(or_, (q for _, q in paths)) if paths else None)
+
+
+def _blocking_reason(ds, paths, rows, scope: HoldScope) -> str:
+    """Staff text: which held data deleting ``rows`` would reach, and what is done instead."""
+    parts = []
+    for held_model, q in paths:
+        label = held_model._meta.label
+        title = site.get(label).title if site.is_registered(label) else label
+        if rows.filter(q).exists():
+            reasons = scope.reasons_for(label)
+            part = (
+                f"{title}: legal hold on the dataset: " + "; ".join(reasons)
+                if reasons
+                else f"{title}: legal hold on a subject"
+            )
+            if part not in parts:
+                parts.append(part)
+    instead = (
+        "the account is deactivated and its personal fields cleared instead"
+        if issubclass(ds.model, AbstractBaseUser)
+        else "its personal fields are cleared instead"
+    )
+    return f"legal hold: deleting would also delete or change held data ({'; '.join(parts)}); {instead}"
+
+
+def plan_dataset(ds, subject: Subject, *, now=None, scope: HoldScope | None = None) -> dict:
     """What erasing this dataset for ``subject`` would do (the dry run)."""
     now = now or timezone.now()
-    rows = _subject_rows(ds, subject).count()
+    scope = scope if scope is not None else hold_scope(now=now)
+    qs = _subject_rows(ds, subject)
+    rows = qs.count()
     plan = {"dataset": ds.label, "title": ds.title, "rows": rows, "delete_rows": 0, "fields": {}, "kept": []}
     hold = _hold_reason(ds, subject, now) if rows else ""
     if hold:
-        plan["kept"].append({"field": "*", "reason": hold, "rows": rows})
+        plan["kept"].append(_hold_item(hold, rows=rows))
         plan["held"] = True
         return plan
     if ds.deletes_rows:
-        plan["delete_rows"] = rows
+        paths, blocked = _blocking(ds, scope)
+        staying = qs.filter(blocked).count() if blocked is not None and rows else 0
+        plan["delete_rows"] = rows - staying
+        if staying:
+            plan["kept"].append(_hold_item(_blocking_reason(ds, paths, qs.filter(blocked), scope), rows=staying))
+            plan["fields"]["clear"] = [f.name for f in ds.fields if f.strategy != Strategy.KEEP]
         return plan
     for f in ds.fields:
         if f.strategy == Strategy.KEEP:
@@ -74,8 +141,9 @@ def preview(*, data_request, subject: Subject) -> ErasureRun:
         return run
     now = timezone.now()
     datasets = site.datasets()
-    subject.exclude = {"requests_app.DataRequest": [data_request.pk]}
-    plans = [plan_dataset(ds, subject, now=now) for ds in datasets]
+    subject.exclude = {REQUESTS_LABEL: [data_request.pk]}
+    scope = hold_scope(now=now)
+    plans = [plan_dataset(ds, subject, now=now, scope=scope) for ds in datasets]
     if run is None:
         run = ErasureRun(data_request=data_request)
     run.subject_user_id = subject.user_ids[0] if subject.user_ids else None
@@ -100,41 +168,17 @@ def _pk_batches(qs):
         last = pks[-1]
 
 
-def _cascades_from_user(model) -> bool:
-    User = get_user_model()
-    return any(
-        f.is_relation and f.many_to_one and f.related_model is User and f.remote_field.on_delete is models.CASCADE
-        for f in model._meta.concrete_fields
-    ) or (model is User)
-
-
 def _erase_dataset(ds, subject: Subject, *, now) -> tuple[str, dict, list]:
     """Apply the declared strategies to one dataset; returns (state, counts, kept)."""
     qs = _subject_rows(ds, subject)
     model = ds.model
     hold = _hold_reason(ds, subject, now) if qs.exists() else ""
     if hold:
-        return ErasureStep.State.KEPT, {"kept_rows": qs.count()}, [{"field": "*", "reason": hold}]
+        return ErasureStep.State.KEPT, {"kept_rows": qs.count()}, [_hold_item(hold)]
+    if ds.deletes_rows:
+        return _delete_dataset_rows(ds, qs, now=now)
     counts: dict[str, int] = {}
     kept: list[dict] = []
-    User = get_user_model()
-    if model is User:
-        blocking = _blocking_holds(subject, now=now)
-        if blocking:
-            # Deleting the account would cascade into held data: deactivate it instead.
-            n = User.objects.filter(pk__in=subject.user_ids).update(is_active=False)
-            return ErasureStep.State.KEPT, {"deactivated": n}, [{"field": "*", "reason": blocking}]
-    if ds.deletes_rows:
-        deleted = 0
-        for pks in _pk_batches(qs):
-            batch = model._default_manager.filter(pk__in=pks)
-            for name in ds.file_fields:
-                for path in batch.values_list(name, flat=True):
-                    if path:
-                        default_storage.delete(path)
-            deleted += batch.delete()[1].get(ds.label, 0)
-        counts[Strategy.DELETE] = deleted
-        return ErasureStep.State.DONE, counts, kept
     by_strategy: dict[str, list[str]] = {}
     for f in ds.fields:
         by_strategy.setdefault(f.strategy, []).append(f.name)
@@ -167,18 +211,119 @@ def _erase_dataset(ds, subject: Subject, *, now) -> tuple[str, dict, list]:
     return ErasureStep.State.DONE, counts, [dict(k, rows=rows) for k in kept] if rows else []
 
 
-def _blocking_holds(subject: Subject, *, now) -> str:
-    """Reasons why the account cannot be deleted without destroying held data."""
-    reasons = []
-    for label in held_dataset_labels(now=now):
-        if not site.is_registered(label):
+def _delete_dataset_rows(ds, qs, *, now) -> tuple[str, dict, list]:
+    """Delete the subject's rows, except those whose delete would reach held rows: those stay, cleared."""
+    model = ds.model
+    scope = hold_scope(now=now)
+    paths, blocked = _blocking(ds, scope)
+    deleted = staying = 0
+    reason = ""
+    for pks in _pk_batches(qs):
+        batch = model._default_manager.filter(pk__in=pks)
+        if blocked is not None:
+            stay = list(batch.filter(blocked).values_list("pk", flat=True))
+            if stay:
+                rows = model._default_manager.filter(pk__in=stay)
+                reason = reason or _blocking_reason(ds, paths, rows, scope)
+                _clear_in_place(ds, rows)
+                staying += len(stay)
+                batch = batch.exclude(pk__in=stay)
+        deleted += _delete_rows(ds, batch, scope)
+    counts = {Strategy.DELETE: deleted}
+    if not staying:
+        return ErasureStep.State.DONE, counts, []
+    counts["kept_rows"] = staying
+    counts["cleared"] = staying
+    if issubclass(model, AbstractBaseUser):
+        counts["deactivated"] = staying
+    state = ErasureStep.State.DONE if deleted else ErasureStep.State.KEPT
+    return state, counts, [_hold_item(reason, rows=staying)]
+
+
+def _delete_rows(ds, batch, scope: HoldScope) -> int:
+    """Delete ``batch`` with Django's collector, after checking that nothing it gathered is held."""
+    collector = Collector(using=batch.db, origin=batch)
+    collector.collect(batch)
+    reached = reached_held_models(collector, scope.held_for) if scope else []
+    if reached:
+        raise HeldDataReached(
+            f"Deleting {ds.label} rows would also delete or change rows under a legal hold in {', '.join(reached)}; "
+            "nothing was deleted."
+        )
+    # The files go first: a step that fails after this point is run again and finds the rows without them,
+    # which is the erasure's aim anyway.
+    _remove_files([path for name in ds.file_fields for path in batch.values_list(name, flat=True) if path])
+    _, per_model = collector.delete()
+    return per_model.get(ds.label, 0)
+
+
+def _remove_files(paths) -> None:
+    for path in paths:
+        default_storage.delete(path)
+
+
+def _unique_names(model) -> set[str]:
+    names = {f.name for f in model._meta.concrete_fields if f.unique}
+    for group in model._meta.unique_together:
+        names.update(group)
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            names.update(constraint.fields)
+    return names
+
+
+def _clear_in_place(ds, rows) -> None:
+    """Clear the registered personal fields of rows that must stay (their delete would reach held data).
+
+    Declared null/mask/pseudonymise strategies apply as declared, keep fields stay; fields whose strategy
+    was "delete the row" are emptied: pseudonymised when unique, nulled when nullable, blanked when text,
+    their files removed. Links (foreign keys) that cannot be null stay. An account is also deactivated and
+    can no longer be logged in to.
+    """
+    model = ds.model
+    unique = _unique_names(model)
+    updates: dict = {}
+    pseudo: list[str] = []
+    files: list[str] = []
+    for pf in ds.fields:
+        field = model._meta.get_field(pf.name)
+        strategy = pf.strategy
+        if strategy == Strategy.KEEP:
             continue
-        ds = site.get(label)
-        if ds.model is get_user_model():
-            reasons.append("legal hold on accounts")
-        elif _cascades_from_user(ds.model) and ds.queryset_for(user_ids=subject.user_ids).exists():
-            reasons.append(f"legal hold on {ds.title}, which would be deleted with the account")
-    return "; ".join(reasons)
+        if strategy == Strategy.DELETE:
+            if isinstance(field, models.FileField):
+                files.append(pf.name)
+                strategy = None
+            elif pf.name in unique:
+                strategy = Strategy.PSEUDONYMISE if isinstance(field, models.CharField | models.UUIDField) else None
+            elif field.null:
+                strategy = Strategy.NULL
+            elif isinstance(field, models.CharField | models.TextField) and not field.is_relation:
+                updates[field.attname] = ""
+                strategy = None
+            else:
+                strategy = None
+        if strategy == Strategy.NULL:
+            updates[field.attname] = None
+        elif strategy == Strategy.MASK:
+            updates[field.attname] = MASK_TEXT
+        elif strategy == Strategy.PSEUDONYMISE:
+            pseudo.append(pf.name)
+    for name in files:
+        _remove_files([path for path in rows.values_list(name, flat=True) if path])
+        updates[name] = ""
+    if issubclass(model, AbstractBaseUser):
+        updates["password"] = make_password(None)
+        if any(f.name == "is_active" for f in model._meta.concrete_fields):
+            updates["is_active"] = False
+    if pseudo:
+        objs = list(rows.only("pk", *pseudo))
+        for obj in objs:
+            for name in pseudo:
+                setattr(obj, name, pseudonymise_for(model._meta.get_field(name), getattr(obj, name)))
+        model._default_manager.bulk_update(objs, pseudo)
+    if updates:
+        rows.update(**updates)
 
 
 def run_steps(run: ErasureRun, *, on_step=None) -> ErasureRun:

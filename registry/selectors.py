@@ -1,5 +1,7 @@
 """Reads for the registry: legal holds, restrictions, exports, the record of processing."""
 
+from dataclasses import dataclass, field
+
 from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +34,45 @@ def held_subjects(*, now=None) -> tuple[set[int], set[str]]:
         if email:
             emails.add(email.lower())
     return user_ids, emails
+
+
+@dataclass
+class HoldScope:
+    """The legal holds in force at one moment, as row conditions per model (see ``registry.cascades``)."""
+
+    dataset_reasons: dict[str, list[str]] = field(default_factory=dict)  # held dataset label -> staff reasons
+    user_ids: set = field(default_factory=set)
+    emails: set = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.dataset_reasons or self.user_ids or self.emails)
+
+    def held_for(self, model) -> Q | None:
+        """Rows of ``model`` under a hold: all of them (``Q()``) for a held dataset, the held subjects' rows of a
+        registered dataset, or None."""
+        label = model._meta.label
+        if label.lower() in {held.lower() for held in self.dataset_reasons}:
+            return Q()
+        if (self.user_ids or self.emails) and site.is_registered(label):
+            return site.get(label).subject_q(user_ids=self.user_ids, emails=self.emails)
+        return None
+
+    def reasons_for(self, label: str) -> list[str]:
+        return next((r for held, r in self.dataset_reasons.items() if held.lower() == label.lower()), [])
+
+
+def hold_scope(*, now=None) -> HoldScope:
+    """Every legal hold in force at ``now``: held datasets with their reasons, and held subjects."""
+    scope = HoldScope()
+    for dataset, user_id, email, reason in active_holds(now=now).values_list("dataset", "user_id", "email", "reason"):
+        if dataset:
+            scope.dataset_reasons.setdefault(dataset, []).append(reason)
+            continue
+        if user_id:
+            scope.user_ids.add(user_id)
+        if email:
+            scope.emails.add(email.lower())
+    return scope
 
 
 def subject_holds(*, user_ids=(), emails=(), now=None):

@@ -474,7 +474,7 @@ def erasure_summary(report: dict) -> str:
     lines = [_("We erased your personal data.")]
     if totals.get("delete"):
         lines.append(_("Records deleted: %(n)s.") % {"n": totals["delete"]})
-    changed = sum(totals.get(k, 0) for k in ("null", "mask", "pseudonymise"))
+    changed = sum(totals.get(k, 0) for k in ("null", "mask", "pseudonymise", "cleared"))
     if changed:
         lines.append(_("Records anonymised or pseudonymised: %(n)s.") % {"n": changed})
     kept = report.get("kept", [])

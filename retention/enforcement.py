@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -144,9 +145,17 @@ def _delete(model, window) -> int:
 
     Without cascades, delete signals or files Django's collector issues one ``DELETE … WHERE`` on the
     window (its fast path). Files are removed only after commit, so a rolled-back batch keeps them.
+    The window already leaves out rows whose delete would reach held rows; what the collector gathered
+    is checked once more, and the batch refused (the policy fails, nothing deleted) if it holds any.
     """
     collector = Collector(using=window.db, origin=window)
     collector.collect(window)
+    reached = registry_bridge.held_models_reached(collector, _held_for.get())
+    if reached:
+        raise RuntimeError(
+            f"Deleting these rows would also delete or change rows under a legal hold in {', '.join(reached)}; "
+            "the batch was not deleted."
+        )
     files = []
     for related, instances in collector.data.items():
         for field in _file_fields(related):
@@ -283,7 +292,32 @@ def _execute(
     return run
 
 
+# Which rows are under a hold, for the policy being enforced: read by ``_delete``'s last check.
+_held_for: ContextVar = ContextVar("retention_held_for", default=None)
+
+
 def _enforce_policy(run, item, policy, *, held_labels, held, progress, keep_alive=None) -> None:
+    user_ids, emails = held
+    held_for = None
+    if policy.action == RetentionAction.DELETE:
+        held_for = registry_bridge.held_rows(held_labels=held_labels, user_ids=user_ids, emails=emails)
+    token = _held_for.set(held_for)
+    try:
+        _enforce_policy_batches(
+            run,
+            item,
+            policy,
+            held_labels=held_labels,
+            held=held,
+            held_for=held_for,
+            progress=progress,
+            keep_alive=keep_alive,
+        )
+    finally:
+        _held_for.reset(token)
+
+
+def _enforce_policy_batches(run, item, policy, *, held_labels, held, held_for, progress, keep_alive) -> None:
     model = apps.get_model(policy.dataset)
     started = time.monotonic()
     if item.cutoff is None:
@@ -306,6 +340,11 @@ def _enforce_policy(run, item, policy, *, held_labels, held, progress, keep_aliv
 
     user_ids, emails = held
     hold_q = registry_bridge.subject_q(label=policy.dataset, model=model, user_ids=user_ids, emails=emails)
+    # A delete also reaches what cascades from the rows (a conversation's messages), what it would change
+    # (SET_NULL) and what would refuse it (PROTECT): rows reaching held data are skipped like held rows.
+    cascade_q = registry_bridge.cascade_hold_q(model, held_for)
+    if cascade_q is not None:
+        hold_q = cascade_q if hold_q is None else hold_q | cascade_q
     pk_field = model._meta.pk
     last = pk_field.to_python(item.last_pk) if item.last_pk else None
     batch_size = max(1, settings.RETENTION_BATCH_SIZE)

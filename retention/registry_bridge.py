@@ -100,6 +100,48 @@ def subject_q(*, label: str, model, user_ids, emails) -> Q | None:
     return q
 
 
+def held_rows(*, held_labels, user_ids, emails):
+    """A function telling which rows of a model are under a hold (``Q()`` for all, a ``Q``, or None); None when
+    nothing is held. ``held_labels`` are lower-cased, as ``held_dataset_labels`` returns them."""
+    held_labels, user_ids, emails = set(held_labels), tuple(user_ids), tuple(emails)
+    if not (held_labels or user_ids or emails):
+        return None
+    from django.contrib.auth import get_user_model
+
+    def rows(model) -> Q | None:
+        label = model._meta.label
+        if label.lower() in held_labels:
+            return Q()
+        names = {f.name for f in model._meta.get_fields()}
+        if _dataset(label) is None and model is not get_user_model() and not names & {"user", "email"}:
+            return None  # nothing tells whose these rows are
+        return subject_q(label=label, model=model, user_ids=user_ids, emails=emails)
+
+    return rows
+
+
+def cascade_hold_q(model, held_for) -> Q | None:
+    """Rows of ``model`` whose delete would delete, change or be refused by held rows elsewhere (cascades)."""
+    if held_for is None:
+        return None
+    try:
+        from registry.cascades import blocked_q
+    except ImportError:
+        return None
+    return blocked_q(model, held_for)
+
+
+def held_models_reached(collector, held_for) -> list[str]:
+    """Labels of models whose held rows a collected delete would delete or change (a last check before it runs)."""
+    if held_for is None:
+        return []
+    try:
+        from registry.cascades import reached_held_models
+    except ImportError:
+        return []
+    return reached_held_models(collector, held_for)
+
+
 MASK_TEXT_FALLBACK = "[removed]"
 
 
