@@ -21,6 +21,9 @@ from requests_app.forms import KIND_EXPLANATIONS, DataRequestForm, MessageForm
 from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus
 
 SUBMITTED_SESSION_KEY = "requests_app:submitted"
+# Each requester message mails staff: cap them per request and per address (core.ratelimit windows).
+MESSAGE_RATE_PER_REQUEST = "10/h"
+MESSAGE_RATE_PER_IP = "30/h"
 
 
 def recently_authenticated(request) -> bool:
@@ -189,8 +192,16 @@ def status_by_token(request, token: str):
     return _status_page(request, data_request, via_token=token)
 
 
+def _message_within_rate(request, data_request: DataRequest) -> bool:
+    # Both windows count every valid message, as the intake form does.
+    request_ok = ratelimit.hit(scope="dsr-message", key=str(data_request.pk), rate=MESSAGE_RATE_PER_REQUEST)
+    ip_ok = ratelimit.hit(scope="dsr-message-ip", key=ratelimit.client_ip(request), rate=MESSAGE_RATE_PER_IP)
+    return request_ok and ip_ok
+
+
 def _status_page(request, data_request: DataRequest, *, via_token: str | None):
     form = MessageForm()
+    status = 200
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "withdraw":
@@ -205,14 +216,24 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
             if not data_request.is_open:
                 messages.error(request, _("This request is closed; please open a new one."))
                 return redirect(request.path)
-            services.post_message(
-                data_request=data_request,
-                body=form.cleaned_data["body"],
-                author=_requester_actor(request, data_request),
-                from_staff=False,
+            if _message_within_rate(request, data_request):
+                services.post_message(
+                    data_request=data_request,
+                    body=form.cleaned_data["body"],
+                    author=_requester_actor(request, data_request),
+                    from_staff=False,
+                )
+                messages.success(request, _("Your message was sent."))
+                return redirect(request.path)
+            # The bound form goes back to the page, so the text is still there to send later.
+            form.add_error(
+                None,
+                _(
+                    "Too many messages were sent about this request in a short time. Please try again in an hour; "
+                    "your message is kept below."
+                ),
             )
-            messages.success(request, _("Your message was sent."))
-            return redirect(request.path)
+            status = 429
     data_request.refresh_from_db()
     files = list(selectors.result_files(data_request=data_request))
     for f in files:
@@ -229,7 +250,7 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
         "withdrawable": data_request.is_open,
         "statuses": RequestStatus,
     }
-    return render(request, "requests_app/status.html", context)
+    return render(request, "requests_app/status.html", context, status=status)
 
 
 def _timeline_entry(event) -> dict:

@@ -293,3 +293,38 @@ def test_signed_in_user_filing_for_another_address_gets_no_access_to_it(client, 
     assert response.url == reverse("requests_app:submitted")
     assert client.get(f"/requests/{dr.reference}/").status_code == 404
     assert dr.reference not in client.get("/requests/mine/").content.decode()
+
+
+def _status_path(dr) -> str:
+    return services.status_url(dr).split("127.0.0.1:8000")[-1]
+
+
+def test_status_page_messages_are_rate_limited_per_request_and_keep_the_text(client, make_request, monkeypatch):
+    from requests_app import views
+
+    monkeypatch.setattr(views, "MESSAGE_RATE_PER_REQUEST", "2/h")
+    dr, other = make_request(), make_request()
+    url = _status_path(dr)
+    codes = [client.post(url, {"action": "message", "body": f"Message number {i}"}).status_code for i in range(2)]
+    assert codes == [302, 302]
+    refused = client.post(url, {"action": "message", "body": "Message number 2, with care"})
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many messages" in page and "Message number 2, with care</textarea>" in page
+    assert [m.body for m in dr.messages.all()] == ["Message number 0", "Message number 1"]
+    # Another request's page is counted on its own.
+    assert client.post(_status_path(other), {"action": "message", "body": "Hello"}).status_code == 302
+
+
+def test_status_page_messages_are_rate_limited_per_ip(client, make_request, monkeypatch):
+    from requests_app import views
+
+    monkeypatch.setattr(views, "MESSAGE_RATE_PER_IP", "2/h")
+    made = [make_request() for _ in range(3)]
+    codes = [client.post(_status_path(dr), {"action": "message", "body": "Any news?"}).status_code for dr in made]
+    assert codes == [302, 302, 429]
+    assert not made[2].messages.exists()
+    # Withdrawing is not a message and stays possible.
+    client.post(_status_path(made[2]), {"action": "withdraw"})
+    made[2].refresh_from_db()
+    assert made[2].status == S.WITHDRAWN
