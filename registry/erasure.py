@@ -354,3 +354,12 @@ def build_report(run: ErasureRun) -> dict:
         for item in step.kept:
             kept.append({"dataset": step.dataset, "title": title, **item})
     return {"datasets": datasets, "totals": totals, "kept": kept, "finished_at": timezone.now().isoformat()}
+
+
+def public_report(report: dict) -> dict:
+    """The report as the requester may read it: kept items under a legal hold give the generic reason only."""
+    kept = [
+        {k: v for k, v in dict(item, reason=public_reason(item)).items() if k not in ("hold", "public_reason")}
+        for item in report.get("kept", [])
+    ]
+    return {**report, "kept": kept}

@@ -415,7 +415,8 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
         _record(data_request, actor=None, note=erasure_summary(report)[:2000], new="completed")
     with translation.override(getattr(data_request, "language", "") or settings.LANGUAGE_CODE):
         summary = erasure_summary(report)  # the requester reads it, in their language
-    files = [("erasure-report.json", json.dumps(report, indent=2).encode())]
+    # The requester's copy: the staff's reasons for legal holds stay in the run's report, for staff.
+    files = [("erasure-report.json", json.dumps(erasure.public_report(report), indent=2).encode())]
     run_id = run.pk
     if data_request.status in (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.AWAITING_REQUESTER):
         # The completion mail reads the requester's address when it is sent, possibly after SMTP retries:
@@ -477,16 +478,27 @@ def erasure_summary(report: dict) -> str:
     changed = sum(totals.get(k, 0) for k in ("null", "mask", "pseudonymise", "cleared"))
     if changed:
         lines.append(_("Records anonymised or pseudonymised: %(n)s.") % {"n": changed})
-    kept = report.get("kept", [])
+    kept = kept_for_requester(report)
     if kept:
         lines.append(_("Kept, and why:"))
-        seen = set()
-        for item in kept:
-            key = (item["title"], item["reason"])
-            if key not in seen:
-                seen.add(key)
-                lines.append(f"- {tr(item['title'])}: {tr(item['reason'])}")
+        lines += [f"- {item['title']}: {item['reason']}" for item in kept]
     return "\n".join(lines)
+
+
+def kept_for_requester(report: dict) -> list[dict]:
+    """What an erasure kept and why, in the active language, as the requester may read it.
+
+    Items kept under a legal hold say so in fixed words: the hold's own reason is written by staff for staff
+    and may name an investigation or other people.
+    """
+    out, seen = [], set()
+    for item in report.get("kept", []):
+        entry = {"title": tr(item["title"]), "reason": tr(erasure.public_reason(item))}
+        key = (entry["title"], entry["reason"])
+        if key not in seen:
+            seen.add(key)
+            out.append(entry)
+    return out
 
 
 # --- rectification -----------------------------------------------------------------

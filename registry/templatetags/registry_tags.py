@@ -21,6 +21,10 @@ def fulfilment_panel(context, data_request):
     if export is None and run is None:
         return ""
     ctx = {"data_request": data_request, "export": export, "run": run}
+    if run is not None and run.state == ErasureRun.State.COMPLETED:
+        from registry.services import kept_for_requester
+
+        ctx["kept"] = kept_for_requester(run.report or {})
     if export is not None:
         ctx["download_url"] = reverse("registry:export_download", args=[export.pk]) + suffix
         ctx["progress_url"] = reverse("registry:export_progress", args=[export.pk]) + suffix

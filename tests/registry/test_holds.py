@@ -1,9 +1,11 @@
-"""Legal holds in erasure: held rows survive cascades and protected keys."""
+"""Legal holds in erasure: held rows survive cascades and protected keys, and requesters never read the staff's reason."""
 
+import json
 import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from registry import services
 from registry.models import ErasureRun, ErasureStep, LegalHold
@@ -130,3 +132,61 @@ def test_a_delete_that_would_still_reach_held_rows_is_refused_and_nothing_is_los
         services.execute_erasure(data_request=data_request)
     assert ErasureRun.objects.get(data_request=data_request).state == ErasureRun.State.FAILED
     assert SupportMessage.objects.count() == 2 and SupportConversation.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_requesters_read_that_data_is_held_but_never_the_staffs_reason(
+    client, user_factory, subject_data, verified_request_for, officer, mailoutbox, django_capture_on_commit_callbacks
+):
+    from requests_app.models import FilePurpose
+
+    staff_text = "Fraud probe into other.person@example.com"
+    user = user_factory()
+    subject_data(user)
+    LegalHold.objects.create(dataset="demo.TrafficLog", reason=staff_text)
+    data_request = verified_request_for(user, kind="erasure")
+    services.preview_erasure(data_request=data_request)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_erasure(data_request=data_request, actor=officer)
+    run = ErasureRun.objects.get(data_request=data_request)
+    assert run.state == ErasureRun.State.COMPLETED
+
+    data_request.refresh_from_db()
+    summary = data_request.completion_summary
+    assert "Traffic logs: kept under a legal hold (a legal obligation or legal claims)" in summary
+    assert "Fraud" not in summary
+    report_file = data_request.files.get(purpose=FilePurpose.RESULT, name="erasure-report.json")
+    requester_report = json.loads(report_file.file.read())
+    assert "Fraud" not in json.dumps(requester_report)
+    assert any(k["title"] == "Traffic logs" for k in requester_report["kept"])
+    assert mailoutbox and not any("Fraud" in m.body for m in mailoutbox)
+    from requests_app.services import make_status_token
+
+    page = client.get(reverse("requests_app:status", kwargs={"token": make_status_token(data_request)}))
+    html = page.content.decode()
+    assert "kept under a legal hold" in html and "Fraud" not in html
+    # Staff keep the full reason: in the run's report and on the erasure page.
+    assert any(staff_text in k["reason"] for k in run.report["kept"])
+    client.force_login(officer)
+    review = client.get(reverse("registry:erasure_review", args=[data_request.pk])).content.decode()
+    assert staff_text in review
+
+
+@pytest.mark.django_db
+def test_reports_written_before_holds_were_flagged_hide_the_reason_too():
+    from django.utils import translation
+
+    old_report = {
+        "totals": {"delete": 3},
+        "kept": [
+            {
+                "dataset": "demo.TrafficLog",
+                "title": "Traffic logs",
+                "field": "*",
+                "reason": "legal hold on the dataset: Case X",
+            }
+        ],
+    }
+    with translation.override("en"):
+        text = services.erasure_summary(old_report)
+    assert "Case X" not in text and "kept under a legal hold" in text
