@@ -526,13 +526,34 @@ def rectifiable_rows(*, data_request) -> list[dict]:
     return out
 
 
+def rectification_refusal(*, data_request) -> str:
+    """Why data cannot be rectified through this request, or "" when it can.
+
+    Only an open, verified rectification request speaks for a correction: an access request asked for
+    something else, and a closed request has been answered.
+    """
+    from requests_app.models import OPEN_STATUSES
+
+    if data_request.kind != "rectification":
+        return _("Data can only be rectified through a rectification request; this is a request of another type.")
+    if data_request.status not in OPEN_STATUSES:
+        return _("This request is %(status)s: data can no longer be rectified through it.") % {
+            "status": data_request.get_status_display()
+        }
+    if data_request.verified_at is None:
+        return _("The requester's identity must be verified before their data is changed.")
+    return ""
+
+
 @transaction.atomic
 def rectify_field(*, data_request, actor, dataset: str, pk, field: str, value: str):
     """Correct one registered field of one of the subject's rows; record the diff and tell the requester."""
     if not (actor and actor.is_staff):
         raise PermissionDenied(_("Only staff can rectify data."))
-    if data_request.verified_at is None:
-        raise ValidationError(_("The requester's identity must be verified before their data is changed."))
+    data_request = data_request.__class__.objects.select_for_update().get(pk=data_request.pk)
+    refusal = rectification_refusal(data_request=data_request)
+    if refusal:
+        raise ValidationError(refusal, code="not_rectifiable")
     ds = site.get(dataset) if site.is_registered(dataset) else None
     if ds is None or field not in ds.rectifiable_fields():
         raise ValidationError(_("This field cannot be rectified here."))

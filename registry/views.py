@@ -155,10 +155,10 @@ def rectify(request, pk):
         except (ValidationError, PermissionDenied, KeyError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("registry:rectify", pk=pk)
+    refusal = services.rectification_refusal(data_request=data_request)
+    rows = [] if refusal else services.rectifiable_rows(data_request=data_request)
     return render(
-        request,
-        "registry/rectify.html",
-        _staff_context(request, data_request=data_request, rows=services.rectifiable_rows(data_request=data_request)),
+        request, "registry/rectify.html", _staff_context(request, data_request=data_request, rows=rows, refusal=refusal)
     )
 
 

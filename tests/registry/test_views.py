@@ -203,6 +203,42 @@ def test_rectify_refuses_other_subjects_rows_and_bad_input_without_error_pages(
 
 
 @pytest.mark.django_db
+def test_rectification_only_through_an_open_rectification_request(
+    client, staff_user, user_factory, verified_request_for, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.core.exceptions import ValidationError
+
+    from requests_app.services import withdraw_request
+
+    user = user_factory(first_name="Hieronymus", last_name="Wrongname")
+    access = verified_request_for(user, kind="access")
+    closed = verified_request_for(user, kind="rectification")
+    withdraw_request(data_request=closed, actor="requester")
+    client.force_login(staff_user)
+    change = {"dataset": "auth.User", "pk": user.pk, "field": "last_name", "value": "Rightname"}
+    for data_request, refusal in (
+        (access, "only be rectified through a rectification request"),
+        (closed, "data can no longer be rectified through it"),
+    ):
+        url = reverse("registry:rectify", args=[data_request.pk])
+        page = client.get(url).content.decode()
+        assert refusal in page and 'name="value"' not in page  # the page says why and offers no form
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, change, follow=True)
+        assert any(m.level_tag == "error" and refusal in str(m) for m in response.context["messages"])
+        with pytest.raises(ValidationError):
+            services.rectify_field(data_request=data_request, actor=staff_user, **change)
+    user.refresh_from_db()
+    assert user.last_name == "Wrongname" and mailoutbox == []
+    assert not access.events.filter(new="Rightname").exists()
+    # An open one works.
+    open_request = verified_request_for(user, kind="rectification")
+    services.rectify_field(data_request=open_request, actor=staff_user, **change)
+    user.refresh_from_db()
+    assert user.last_name == "Rightname"
+
+
+@pytest.mark.django_db
 def test_legal_hold_admin_refuses_unknown_datasets_and_holds_without_target(client, staff_user):
     from registry.models import LegalHold
 
