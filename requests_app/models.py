@@ -25,11 +25,22 @@ class RequestStatus(models.TextChoices):
     AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
     VERIFIED = "verified", _("Verified")
     IN_PROGRESS = "in_progress", _("In progress")
-    AWAITING_REQUESTER = "awaiting_requester", _("Awaiting your reply")
+    AWAITING_REQUESTER = "awaiting_requester", _("Awaiting requester")
     COMPLETED = "completed", _("Completed")
     DENIED = "denied", _("Denied")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     EXPIRED = "expired", _("Expired")
+
+
+# The labels above are for staff (admin, audit trail, staff mails); the requester reads these instead.
+REQUESTER_STATUS_LABELS = {RequestStatus.AWAITING_REQUESTER: _("Awaiting your reply")}
+
+
+def requester_status_label(status: str) -> str:
+    """The status as the requester reads it on their pages."""
+    if status in REQUESTER_STATUS_LABELS:
+        return REQUESTER_STATUS_LABELS[status]
+    return RequestStatus(status).label if status in RequestStatus.values else status
 
 
 OPEN_STATUSES = (
@@ -159,6 +170,10 @@ class DataRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def requester_status_display(self) -> str:
+        return requester_status_label(self.status)
 
     @property
     def due_date(self):

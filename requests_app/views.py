@@ -10,20 +10,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
 from requests_app import selectors, services
 from requests_app.forms import KIND_EXPLANATIONS, DataRequestForm, MessageForm
-from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus
+from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus, requester_status_label
 
 SUBMITTED_SESSION_KEY = "requests_app:submitted"
 # Each requester message mails staff: cap them per request and per address (core.ratelimit windows).
 MESSAGE_RATE_PER_REQUEST = "10/h"
 MESSAGE_RATE_PER_IP = "30/h"
+# Room for the intake form's text fields and the multipart framing on top of the attachment itself.
+INTAKE_BODY_ALLOWANCE = 64 * 1024
 
 
 def recently_authenticated(request) -> bool:
@@ -42,15 +46,43 @@ def _identity_verified(request, email: str) -> bool:
     return user.is_authenticated and recently_authenticated(request) and _owns_email(user, email)
 
 
+def _intake_initial(request) -> dict:
+    if not request.user.is_authenticated:
+        return {}
+    return {
+        "requester_name": f"{request.user.first_name} {request.user.last_name}".strip(),
+        "requester_email": request.user.email,
+    }
+
+
+def _intake_body_too_large(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.DSR_ATTACHMENT_MAX_BYTES + INTAKE_BODY_ALLOWANCE
+
+
+# CSRF is checked by ``_new_request``: the middleware's check would read, and spool to disk, the whole body
+# before the size could be looked at.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def new_request(request):
-    """The intake form, for anonymous requesters and account holders alike."""
-    initial = {}
-    if request.user.is_authenticated:
-        initial = {
-            "requester_name": f"{request.user.first_name} {request.user.last_name}".strip(),
-            "requester_email": request.user.email,
-        }
+    """The intake form, for anonymous requesters and account holders alike; an oversized body is not read."""
+    if request.method == "POST" and _intake_body_too_large(request):
+        limit = filesizeformat(settings.DSR_ATTACHMENT_MAX_BYTES)
+        context = _form_context(DataRequestForm(initial=_intake_initial(request)))
+        context["upload_error"] = _(
+            "The file is too large (at most %(limit)s), so nothing was received. "
+            "Please fill in the form again with a smaller file."
+        ) % {"limit": limit}
+        return render(request, "requests_app/new.html", context, status=413)
+    return _new_request(request)
+
+
+@csrf_protect
+def _new_request(request):
+    initial = _intake_initial(request)
     if request.method == "POST":
         form = DataRequestForm(request.POST, request.FILES, initial=initial)
         if request.POST.get("website"):
@@ -254,11 +286,11 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
 
 
 def _timeline_entry(event) -> dict:
-    def label(value):
-        return RequestStatus(value).label if value in RequestStatus.values else value
-
     if event.kind == EventKind.STATUS:
-        text = _("Status changed from “%(old)s” to “%(new)s”.") % {"old": label(event.old), "new": label(event.new)}
+        text = _("Status changed from “%(old)s” to “%(new)s”.") % {
+            "old": requester_status_label(event.old),
+            "new": requester_status_label(event.new),
+        }
     elif event.kind == EventKind.CREATED:
         text = _("Request received.")
     elif event.kind == EventKind.EXTENDED:

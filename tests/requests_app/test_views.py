@@ -328,3 +328,39 @@ def test_status_page_messages_are_rate_limited_per_ip(client, make_request, monk
     client.post(_status_path(made[2]), {"action": "withdraw"})
     made[2].refresh_from_db()
     assert made[2].status == S.WITHDRAWN
+
+
+def test_far_oversized_upload_is_refused_before_the_body_is_read(client, db, settings, monkeypatch):
+    from django.http import multipartparser
+
+    settings.DSR_ATTACHMENT_MAX_BYTES = 1000
+
+    def must_not_parse(self):
+        raise AssertionError("the oversized body was read")
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "parse", must_not_parse)
+    big = SimpleUploadedFile("id.pdf", b"%PDF-1.4" + b"0" * 200_000, content_type="application/pdf")
+    response = client.post(NEW, {**form_data(), "attachment": big})
+    assert response.status_code == 413
+    assert "The file is too large (at most 1000" in response.content.decode()
+    assert 'name="requester_email"' in response.content.decode()  # the form, to fill in again
+    assert DataRequest.objects.count() == 0
+
+
+def test_intake_form_still_checks_csrf(db, settings):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(NEW, form_data()).status_code == 403
+    assert DataRequest.objects.count() == 0
+
+
+def test_staff_and_requester_each_read_a_status_label_meant_for_them(client, staff_user, verified_request):
+    dr = services.request_information(data_request=verified_request(), actor=staff_user, message="Which account?")
+    page = client.get(_status_path(dr)).content.decode()
+    assert "Awaiting your reply" in page and "to “Awaiting your reply”" in page
+    client.force_login(staff_user)
+    queue = client.get("/admin/requests_app/datarequest/").content.decode()
+    change = client.get(f"/admin/requests_app/datarequest/{dr.pk}/change/").content.decode()
+    for staff_page in (queue, change):
+        assert "Awaiting requester" in staff_page and "Awaiting your reply" not in staff_page
