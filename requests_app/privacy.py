@@ -54,8 +54,12 @@ site.register(
             dataset="requests_app.DataRequest",
             description=_("Requests whose sender never proved who they are are deleted 30 days after they were sent."),
             period_days=30,
-            date_field="created_at",
-            filters={"status__in": ["awaiting_verification", "expired"], "verified_at__isnull": True},
+            # Counted from when we last asked for verification: staff asking again restarts the window.
+            date_field="verification_requested_at",
+            filters={
+                "status__in": ["awaiting_verification", "awaiting_requester", "expired"],
+                "verified_at__isnull": True,
+            },
             legal_basis=_("Nothing to answer and no identity proven: kept only long enough to let the sender verify."),
         ),
         RetentionRule(

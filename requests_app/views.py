@@ -23,9 +23,6 @@ from requests_app.forms import KIND_EXPLANATIONS, DataRequestForm, MessageForm
 from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus, requester_status_label
 
 SUBMITTED_SESSION_KEY = "requests_app:submitted"
-# Each requester message mails staff: cap them per request and per address (core.ratelimit windows).
-MESSAGE_RATE_PER_REQUEST = "10/h"
-MESSAGE_RATE_PER_IP = "30/h"
 # Room for the intake form's text fields and the multipart framing on top of the attachment itself.
 INTAKE_BODY_ALLOWANCE = 64 * 1024
 
@@ -226,8 +223,12 @@ def status_by_token(request, token: str):
 
 def _message_within_rate(request, data_request: DataRequest) -> bool:
     # Both windows count every valid message, as the intake form does.
-    request_ok = ratelimit.hit(scope="dsr-message", key=str(data_request.pk), rate=MESSAGE_RATE_PER_REQUEST)
-    ip_ok = ratelimit.hit(scope="dsr-message-ip", key=ratelimit.client_ip(request), rate=MESSAGE_RATE_PER_IP)
+    request_ok = ratelimit.hit(
+        scope="dsr-message", key=str(data_request.pk), rate=settings.DSR_MESSAGE_RATE_LIMIT_REQUEST
+    )
+    ip_ok = ratelimit.hit(
+        scope="dsr-message-ip", key=ratelimit.client_ip(request), rate=settings.DSR_MESSAGE_RATE_LIMIT_IP
+    )
     return request_ok and ip_ok
 
 

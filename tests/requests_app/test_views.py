@@ -299,10 +299,8 @@ def _status_path(dr) -> str:
     return services.status_url(dr).split("127.0.0.1:8000")[-1]
 
 
-def test_status_page_messages_are_rate_limited_per_request_and_keep_the_text(client, make_request, monkeypatch):
-    from requests_app import views
-
-    monkeypatch.setattr(views, "MESSAGE_RATE_PER_REQUEST", "2/h")
+def test_status_page_messages_are_rate_limited_per_request_and_keep_the_text(client, make_request, settings):
+    settings.DSR_MESSAGE_RATE_LIMIT_REQUEST = "2/h"
     dr, other = make_request(), make_request()
     url = _status_path(dr)
     codes = [client.post(url, {"action": "message", "body": f"Message number {i}"}).status_code for i in range(2)]
@@ -316,10 +314,8 @@ def test_status_page_messages_are_rate_limited_per_request_and_keep_the_text(cli
     assert client.post(_status_path(other), {"action": "message", "body": "Hello"}).status_code == 302
 
 
-def test_status_page_messages_are_rate_limited_per_ip(client, make_request, monkeypatch):
-    from requests_app import views
-
-    monkeypatch.setattr(views, "MESSAGE_RATE_PER_IP", "2/h")
+def test_status_page_messages_are_rate_limited_per_ip(client, make_request, settings):
+    settings.DSR_MESSAGE_RATE_LIMIT_IP = "2/h"
     made = [make_request() for _ in range(3)]
     codes = [client.post(_status_path(dr), {"action": "message", "body": "Any news?"}).status_code for dr in made]
     assert codes == [302, 302, 429]

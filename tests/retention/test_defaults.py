@@ -125,13 +125,15 @@ def test_invoices_are_kept_seven_years(seeded):
     assert set(Invoice.objects.values_list("pk", flat=True)) == {fresh.pk, leap_short.pk}
 
 
-def _request(n, *, status, created_at, closed_at=None, verified_at=None):
+def _request(n, *, status, created_at, closed_at=None, verified_at=None, asked_at=None):
     data_request = DataRequest.objects.create(
         reference=f"DSR-TEST-{n:04d}", kind="access", status=status, requester_name=f"Req {n}",
         requester_email=f"req{n}@example.com", jurisdiction="gdpr", due_at=created_at + timedelta(days=30),
         received_at=created_at, closed_at=closed_at, verified_at=verified_at,
     )  # fmt: skip
-    DataRequest.objects.filter(pk=data_request.pk).update(created_at=created_at)
+    DataRequest.objects.filter(pk=data_request.pk).update(
+        created_at=created_at, verification_requested_at=asked_at or created_at
+    )
     return data_request
 
 
@@ -141,8 +143,11 @@ def test_unverified_requests_are_deleted_after_30_days(seeded):
     _request(2, status="expired", created_at=cut - EPS, closed_at=cut)
     fresh = _request(3, status="awaiting_verification", created_at=cut + EPS)
     verified = _request(4, status="verified", created_at=cut - timedelta(days=5), verified_at=cut)
-    assert run("unverified-requests").deleted == 2
-    assert set(DataRequest.objects.values_list("pk", flat=True)) == {fresh.pk, verified.pk}
+    # Staff asked the sender for more before verification: counted from when they were last asked.
+    _request(5, status="awaiting_requester", created_at=cut - timedelta(days=9))
+    asked_again = _request(6, status="awaiting_requester", created_at=cut - timedelta(days=9), asked_at=cut + EPS)
+    assert run("unverified-requests").deleted == 3
+    assert set(DataRequest.objects.values_list("pk", flat=True)) == {fresh.pk, verified.pk, asked_again.pk}
 
 
 def test_closed_request_records_are_kept_24_months_then_deleted_with_their_files(
