@@ -7,6 +7,7 @@ run again, so a run that crashed resumes where it stopped. The account goes last
 from functools import reduce
 from operator import or_
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
@@ -175,6 +176,10 @@ def _erase_dataset(ds, subject: Subject, *, now) -> tuple[str, dict, list]:
     hold = _hold_reason(ds, subject, now) if qs.exists() else ""
     if hold:
         return ErasureStep.State.KEPT, {"kept_rows": qs.count()}, [_hold_item(hold)]
+    if ds.label == REQUESTS_LABEL and not _hold_reason(ds, subject, now):
+        # Before the requests are pseudonymised, while they can still be found: their audit trail, the
+        # erasure's own request included.
+        _scrub_request_trail(ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails), subject)
     if ds.deletes_rows:
         return _delete_dataset_rows(ds, qs, now=now)
     counts: dict[str, int] = {}
@@ -324,6 +329,32 @@ def _clear_in_place(ds, rows) -> None:
         model._default_manager.bulk_update(objs, pseudo)
     if updates:
         rows.update(**updates)
+
+
+def _scrub_request_trail(requests, subject: Subject) -> None:
+    """Remove the subject's data from the audit trail of their requests.
+
+    Rectification diffs hold the old and new values of their data, attachment events the names of the files
+    they sent, and the subject's own actions carry their username (often their e-mail's local part): the
+    values become the mask and the actor a role label, while the trail keeps what happened and when.
+    """
+    from requests_app.models import EventKind, FilePurpose, RequestEvent
+
+    events = RequestEvent.objects.filter(data_request__in=requests)
+    diffs = events.filter(kind=EventKind.FULFILMENT, data_request__kind="rectification")
+    diffs.exclude(old="").update(old=MASK_TEXT)
+    diffs.exclude(new="").update(new=MASK_TEXT)
+    events.filter(kind=EventKind.FILE, note=FilePurpose.ATTACHMENT).exclude(new="").update(new=MASK_TEXT)
+    User = get_user_model()
+    usernames = [
+        u
+        for u in User._default_manager.filter(pk__in=subject.user_ids).values_list(User.USERNAME_FIELD, flat=True)
+        if u
+    ]
+    by_subject = Q(actor_id__in=subject.user_ids)
+    for username in usernames:
+        by_subject |= Q(actor_label__iexact=username)
+    events.filter(by_subject).update(actor_label="requester")
 
 
 def run_steps(run: ErasureRun, *, on_step=None) -> ErasureRun:

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from core import csvsafe
 from core.selectors import get_organisation
 from registry.models import DataExport
-from registry.selectors import enforced_retention_texts, retention_text
+from registry.selectors import dataset_retention_rules, enforced_retention_texts, retention_text
 from registry.sites import LegalBasis, site
 from registry.subjects import Subject, subject_for_request
 from registry.taxonomy import category_label
@@ -99,7 +99,7 @@ def dataset_information(counts: dict | None = None) -> list[dict]:
                 "legal_bases": [LegalBasis.label(b) for b in ds.legal_bases()],
                 "recipients": sorted(tr_all(ds.recipients())),
                 "sources": sorted(tr_all(ds.sources())),
-                "retention": [retention_text(r, enforced) for r in ds.retention],
+                "retention": [retention_text(r, enforced) for r in dataset_retention_rules(ds)],
             }
         )
     return info

@@ -150,12 +150,25 @@ def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
     return f"{rule.period_text} after {rule.date_field}"
 
 
+def dataset_retention_rules(ds) -> list:
+    """The rules saying how long a dataset's rows are kept: its own, else the rules its fields refer to
+    (e.g. request attachments, which go with their request)."""
+    if ds.retention:
+        return list(ds.retention)
+    rules = []
+    for f in ds.fields:
+        rule = site.retention_rule(f.retention) if f.retention else None
+        if rule is not None and rule not in rules:
+            rules.append(rule)
+    return rules
+
+
 def public_summary() -> list[dict]:
     """Per dataset: what is collected, why, on what basis, how long, who receives it (for /privacy/data/)."""
     out = []
     enforced = enforced_retention_texts()
     for ds in site.datasets():
-        rule_texts = [retention_text(r, enforced) for r in ds.retention]
+        rule_texts = [retention_text(r, enforced) for r in dataset_retention_rules(ds)]
         out.append(
             {
                 "label": ds.label,

@@ -185,7 +185,8 @@ def record_download(*, export: DataExport, user=None, via: str, ip: str = "") ->
         export=export, user=user if user is not None and user.is_authenticated else None, via=via, ip=ip[:64]
     )
     DataExport.objects.filter(pk=export.pk).update(download_count=export.download_count + 1)
-    _record(export.data_request, actor=user if row.user else "requester", note=_("Export downloaded."), new=via)
+    # A role label, not the username: the trail outlives the account (the download row keeps who it was).
+    _record(export.data_request, actor="requester", note=_("Export downloaded."), new=via)
     return row
 
 

@@ -379,16 +379,30 @@ def _scan_whole_database(needles: list[str]) -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("consent_log_held", [False, True], ids=["account-deleted", "account-kept-for-a-hold"])
 def test_after_erasure_no_table_anywhere_holds_the_subjects_email_name_or_ip(
-    client, user_factory, subject_data, verified_request_for, officer, django_capture_on_commit_callbacks
+    consent_log_held,
+    client,
+    user_factory,
+    subject_data,
+    verified_request_for,
+    officer,
+    staff_user,
+    django_capture_on_commit_callbacks,
 ):
-    from consent.models import ConsentRecord, Property
-    from requests_app.services import create_verified_request
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    user = user_factory(first_name="Wilhelmina", last_name="Oosterhuizen", email="w.oosterhuizen@example.com")
+    from consent.models import ConsentRecord, Property
+    from requests_app.models import RequestFile
+    from requests_app.services import create_verified_request, submit_request
+
+    # The username allauth derives from the e-mail address: its local part.
+    user = user_factory(
+        username="w.oosterhuizen", first_name="Wilhelmina", last_name="Oosterhuizen", email="w.oosterhuizen@example.com"
+    )
     data = subject_data(user)
     client.force_login(user)  # a session row and login traces
-    ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         consent_id="6f1c2b1e-2222-4222-8333-444455556666",
         property=Property.objects.create(name="Shop"),
         revision=1,
@@ -399,9 +413,40 @@ def test_after_erasure_no_table_anywhere_holds_the_subjects_email_name_or_ip(
     )
     with django_capture_on_commit_callbacks(execute=True):
         access = verified_request_for(user, kind="access")
-    before = _scan_whole_database([data["email"], "Oosterhuizen", data["ip"]])
+    # The subject downloaded the export, sent a proof of identity, and had their name corrected once.
+    services.record_download(export=access.exports.get(), user=user, via="session")
+    with django_capture_on_commit_callbacks(execute=True):
+        submit_request(
+            name="Wilhelmina Oosterhuizen",
+            email=user.email,
+            kind="restriction",
+            jurisdiction="gdpr",
+            user=user,
+            attachment=SimpleUploadedFile(
+                "id-card-oosterhuizen.pdf", b"%PDF-1.4 id card", content_type="application/pdf"
+            ),
+        )
+    attachment = RequestFile.objects.get(purpose="attachment")
+    rectification = verified_request_for(user, kind="rectification")
+    services.rectify_field(
+        data_request=rectification,
+        actor=staff_user,
+        dataset="auth.User",
+        pk=user.pk,
+        field="last_name",
+        value="Oosterhuizen-Bakker",
+    )
+    needles = [data["email"], "Oosterhuizen", data["ip"]]
+    before = _scan_whole_database(needles)
     assert {"demo.TrafficLog.ip_address holds " + data["ip"], "auth.User.last_name holds Oosterhuizen"} <= set(before)
     assert any(hit.startswith("requests_app.DataRequest.requester_email") for hit in before)
+    assert {
+        "requests_app.RequestEvent.actor_label holds Oosterhuizen",
+        "requests_app.RequestEvent.old holds Oosterhuizen",
+        "requests_app.RequestFile.name holds Oosterhuizen",
+    } <= set(before)
+    if consent_log_held:
+        LegalHold.objects.create(dataset="consent.ConsentRecord", reason="Regulator inquiry")
     with django_capture_on_commit_callbacks(execute=True):
         data_request = create_verified_request(
             user=user, kind="erasure", details="I am Wilhelmina Oosterhuizen, w.oosterhuizen@example.com."
@@ -411,4 +456,13 @@ def test_after_erasure_no_table_anywhere_holds_the_subjects_email_name_or_ip(
         services.approve_erasure(data_request=data_request, actor=officer)
     assert ErasureRun.objects.get(data_request=data_request).sealed_at is not None
     assert access.exports.exists()
-    assert _scan_whole_database([data["email"], "Oosterhuizen", data["ip"]]) == []
+    assert not default_storage.exists(attachment.file.name)
+    if consent_log_held:
+        # The held consent record stays as it was, IP included; the account row it points to stays, emptied.
+        record.refresh_from_db()
+        assert record.user_id == user.pk and record.ip == data["ip"]
+        assert not get_user_model().objects.get(pk=user.pk).is_active
+        needles.remove(data["ip"])
+    else:
+        assert not get_user_model().objects.filter(pk=user.pk).exists()
+    assert _scan_whole_database(needles) == []

@@ -53,6 +53,39 @@ def test_export_zip_holds_json_csv_files_and_report(user_factory, subject_data, 
 
 
 @pytest.mark.django_db
+def test_export_holds_the_files_the_subject_attached_to_requests_and_nobody_elses(user_factory, verified_request_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.services import submit_request
+
+    user, other = user_factory(), user_factory()
+    for person, name in ((user, "my-id-card.pdf"), (other, "their-id-card.pdf")):
+        submit_request(
+            name="Requester",
+            email=person.email,
+            kind="objection",
+            jurisdiction="gdpr",
+            user=person,
+            attachment=SimpleUploadedFile(name, f"%PDF-1.4 {name}".encode(), content_type="application/pdf"),
+        )
+    # An anonymous request sent from the same address counts too.
+    submit_request(
+        name="Requester",
+        email=user.email.upper(),
+        kind="restriction",
+        jurisdiction="gdpr",
+        attachment=SimpleUploadedFile("payslip.pdf", b"%PDF-1.4 payslip", content_type="application/pdf"),
+    )
+    export = _build(verified_request_for(user))
+    with _zip(export) as zf:
+        rows = json.loads(zf.read("json/requests_app_requestfile.json"))["rows"]
+        assert sorted(r["name"] for r in rows) == ["my-id-card.pdf", "payslip.pdf"]
+        assert all(r["purpose"] == "attachment" and "uploaded_by_id" not in r for r in rows)
+        files = {Path(n).name.split("-", 1)[1]: zf.read(n) for n in zf.namelist() if n.startswith("files/requests_app")}
+    assert files == {"my-id-card.pdf": b"%PDF-1.4 my-id-card.pdf", "payslip.pdf": b"%PDF-1.4 payslip"}
+
+
+@pytest.mark.django_db
 def test_export_report_is_in_the_requesters_language_whatever_the_worker_last_used(
     user_factory, subject_data, verified_request_for
 ):
