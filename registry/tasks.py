@@ -35,7 +35,14 @@ def seal_erasure_task(run_id: int) -> bool:
     return seal_erasure(run=run) if run is not None else False
 
 
-@shared_task(name="registry.purge_expired_exports", soft_time_limit=600, time_limit=660)
+@shared_task(
+    name="registry.purge_expired_exports",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=600,
+    time_limit=660,
+)
 def purge_expired_exports_task() -> int:
     """Delete export files whose download link has expired."""
     from registry.services import purge_expired_exports

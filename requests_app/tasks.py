@@ -19,7 +19,14 @@ def send_request_mail_task(data_request_id: int, mail: str, extra: dict | None =
     return send_request_mail(data_request_id=data_request_id, mail=mail, extra=extra or {})
 
 
-@shared_task(name="requests_app.send_deadline_reminders", soft_time_limit=300, time_limit=360)
+@shared_task(
+    name="requests_app.send_deadline_reminders",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=300,
+    time_limit=360,
+)
 def send_deadline_reminders_task() -> dict:
     """Remind assignees before due dates and escalate unassigned or overdue requests (idempotent)."""
     from requests_app.services import send_deadline_reminders
@@ -27,7 +34,14 @@ def send_deadline_reminders_task() -> dict:
     return send_deadline_reminders()
 
 
-@shared_task(name="requests_app.expire_unverified_requests", soft_time_limit=300, time_limit=360)
+@shared_task(
+    name="requests_app.expire_unverified_requests",
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=3,
+    soft_time_limit=300,
+    time_limit=360,
+)
 def expire_unverified_requests_task() -> dict:
     """Expire requests left unverified too long and remind requesters once before (idempotent)."""
     from requests_app.services import expire_unverified_requests

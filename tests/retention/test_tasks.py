@@ -35,14 +35,14 @@ def test_task_runs_the_same_service(sample_policy, make_samples):
     assert not SweepSample.objects.exists()
 
 
-def test_my_tasks_have_time_limits_and_retries():
-    from policies.tasks import activate_due_versions_task
-    from retention import tasks
+def test_every_scheduled_task_has_time_limits_and_retries():
+    from privacyportal.celery import app
 
-    for task in (tasks.enforce_retention_task, tasks.notify_inactive_accounts_task,
-                 tasks.execute_due_account_deletions_task, activate_due_versions_task):  # fmt: skip
-        assert task.soft_time_limit and task.time_limit > task.soft_time_limit
-        assert task.max_retries and task.autoretry_for
+    app.loader.import_default_modules()
+    for name in SCHEDULED:
+        task = app.tasks[name]
+        assert task.soft_time_limit and task.time_limit > task.soft_time_limit, name
+        assert task.max_retries and task.autoretry_for, name
 
 
 def test_a_policy_that_fails_inside_a_run_alerts_the_privacy_officers(
