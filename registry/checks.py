@@ -21,6 +21,18 @@ def _resolve_path(model, path: str):
     return field
 
 
+def unique_field_names(model) -> set[str]:
+    """Names of fields whose values must be unique, alone or together with others: ``unique=True``,
+    ``unique_together`` and ``UniqueConstraint`` (Django's recommended form, conditional ones included)."""
+    names = {f.name for f in model._meta.concrete_fields if f.unique}
+    for group in model._meta.unique_together:
+        names.update(group)
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint):
+            names.update(constraint.fields)
+    return names
+
+
 def check_registry(registry: PrivacyRegistry) -> list[checks.CheckMessage]:
     """Validate every declaration in ``registry``; returns check errors."""
     errors: list[checks.CheckMessage] = []
@@ -46,6 +58,7 @@ def check_registry(registry: PrivacyRegistry) -> list[checks.CheckMessage]:
             except FieldDoesNotExist:
                 errors.append(checks.Error(f"{ds.label}: subject path '{path}' does not exist.", id="registry.E007"))
         registered = {pf.name for pf in ds.fields}
+        unique = unique_field_names(model)
         for name in ds.rectify_fields:
             if name not in registered:
                 errors.append(
@@ -69,7 +82,7 @@ def check_registry(registry: PrivacyRegistry) -> list[checks.CheckMessage]:
                     )
                 )
             if pf.strategy == Strategy.MASK:
-                if f.unique or any(pf.name in u for u in model._meta.unique_together):
+                if pf.name in unique:
                     errors.append(
                         checks.Error(
                             f"{where}: a fixed mask on a unique field would collide on the second erasure.",
@@ -102,6 +115,25 @@ def check_registry(registry: PrivacyRegistry) -> list[checks.CheckMessage]:
                     )
             if pf.strategy == Strategy.KEEP and not pf.keep_reason:
                 errors.append(checks.Error(f"{where}: 'keep' needs a legal reason (keep_reason).", id="registry.E005"))
+            if ds.deletes_rows and pf.strategy == Strategy.KEEP:
+                # Delete is the default strategy: one field left without one deletes the whole row, kept value too.
+                errors.append(
+                    checks.Error(
+                        f"{where}: 'keep' in a dataset whose rows are deleted on erasure (another field's strategy "
+                        "is 'delete'), so the kept value would go with its row.",
+                        hint="Give the dataset's other fields null, mask or pseudonymise.",
+                        id="registry.E014",
+                    )
+                )
+            elif ds.deletes_rows and pf.strategy in (Strategy.NULL, Strategy.MASK, Strategy.PSEUDONYMISE):
+                errors.append(
+                    checks.Warning(
+                        f"{where}: strategy '{pf.strategy}' has no effect: another field's strategy is 'delete', "
+                        "so the whole row is deleted on erasure.",
+                        hint="Give every field of the dataset 'delete', or none of them.",
+                        id="registry.W001",
+                    )
+                )
             if pf.category not in DATA_CATEGORIES:
                 errors.append(
                     checks.Error(

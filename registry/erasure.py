@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from registry.cascades import HeldDataReached, blocking_paths, reached_held_models
+from registry.checks import unique_field_names
 from registry.models import ErasureRun, ErasureStep
 from registry.selectors import HoldScope, held_dataset_labels, hold_scope, subject_holds
 from registry.sites import site
@@ -267,16 +268,6 @@ def _remove_files(paths) -> None:
         default_storage.delete(path)
 
 
-def _unique_names(model) -> set[str]:
-    names = {f.name for f in model._meta.concrete_fields if f.unique}
-    for group in model._meta.unique_together:
-        names.update(group)
-    for constraint in model._meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint):
-            names.update(constraint.fields)
-    return names
-
-
 def _clear_in_place(ds, rows) -> None:
     """Clear the registered personal fields of rows that must stay (their delete would reach held data).
 
@@ -286,7 +277,7 @@ def _clear_in_place(ds, rows) -> None:
     can no longer be logged in to.
     """
     model = ds.model
-    unique = _unique_names(model)
+    unique = unique_field_names(model)
     updates: dict = {}
     pseudo: list[str] = []
     files: list[str] = []

@@ -43,6 +43,35 @@ def test_mask_on_unique_field_is_an_error():
     assert "registry.E003" in _ids(r)
 
 
+def test_mask_on_a_field_unique_through_a_unique_constraint_is_an_error():
+    # SentReminder declares Meta.constraints = [UniqueConstraint(fields=[..., "recipient"])].
+    r = PrivacyRegistry()
+    r.register(
+        "requests_app.SentReminder", email_field="recipient", fields=[_field("recipient", strategy=Strategy.MASK)]
+    )
+    assert "registry.E003" in _ids(r)
+
+
+def test_keep_in_a_dataset_whose_rows_are_deleted_is_an_error():
+    r = PrivacyRegistry()
+    r.register(
+        "demo.Invoice",
+        user_path="user",
+        fields=[
+            _field("billing_address"),  # no strategy given: delete the row
+            _field("vat_number", strategy=Strategy.KEEP, keep_reason="tax law"),
+        ],
+    )
+    assert "registry.E014" in _ids(r)
+    r = PrivacyRegistry()
+    r.register(
+        "demo.Invoice",
+        user_path="user",
+        fields=[_field("billing_address"), _field("billing_company", strategy=Strategy.MASK)],
+    )
+    assert _ids(r) == {"registry.W001"}
+
+
 def test_mask_on_a_field_too_short_for_the_mask_text_is_an_error():
     r = PrivacyRegistry()
     r.register("demo.Order", user_path="user", fields=[_field("currency", strategy=Strategy.MASK)])
