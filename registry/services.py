@@ -83,9 +83,23 @@ def start_export(*, data_request, actor=None) -> DataExport:
     """Queue an export for a verified request (reuses one that is queued, running or ready)."""
     if data_request.verified_at is None:
         raise ValidationError(_("The requester's identity must be verified before an export."))
-    existing = data_request.exports.filter(
-        state__in=[DataExport.State.PENDING, DataExport.State.RUNNING, DataExport.State.READY]
-    ).first()
+    existing = (
+        data_request.exports.select_for_update()
+        .filter(state__in=[DataExport.State.PENDING, DataExport.State.RUNNING, DataExport.State.READY])
+        .first()
+    )
+    if existing is not None and existing.state == DataExport.State.RUNNING and _export_stopped(existing):
+        # Its worker died without a word (killed, out of memory, past the hard time limit): start afresh.
+        DataExport.objects.filter(pk=existing.pk).update(
+            state=DataExport.State.FAILED, error="The build stopped without finishing; a new export was started."
+        )
+        existing = None
+    elif existing is not None and _export_stopped(existing):  # ready, but its link has expired
+        path = export_file_path(existing)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=existing.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        existing = None
     if existing is not None:
         return existing
     export = DataExport.objects.create(data_request=data_request)
@@ -93,6 +107,19 @@ def start_export(*, data_request, actor=None) -> DataExport:
     export_id = str(export.pk)
     transaction.on_commit(lambda: _queue_build(export_id))
     return export
+
+
+def _export_stopped(export: DataExport, *, now=None) -> bool:
+    """A running export past the task's hard time limit (its worker is gone), or a ready one whose link expired."""
+    from registry.tasks import build_export_task
+
+    now = now or timezone.now()
+    if export.state == DataExport.State.RUNNING:
+        limit = timedelta(seconds=build_export_task.time_limit or settings.CELERY_TASK_TIME_LIMIT)
+        return export.started_at is None or export.started_at < now - limit
+    if export.state == DataExport.State.READY:
+        return export.expires_at is not None and export.expires_at <= now
+    return False
 
 
 def _queue_build(export_id: str) -> None:

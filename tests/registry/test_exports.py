@@ -226,3 +226,31 @@ def test_export_csv_neutralises_formulas_and_json_keeps_the_value(user_factory, 
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
     # The machine-readable copy keeps the exact value.
     assert account["last_name"] == "-2+3"
+
+
+@pytest.mark.django_db
+def test_an_export_whose_worker_died_is_started_again_and_a_live_one_is_kept(
+    user_factory, subject_data, verified_request_for
+):
+    user = user_factory()
+    subject_data(user)
+    data_request = verified_request_for(user)
+    first = services.start_export(data_request=data_request)
+    # Still within the task's time limit: the running build is left alone.
+    DataExport.objects.filter(pk=first.pk).update(
+        state=DataExport.State.RUNNING, started_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.start_export(data_request=data_request).pk == first.pk
+    # Past the hard time limit no worker is building it any more (killed, out of memory): a new export starts.
+    DataExport.objects.filter(pk=first.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    second = services.start_export(data_request=data_request)
+    assert second.pk != first.pk and second.state == DataExport.State.PENDING
+    first.refresh_from_db()
+    assert first.state == DataExport.State.FAILED and "stopped without finishing" in first.error
+    assert services.build_export(export=second).state == DataExport.State.READY
+    # A ready export whose link has expired is not handed out again either.
+    DataExport.objects.filter(pk=second.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    third = services.start_export(data_request=data_request)
+    assert third.pk != second.pk
+    second.refresh_from_db()
+    assert second.state == DataExport.State.EXPIRED and not second.file_path
