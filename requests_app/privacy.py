@@ -101,3 +101,39 @@ site.register(
         ),
     ],
 )
+
+
+def _attachment_lookup(*, user_ids, emails) -> Q:
+    q = Q(data_request__user_id__in=list(user_ids)) if user_ids else Q(pk__in=[])
+    for email in emails:
+        q |= Q(data_request__requester_email__iexact=email)
+    # Result files are the organisation's answers (the erasure report among them), not the requester's data.
+    return q & Q(purpose="attachment")
+
+
+site.register(
+    "requests_app.RequestFile",
+    title=_("Files attached to your requests"),
+    description=_("Files you sent with your data-protection requests, such as a proof of identity."),
+    lookup=_attachment_lookup,
+    # Before the requests themselves are pseudonymised (950), while their addresses still find them.
+    erase_order=940,
+    file_fields=("file",),
+    export_exclude=("uploaded_by",),
+    fields=[
+        F(
+            "file",
+            category="user.content.file",
+            purpose=_("answering data-protection requests"),
+            legal_basis=B.LEGAL_OBLIGATION,
+            retention="closed-requests",
+        ),
+        F(
+            "name",
+            category="user.content.file",
+            purpose=_("answering data-protection requests"),
+            legal_basis=B.LEGAL_OBLIGATION,
+            retention="closed-requests",
+        ),
+    ],
+)
