@@ -110,11 +110,11 @@ class LegalHoldForm(forms.ModelForm):
 @admin.register(LegalHold)
 class LegalHoldAdmin(admin.ModelAdmin):
     form = LegalHoldForm
-    list_display = ("__str__", "reason", "starts_at", "ends_at", "released_at", "created_by")
+    list_display = ("__str__", "reason", "starts_at", "ends_at", "released_at", "released_by", "created_by")
     list_filter = ("released_at",)
     search_fields = ("email", "dataset", "reason")
     raw_id_fields = ("user",)
-    readonly_fields = ("created_by", "released_at")
+    readonly_fields = ("created_by", "released_at", "released_by")
     actions = ["release"]
 
     def save_model(self, request, obj, form, change):
@@ -122,9 +122,9 @@ class LegalHoldAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Release the selected holds now")
+    @admin.action(description="Release the selected holds now", permissions=["change"])
     def release(self, request, queryset):
-        for hold in queryset:
+        for hold in queryset.filter(released_at__isnull=True):
             services.release_legal_hold(hold=hold, actor=request.user)
 
 
@@ -137,7 +137,7 @@ class ProcessingRestrictionAdmin(admin.ModelAdmin):
     readonly_fields = ("lift_notified_at", "lifted_at")
     actions = ["notify_lift", "lift"]
 
-    @admin.action(description="Tell the subject the restriction will be lifted")
+    @admin.action(description="Tell the subject the restriction will be lifted", permissions=["change"])
     def notify_lift(self, request, queryset):
         for r in queryset:
             try:
@@ -145,7 +145,7 @@ class ProcessingRestrictionAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, f"{r}: {' '.join(exc.messages)}", messages.ERROR)
 
-    @admin.action(description="Lift the selected restrictions (subject must have been told)")
+    @admin.action(description="Lift the selected restrictions (subject must have been told)", permissions=["change"])
     def lift(self, request, queryset):
         for r in queryset:
             try:
@@ -221,7 +221,7 @@ class ErasureRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Approve the selected erasures (privacy officers)")
+    @admin.action(description="Approve the selected erasures (privacy officers)", permissions=["change"])
     def approve(self, request, queryset):
         for run in queryset:
             try:
@@ -229,7 +229,7 @@ class ErasureRunAdmin(admin.ModelAdmin):
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{run}: {exc}", messages.ERROR)
 
-    @admin.action(description="Resume the selected failed erasures")
+    @admin.action(description="Resume the selected failed erasures", permissions=["change"])
     def resume(self, request, queryset):
         for run in queryset.select_related("data_request"):
             try:

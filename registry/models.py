@@ -18,6 +18,9 @@ class LegalHold(models.Model):
     starts_at = models.DateTimeField(_("starts"), auto_now_add=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True, help_text=_("Empty: until released."))
     released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -165,6 +165,8 @@ def rectify(request, pk):
 @staff_member_required
 def start_export_view(request, pk):
     """Staff start (or restart) an export for a verified request; GET asks for confirmation."""
+    if not request.user.has_perm("requests_app.change_datarequest"):
+        raise PermissionDenied  # working a request is for staff who may change it, not read-only staff
     data_request = _request_or_404(pk)
     if request.method != "POST":
         return render(
