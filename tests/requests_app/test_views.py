@@ -40,7 +40,7 @@ def login_recent(client, user):
 def test_intake_page_has_one_form_with_labels_and_choices(client, db):
     html = client.get(NEW).content.decode()
     main = html[html.index("<main") : html.index("</main>")]
-    assert main.count("<form") == 1  # the footer's language switcher is the page's only other form
+    assert main.count("<form") == 1  # the header's language switcher is the page's only other form
     assert html.count("<form") == 2 and 'action="/i18n/setlang/"' in html
     assert 'type="email"' in html
     for value in ("access", "portability", "erasure", "opt_out", "complaint"):
