@@ -182,7 +182,8 @@ def test_password_reset_mail_and_change(client, user_factory):
 
 def test_signup_page_names_the_terms_and_policy_a_newcomer_agrees_to(client):
     html = client.get("/accounts/signup/").content.decode()
-    form = html[html.index('<form class="auth-form') : html.index("</form>")]
+    start = html.index('<form class="auth-form')
+    form = html[start : html.index("</form>", start)]
     assert 'href="/privacy/terms/"' in form and 'href="/privacy/"' in form
     assert 'name="name"' in form and 'name="password1"' in form
 
