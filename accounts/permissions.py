@@ -84,3 +84,14 @@ def sync_group_permissions(*, using: str = "default", apps=None) -> None:
         group, _created = Group.objects.using(using).get_or_create(name=name)
         wanted = [p for p in perms if permitted(name, p.content_type.app_label, p.codename)]
         group.permissions.set(wanted)
+
+
+def require_perm(actor, perm: str, message: str) -> None:
+    """Refuse ``actor`` without ``perm`` (``None`` is the system acting on a schedule).
+
+    Read-only staff may look, not act: admin hides the action, and the service refuses it too.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if actor is not None and not actor.has_perm(perm):
+        raise PermissionDenied(message)

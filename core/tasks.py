@@ -2,6 +2,10 @@ from celery import shared_task
 
 from core.mail import send_templated_mail
 
+# Every scheduled job retries a few times on transient errors (database or broker connection, SMTP)
+# instead of waiting for its next schedule: spread as ``@shared_task(..., **SCHEDULED_JOB_RETRY)``.
+SCHEDULED_JOB_RETRY = {"autoretry_for": (OSError,), "retry_backoff": 60, "max_retries": 3}
+
 
 @shared_task(
     name="core.send_templated_mail",

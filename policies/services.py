@@ -10,12 +10,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_perm
 from core.mail import SERVICE, send_templated_mail
 from policies.models import (
     ChangeNotice,
@@ -121,9 +122,7 @@ def update_draft(*, version: PolicyVersion, actor=None, **fields) -> PolicyVersi
 
 
 def _check_may_publish(actor) -> None:
-    """Staff who may only read policies cannot put one in force or take it back (None: the scheduler)."""
-    if actor is not None and not actor.has_perm("policies.change_policyversion"):
-        raise PermissionDenied(_("You may not publish or unschedule policy versions."))
+    require_perm(actor, "policies.change_policyversion", _("You may not publish or unschedule policy versions."))
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from core.tasks import SCHEDULED_JOB_RETRY
 from policies import services
 from policies.models import ChangeNotice
 
@@ -24,9 +25,7 @@ def send_change_notice_batch_task(notice_id: int) -> None:
 
 @shared_task(
     name="policies.activate_due_versions",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=120,
     time_limit=180,
 )

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_perm
 from registry import erasure
 from registry.exports import build_export as _build_export
 from registry.exports import export_file_path
@@ -670,7 +671,7 @@ def restrict_processing(
 @transaction.atomic
 def notify_restriction_lift(*, restriction: ProcessingRestriction, actor) -> ProcessingRestriction:
     """Tell the subject that a restriction will be lifted (required before lifting it, Art. 18(3))."""
-    _check_staff_may(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
+    require_perm(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
     if restriction.lifted_at:
         raise ValidationError(_("This restriction is already lifted."))
     restriction.lift_notified_at = timezone.now()
@@ -689,7 +690,7 @@ def notify_restriction_lift(*, restriction: ProcessingRestriction, actor) -> Pro
 @transaction.atomic
 def lift_restriction(*, restriction: ProcessingRestriction, actor) -> ProcessingRestriction:
     """Lift a restriction; a restriction (Art. 18) can be lifted only after the subject was told."""
-    _check_staff_may(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
+    require_perm(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
     if restriction.kind == ProcessingRestriction.Kind.RESTRICTION and restriction.lift_notified_at is None:
         raise ValidationError(_("Tell the requester before lifting the restriction."))
     restriction.lifted_at = timezone.now()
@@ -737,18 +738,12 @@ def place_legal_hold(
 @transaction.atomic
 def release_legal_hold(*, hold: LegalHold, actor=None) -> LegalHold:
     """End a hold now, recording who did (``actor`` None: the system). Held data becomes erasable again."""
-    _check_staff_may(actor, "registry.change_legalhold", _("You may not release legal holds."))
+    require_perm(actor, "registry.change_legalhold", _("You may not release legal holds."))
     hold.released_at = timezone.now()
     hold.released_by = actor
     hold.save(update_fields=["released_at", "released_by"])
     logger.info("Legal hold %s released by %s", hold.pk, getattr(actor, "pk", "the system"))
     return hold
-
-
-def _check_staff_may(actor, perm: str, message: str) -> None:
-    """Read-only staff may look, not act: the admin hides the action, the service refuses it too."""
-    if actor is not None and not actor.has_perm(perm):
-        raise PermissionDenied(message)
 
 
 def user_model():

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from core.tasks import SCHEDULED_JOB_RETRY
+
 
 @shared_task(name="registry.build_export", acks_late=True, soft_time_limit=3600, time_limit=3700)
 def build_export_task(export_id: str) -> str:
@@ -37,9 +39,7 @@ def seal_erasure_task(run_id: int) -> bool:
 
 @shared_task(
     name="registry.purge_expired_exports",
-    autoretry_for=(OSError,),
-    retry_backoff=60,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=600,
     time_limit=660,
 )

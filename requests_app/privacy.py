@@ -78,7 +78,8 @@ site.register(
 )
 
 
-def _message_lookup(*, user_ids, emails) -> Q:
+def _by_request(*, user_ids, emails) -> Q:
+    """Rows hanging off the subject's requests: by the request's account or its requester's address."""
     q = Q(data_request__user_id__in=list(user_ids)) if user_ids else Q(pk__in=[])
     for email in emails:
         q |= Q(data_request__requester_email__iexact=email)
@@ -89,7 +90,7 @@ site.register(
     "requests_app.RequestMessage",
     title=_("Messages about your requests"),
     description=_("Messages between you and our privacy team about your requests."),
-    lookup=_message_lookup,
+    lookup=_by_request,
     erase_order=940,
     fields=[
         F(
@@ -104,11 +105,8 @@ site.register(
 
 
 def _attachment_lookup(*, user_ids, emails) -> Q:
-    q = Q(data_request__user_id__in=list(user_ids)) if user_ids else Q(pk__in=[])
-    for email in emails:
-        q |= Q(data_request__requester_email__iexact=email)
     # Result files are the organisation's answers (the erasure report among them), not the requester's data.
-    return q & Q(purpose="attachment")
+    return _by_request(user_ids=user_ids, emails=emails) & Q(purpose="attachment")
 
 
 site.register(

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from core.tasks import SCHEDULED_JOB_RETRY
+
 
 @shared_task(
     name="requests_app.send_request_mail",
@@ -21,9 +23,7 @@ def send_request_mail_task(data_request_id: int, mail: str, extra: dict | None =
 
 @shared_task(
     name="requests_app.send_deadline_reminders",
-    autoretry_for=(OSError,),
-    retry_backoff=60,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=300,
     time_limit=360,
 )
@@ -36,9 +36,7 @@ def send_deadline_reminders_task() -> dict:
 
 @shared_task(
     name="requests_app.expire_unverified_requests",
-    autoretry_for=(OSError,),
-    retry_backoff=60,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=300,
     time_limit=360,
 )

@@ -4,14 +4,14 @@ import logging
 
 from celery import shared_task
 
+from core.tasks import SCHEDULED_JOB_RETRY
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
     name="retention.enforce_retention",
-    autoretry_for=(OSError,),
-    retry_backoff=60,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=3 * 3600,
     time_limit=3 * 3600 + 300,
     acks_late=True,
@@ -39,9 +39,7 @@ def enforce_retention_task(policy_name: str | None = None) -> dict:
 
 @shared_task(
     name="retention.notify_inactive_accounts",
-    autoretry_for=(OSError,),
-    retry_backoff=60,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=1800,
     time_limit=1900,
 )
@@ -54,9 +52,7 @@ def notify_inactive_accounts_task() -> dict:
 
 @shared_task(
     name="retention.execute_due_account_deletions",
-    autoretry_for=(OSError,),
-    retry_backoff=60,
-    max_retries=3,
+    **SCHEDULED_JOB_RETRY,
     soft_time_limit=1800,
     time_limit=1900,
 )
