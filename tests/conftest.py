@@ -3,6 +3,8 @@
 App-specific factories and fixtures live in ``tests/<app>/conftest.py``.
 """
 
+import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -49,6 +51,62 @@ def redis_available() -> bool:
 
 def is_postgres() -> bool:
     return django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test on a database file rather than in memory.
+
+    Django shares one in-memory SQLite connection between the test thread and the live server's threads,
+    so a test that writes while the browser is still loading a page interleaves statements on that one
+    connection (foreign-key failures, "cannot release savepoint"). A file gives each thread its own
+    connection, as the embedded default gives web, worker and beat, with WAL and immediate transactions.
+    """
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.getbasetemp() / f"test-{worker}.sqlite3")
+
+
+class _ServerErrors(logging.Handler):
+    """Collects the 5xx responses Django logs on ``django.request``, from whichever thread answered them."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        if getattr(record, "status_code", 500) >= 500:
+            self.records.append(record)
+
+
+@contextlib.contextmanager
+def live_server_errors_fail_the_test():
+    """Fail the enclosing test if Django answered any request with a 5xx while the block ran."""
+    handler = _ServerErrors()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+    if handler.records:
+        lines = [f"{r.getMessage()} (status {getattr(r, 'status_code', '?')})" for r in handler.records]
+        pytest.fail("the live server answered with a server error:\n" + "\n".join(lines), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_live_server_errors(request):
+    """A test that drives the live server fails when any of its answers was a 5xx.
+
+    Autouse, so it is set up before the test's browser page and checks after that page has closed.
+    A test that provokes a 5xx on purpose says so with ``@pytest.mark.server_errors_expected``.
+    """
+    if "live_server" not in request.fixturenames or request.node.get_closest_marker("server_errors_expected"):
+        yield
+        return
+    with live_server_errors_fail_the_test():
+        yield
 
 
 @pytest.fixture(autouse=True)
