@@ -11,6 +11,7 @@ from consent import selectors, services
 from consent.banner import get_banner_script
 from consent.forms import EmailPreferencesForm, PurposeChoiceForm
 from consent.models import Property, Purpose, PurposeConsentSource
+from core.decorators import secret_url
 
 BANNER_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 
@@ -129,6 +130,7 @@ def email_preferences(request):
 
 # Mail clients POST "List-Unsubscribe=One-Click" with no session and no CSRF token (RFC 8058);
 # the signed token is the proof, and unsubscribing is the only thing it can do.
+@secret_url
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):

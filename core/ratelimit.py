@@ -1,5 +1,6 @@
 """Fixed-window rate limits kept in the shared cache, so they hold across web processes."""
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -29,6 +30,31 @@ def hit(*, scope: str, key: str, rate: str) -> bool:
         cache.add(cache_key, 1, period + 5)
         count = 1
     return count <= limit
+
+
+def email_key(email: str) -> str:
+    """The rate-limit key of an address: case and a "+tag" do not make it another address.
+
+    ``Name+7@Example.com`` and ``name@example.com`` reach the same mailbox, so they share one limit.
+    """
+    local, at, domain = email.strip().casefold().rpartition("@")
+    if not at:
+        return domain
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+def client_key(request) -> str:
+    """The rate-limit key of a client: its IPv4 address, or its IPv6 /64 (one subscriber's whole network)."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is the IPv4 client 192.0.2.1
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def client_ip(request) -> str:

@@ -258,6 +258,10 @@ DSR_UNVERIFIED_EXPIRY_DAYS = env.int("DSR_UNVERIFIED_EXPIRY_DAYS", default=14)
 DSR_ATTACHMENT_MAX_BYTES = env.int("DSR_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
 DSR_INTAKE_RATE_LIMIT_IP = env("DSR_INTAKE_RATE_LIMIT_IP", default="10/h")
 DSR_INTAKE_RATE_LIMIT_EMAIL = env("DSR_INTAKE_RATE_LIMIT_EMAIL", default="5/h")
+# Mails an address receives before it is verified (acknowledgements, verification links), whoever asks for them.
+DSR_UNVERIFIED_MAILS_PER_ADDRESS = env("DSR_UNVERIFIED_MAILS_PER_ADDRESS", default="10/d")
+# Access, portability, restriction and objection confirmed only by the e-mail link wait for a staff approval.
+DSR_EMAIL_ONLY_NEEDS_APPROVAL = env.bool("DSR_EMAIL_ONLY_NEEDS_APPROVAL", default=True)
 # Each message a requester posts on their status page mails staff: capped per request and per address.
 DSR_MESSAGE_RATE_LIMIT_REQUEST = env("DSR_MESSAGE_RATE_LIMIT_REQUEST", default="10/h")
 DSR_MESSAGE_RATE_LIMIT_IP = env("DSR_MESSAGE_RATE_LIMIT_IP", default="30/h")

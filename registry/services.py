@@ -30,6 +30,9 @@ from registry.texts import tr
 logger = logging.getLogger(__name__)
 
 PRIVACY_OFFICER_GROUP = "Privacy officer"
+# The model permissions staff need, checked with ``require_perm`` by these services and by the staff pages.
+ERASURE_PERM = "registry.change_erasurerun"  # prepare, approve and resume erasures
+WORK_PERM = "requests_app.change_datarequest"  # work a request: start exports, rectify the subject's data
 EXPORT_KINDS = {"access", "portability"}
 # Purposes a restriction (Art. 18) still allows: keeping the data and defending legal claims.
 STORAGE_PURPOSES = {"storage", "legal_claims"}
@@ -53,13 +56,20 @@ def _mail(*, to: str, template: str, context: dict, language: str | None = None)
     )
 
 
-def is_privacy_officer(user) -> bool:
-    return bool(
-        user
-        and user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.groups.filter(name=PRIVACY_OFFICER_GROUP).exists())
-    )
+def _require_staff_perm(actor, perm: str, message: str) -> None:
+    # A person must act here: no actor is refused, unlike the scheduled jobs ``require_perm`` lets through.
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(message)
+    require_perm(actor, perm, message)
+
+
+def _check_release_approved(data_request) -> None:
+    # Confirmed by the e-mail link alone: nothing is released or applied before a staff member approves it.
+    if getattr(data_request, "awaits_release_approval", False):
+        raise ValidationError(
+            _("The request was confirmed only by e-mail: approve it on the request's page first."),
+            code="awaiting_approval",
+        )
 
 
 # --- automatic fulfilment ------------------------------------------------------------
@@ -82,8 +92,10 @@ def start_automatic_fulfilment(*, data_request) -> None:
 @transaction.atomic
 def start_export(*, data_request, actor=None) -> DataExport:
     """Queue an export for a verified request (reuses one that is queued, running or ready)."""
+    require_perm(actor, WORK_PERM, _("You may not start exports."))
     if data_request.verified_at is None:
         raise ValidationError(_("The requester's identity must be verified before an export."))
+    _check_release_approved(data_request)
     existing = (
         data_request.exports.select_for_update()
         .filter(state__in=[DataExport.State.PENDING, DataExport.State.RUNNING, DataExport.State.READY])
@@ -263,8 +275,8 @@ def approve_erasure(
         _check_policy_erasure(data_request=data_request, policy=policy, now=now)
     elif self_service:
         _check_self_service_erasure(data_request=data_request, actor=actor)
-    elif not is_privacy_officer(actor):
-        raise PermissionDenied(_("Only a privacy officer can approve an erasure."))
+    else:
+        _require_staff_perm(actor, ERASURE_PERM, _("Only a privacy officer can approve an erasure."))
     run = ErasureRun.objects.select_for_update().filter(data_request=data_request).first()
     if run is None:
         raise ValidationError(_("Prepare the erasure preview first."))
@@ -376,8 +388,7 @@ def _check_self_service_erasure(*, data_request, actor) -> None:
 @transaction.atomic
 def resume_erasure(*, data_request, actor) -> ErasureRun:
     """Queue a failed or interrupted erasure again; it continues from its last checkpoint."""
-    if not is_privacy_officer(actor):
-        raise PermissionDenied(_("Only a privacy officer can resume an erasure."))
+    _require_staff_perm(actor, ERASURE_PERM, _("Only a privacy officer can resume an erasure."))
     run = ErasureRun.objects.select_for_update().get(data_request=data_request)
     if run.state not in (ErasureRun.State.FAILED, ErasureRun.State.RUNNING, ErasureRun.State.APPROVED):
         raise ValidationError(_("Only an approved, running or failed erasure can be resumed."))
@@ -577,8 +588,7 @@ def rectification_refusal(*, data_request) -> str:
 @transaction.atomic
 def rectify_field(*, data_request, actor, dataset: str, pk, field: str, value: str):
     """Correct one registered field of one of the subject's rows; record the diff and tell the requester."""
-    if not (actor and actor.is_staff):
-        raise PermissionDenied(_("Only staff can rectify data."))
+    _require_staff_perm(actor, WORK_PERM, _("Only staff working on requests can rectify data."))
     data_request = data_request.__class__.objects.select_for_update().get(pk=data_request.pk)
     refusal = rectification_refusal(data_request=data_request)
     if refusal:
@@ -643,6 +653,7 @@ def restrict_processing(
     if kind not in ProcessingRestriction.Kind.values:
         raise ValidationError(_("Unknown kind of restriction."))
     if data_request is not None:
+        _check_release_approved(data_request)
         user = user or data_request.user
         email = email or data_request.requester_email
         reason = reason or data_request.details

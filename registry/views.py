@@ -1,7 +1,6 @@
 """Public data summary, export downloads and progress, and staff pages for erasure and rectification."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.permissions import require_perm, staff_perm_required
 from core import csvsafe
+from core.decorators import secret_url
 from core.ratelimit import client_ip
 from registry import selectors, services
 from registry.exports import export_file_path
@@ -29,6 +30,7 @@ def _export_for(request, export_id):
     return export, via
 
 
+@secret_url
 @never_cache
 def export_download(request, export_id):
     """Serve the ZIP to its verified requester only, while the link is valid; audit every download."""
@@ -55,7 +57,7 @@ def export_progress(request, export_id):
 
         found = get_request_for_status_token(token=request.GET["t"])
         token_ok = found is not None and found.pk == dr.pk
-    if not (owner or token_ok or request.user.is_staff):
+    if not (owner or token_ok or request.user.has_perm("registry.view_dataexport")):
         raise Http404
     return JsonResponse(
         {
@@ -67,7 +69,7 @@ def export_progress(request, export_id):
     )
 
 
-@staff_member_required
+@staff_perm_required("registry.view_recordofprocessing")
 def inventory_csv(request):
     """The record of processing as CSV."""
     rows = selectors.record_of_processing()
@@ -94,6 +96,11 @@ def inventory_csv(request):
     return response
 
 
+# Working a request (rectifying, exporting) is for staff who may change requests, not read-only staff.
+WORK_PERM = "requests_app.change_datarequest"
+ERASURE_PERM = services.ERASURE_PERM
+
+
 def _staff_context(request, **extra) -> dict:
     """The admin's own context (user tools, sidebar) so staff pages read as part of the admin."""
     from django.contrib import admin
@@ -107,7 +114,7 @@ def _request_or_404(pk):
     return get_object_or_404(DataRequest, pk=pk)
 
 
-@staff_member_required
+@staff_perm_required("registry.view_erasurerun")
 def erasure_review(request, pk):
     """Dry-run preview of an erasure, with approval for a privacy officer."""
     data_request = _request_or_404(pk)
@@ -115,6 +122,7 @@ def erasure_review(request, pk):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "preview":
+                require_perm(request.user, ERASURE_PERM, _("You may not prepare erasures."))
                 services.preview_erasure(data_request=data_request)
                 messages.success(request, _("Preview refreshed."))
             elif request.POST.get("action") == "approve":
@@ -131,13 +139,13 @@ def erasure_review(request, pk):
             data_request=data_request,
             run=run,
             steps=run.steps.all() if run else [],
-            can_approve=services.is_privacy_officer(request.user),
+            can_approve=request.user.has_perm(ERASURE_PERM),
             grace_deletion=services.pending_self_service_deletion(data_request=data_request, run=run),
         ),
     )
 
 
-@staff_member_required
+@staff_perm_required(WORK_PERM)
 def rectify(request, pk):
     """Staff see the subject's registered fields and correct them."""
     data_request = _request_or_404(pk)
@@ -162,11 +170,9 @@ def rectify(request, pk):
     )
 
 
-@staff_member_required
+@staff_perm_required(WORK_PERM)
 def start_export_view(request, pk):
     """Staff start (or restart) an export for a verified request; GET asks for confirmation."""
-    if not request.user.has_perm("requests_app.change_datarequest"):
-        raise PermissionDenied  # working a request is for staff who may change it, not read-only staff
     data_request = _request_or_404(pk)
     if request.method != "POST":
         return render(

@@ -61,6 +61,21 @@ class DueFilter(admin.SimpleListFilter):
         return open_qs.filter(due_at__gte=now, due_at__lte=now + timedelta(days=days))
 
 
+class ApprovalFilter(admin.SimpleListFilter):
+    title = _("staff approval")
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", _("Waiting for approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(
+                release_approval_required=True, release_approved_at__isnull=True, status__in=OPEN_STATUSES
+            )
+        return queryset
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -113,6 +128,7 @@ class NoteInline(admin.TabularInline):
 # name -> (label, form class or None, service call)
 WORKFLOW_ACTIONS = {
     "verify": _("Verify manually"),
+    "approve": _("Approve and carry out"),
     "start": _("Start work"),
     "request_info": _("Request information"),
     "message": _("Message the requester"),
@@ -125,13 +141,20 @@ WORKFLOW_ACTIONS = {
 @admin.register(DataRequest)
 class DataRequestAdmin(admin.ModelAdmin):
     list_display = ("reference", "kind_code", "status", "law", "requester_email", "assignee", "due_badge")
-    list_filter = ("kind", "status", "jurisdiction", ("assignee", admin.RelatedOnlyFieldListFilter), DueFilter)
+    list_filter = (
+        "kind",
+        "status",
+        ApprovalFilter,
+        "jurisdiction",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        DueFilter,
+    )
     search_fields = ("reference", "requester_email")
     list_select_related = ("assignee",)
     ordering = ("due_at",)
     date_hierarchy = "received_at"
     inlines = [NoteInline, MessageInline, FileInline, EventInline]
-    actions = ["assign_to_me", "verify_manually", "export_csv"]
+    actions = ["assign_to_me", "verify_manually", "approve_release", "export_csv"]
     change_form_template = "admin/requests_app/datarequest/change_form.html"
     change_list_template = "admin/requests_app/datarequest/change_list.html"
     fieldsets = (
@@ -148,6 +171,9 @@ class DataRequestAdmin(admin.ModelAdmin):
                     "received_at",
                     "acknowledge_by",
                     "verified_at",
+                    "release_approval_required",
+                    "release_approved_at",
+                    "release_approved_by",
                     "original_due_at",
                     "due_at",
                     "extended_at",
@@ -303,6 +329,21 @@ class DataRequestAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, gettext("%(n)d request(s) verified.") % {"n": done}, messages.SUCCESS)
 
+    def has_approve_release_permission(self, request, obj=None):
+        return request.user.has_perm("requests_app.approve_release")
+
+    @admin.action(description=_("Approve and carry out (confirmed by e-mail only)"), permissions=["approve_release"])
+    def approve_release(self, request, queryset):
+        done = 0
+        for dr in queryset:
+            try:
+                services.approve_release(data_request=dr, actor=request.user)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{dr.reference}: {exc.messages[0]}", messages.ERROR)
+        if done:
+            self.message_user(request, gettext("%(n)d request(s) approved.") % {"n": done}, messages.SUCCESS)
+
     @admin.action(description=_("Export the request log as CSV (CCPA record-keeping)"), permissions=["view"])
     def export_csv(self, request, queryset):
         return request_log_csv(queryset)
@@ -351,6 +392,8 @@ class DataRequestAdmin(admin.ModelAdmin):
         data_request = get_object_or_404(DataRequest, pk=pk)
         if action not in WORKFLOW_ACTIONS or not self.has_change_permission(request, data_request):
             return HttpResponse(status=403)
+        if action == "approve" and not self.has_approve_release_permission(request, data_request):
+            return HttpResponse(status=403)
         form_class = {
             "request_info": forms.InformationForm,
             "message": forms.StaffMessageForm,
@@ -393,6 +436,8 @@ class DataRequestAdmin(admin.ModelAdmin):
         actor = request.user
         if action == "verify":
             self._tell_if_folded(request, services.verify_request(data_request=data_request, actor=actor))
+        elif action == "approve":
+            services.approve_release(data_request=data_request, actor=actor)
         elif action == "start":
             services.start_request(data_request=data_request, actor=actor)
         elif action == "request_info":
@@ -424,7 +469,10 @@ class DataRequestAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_change_permission(request, obj):
             extra_context["workflow_actions"] = [
-                (name, label) for name, label in WORKFLOW_ACTIONS.items() if _action_available(obj, name)
+                (name, label)
+                for name, label in WORKFLOW_ACTIONS.items()
+                if _action_available(obj, name)
+                and (name != "approve" or self.has_approve_release_permission(request, obj))
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -475,7 +523,11 @@ def fulfilment_html(obj: DataRequest) -> str:
                     export.rows_total,
                 )
             )
-        if obj.verified_at is not None and obj.is_open and not active:
+        if obj.awaits_release_approval:
+            parts.append(
+                gettext("Confirmed by e-mail only: the export starts once a staff member approves the request.")
+            )
+        elif obj.verified_at is not None and obj.is_open and not active:
             # A button of the change form sent elsewhere: the page already carries the CSRF token.
             parts.append(
                 format_html(
@@ -504,14 +556,16 @@ def _account_for_email(email: str):
 def _action_available(obj: DataRequest, name: str) -> bool:
     allowed = services.ALLOWED_TRANSITIONS[obj.status]
     verified = obj.verified_at is not None
+    waiting = obj.awaits_release_approval
     return {
         "verify": S.VERIFIED in allowed and not verified,
-        "start": S.IN_PROGRESS in allowed and verified,
+        "approve": waiting,
+        "start": S.IN_PROGRESS in allowed and verified and not waiting,
         "request_info": S.AWAITING_REQUESTER in allowed,
         "message": obj.is_open,
         "extend": obj.is_open and obj.extended_at is None and obj.jurisdiction in ("gdpr", "uk_gdpr", "ccpa"),
         "deny": S.DENIED in allowed,
-        "complete": verified and (S.COMPLETED in allowed or obj.status == S.VERIFIED),
+        "complete": verified and not waiting and (S.COMPLETED in allowed or obj.status == S.VERIFIED),
     }[name]
 
 

@@ -1,9 +1,12 @@
 """Render and send a request's mails; called by ``tasks.send_request_mail_task`` after commit."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from core import ratelimit
 from core.mail import send_templated_mail
 from core.selectors import get_organisation
 from requests_app.models import DataRequest, EventKind
@@ -18,6 +21,10 @@ REQUESTER_MAILS = {
     "denied",
     "message",
 }
+# Mails anyone can cause by typing an address into the intake form (or asking for a new link): before the
+# address is verified, they are capped per address and day (DSR_UNVERIFIED_MAILS_PER_ADDRESS).
+UNSOLICITED_MAILS = {"acknowledgement", "verification", "verification_reminder"}
+logger = logging.getLogger(__name__)
 
 
 def _staff_recipients(data_request: DataRequest) -> list[str]:
@@ -41,7 +48,14 @@ def send_request_mail(*, data_request_id: int, mail: str, extra: dict) -> int:
     data_request = DataRequest.objects.select_related("assignee").filter(pk=data_request_id).first()
     if data_request is None:
         return 0
+    unverified = data_request.verified_at is None
+    if unverified and mail in UNSOLICITED_MAILS and not _within_address_mail_cap(data_request.requester_email):
+        logger.warning("Mail %s for %s not sent: the address had its mails for today.", mail, data_request.reference)
+        return 0
     context = {
+        # Until the sender proved they control the address, the mail carries nothing they typed: the name
+        # field could hold any sentence or link, sent under the organisation's name to anyone's address.
+        "greeting_name": "" if unverified else data_request.requester_name,
         "data_request": data_request,
         "status_url": services.status_url(data_request),
         "extra": extra,
@@ -74,4 +88,12 @@ def send_request_mail(*, data_request_id: int, mail: str, extra: dict) -> int:
         template=f"mail/requests_app/{mail}",
         context=context,
         language=data_request.language,
+    )
+
+
+def _within_address_mail_cap(email: str) -> bool:
+    return ratelimit.hit(
+        scope="dsr-unverified-mail",
+        key=ratelimit.email_key(email),
+        rate=settings.DSR_UNVERIFIED_MAILS_PER_ADDRESS,
     )

@@ -149,11 +149,26 @@ class DataRequest(models.Model):
     )
     # Rotating this nonce revokes every secret status link sent so far.
     status_nonce = models.CharField(max_length=32, blank=True)
+    # Set when the request was verified by the e-mail link alone and its kind releases data or changes
+    # processing: fulfilment then waits until a staff member approves it (see ``services.approve_release``).
+    release_approval_required = models.BooleanField(_("needs staff approval"), default=False)
+    release_approved_at = models.DateTimeField(_("approved for release"), null=True, blank=True)
+    release_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["due_at"]
         verbose_name = _("data-subject request")
         verbose_name_plural = _("data-subject requests")
+        permissions = [
+            ("approve_release", _("Can approve a request confirmed only by e-mail before it is carried out")),
+        ]
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["requester_email", "kind"]),
@@ -170,6 +185,11 @@ class DataRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def awaits_release_approval(self) -> bool:
+        """Verified by e-mail alone, open, and not yet approved by staff: nothing is released or applied."""
+        return self.release_approval_required and self.release_approved_at is None and self.is_open
 
     @property
     def requester_status_display(self) -> str:
@@ -215,6 +235,7 @@ class EventKind(models.TextChoices):
     VERIFICATION_FAILED = "verification_failed", _("Verification attempt failed")
     REMINDER = "reminder", _("Reminder sent")
     FULFILMENT = "fulfilment", _("Fulfilment")
+    APPROVAL = "approval", _("Staff approval")
 
 
 # Events the requester may see on the status page; the rest are staff-only.

@@ -1,10 +1,44 @@
 """Reads for data-subject requests: querysets with their joins live here."""
 
+import hashlib
+
+from django.conf import settings
 from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
-from requests_app.models import OPEN_STATUSES, DataRequest, FilePurpose, RequestFile
+from requests_app.models import OPEN_STATUSES, DataRequest, FilePurpose, RequestFile, VerificationToken
+
+
+def hash_verifier(value: str) -> str:
+    """The stored form of a verification token's secret part."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def verification_link_state(*, token: str) -> tuple[str, DataRequest | None]:
+    """Look at an e-mailed verification token without using it: (state, request).
+
+    States: "pending" (the Confirm button may verify), "verified" (already done), "invalid",
+    "expired", "used", "locked" or "closed". Opening the link only reads: a GET or a HEAD, as
+    mail scanners send, changes nothing; only the confirmation (``services.verify_with_token``) writes.
+    """
+    selector, _sep, verifier = token.partition(".")
+    row = VerificationToken.objects.select_related("data_request").filter(selector=selector).first()
+    if row is None or not verifier or not constant_time_compare(hash_verifier(verifier), row.verifier_hash):
+        return "invalid", None
+    data_request = row.data_request
+    if data_request.verified_at is not None:
+        return "verified", data_request
+    if row.attempts >= settings.DSR_VERIFICATION_MAX_ATTEMPTS:
+        return "locked", data_request
+    if row.used_at is not None:
+        return "used", data_request
+    if row.expires_at <= timezone.now():
+        return "expired", data_request
+    if not data_request.is_open:
+        return "closed", data_request
+    return "pending", data_request
 
 
 def requests_for_user(*, user) -> QuerySet[DataRequest]:

@@ -4,7 +4,6 @@ Side effects (mail, the ``request_verified`` signal) run only after commit. ``AL
 is the one place that says which status may follow which.
 """
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_perm
 from requests_app import deadlines, selectors
 from requests_app.models import (
     OPEN_STATUSES,
@@ -66,6 +66,12 @@ PRIVACY_OFFICER_GROUP = "Privacy officer"
 VERIFICATION_REMINDER_DAYS_BEFORE = 3
 # Open statuses a request can be in before its identity is verified; the expiry job watches both.
 UNVERIFIED_WAITING = (S.AWAITING_VERIFICATION, S.AWAITING_REQUESTER)
+# Kinds whose fulfilment releases data or changes processing: confirmed by the e-mail link alone, they wait
+# for a staff member's approval (DSR_EMAIL_ONLY_NEEDS_APPROVAL). A mail scanner or an attacker who can read
+# the link must not trigger them on their own.
+APPROVAL_KINDS = frozenset(
+    {RequestKind.ACCESS, RequestKind.PORTABILITY, RequestKind.RESTRICTION, RequestKind.OBJECTION}
+)
 
 
 def org_tz() -> ZoneInfo:
@@ -132,18 +138,31 @@ def check_transition(data_request: DataRequest, to_status: str) -> None:
         raise ValidationError(
             _("The requester's identity must be verified before the request is worked on."), code="not_verified"
         )
+    if to_status in (S.IN_PROGRESS, S.COMPLETED) and data_request.awaits_release_approval:
+        raise ValidationError(
+            _("The request was confirmed only by e-mail: approve it before it is worked on."),
+            code="awaiting_approval",
+        )
     if to_status == S.DENIED and not (data_request.denial_reason and data_request.denial_text.strip()):
         raise ValidationError(
             _("A denial needs a reason and a text for the requester; use “deny”."), code="denial_reason"
         )
 
 
+def needs_release_approval(*, kind: str, email_only: bool) -> bool:
+    """Whether a request of ``kind``, verified this way, waits for a staff member before it is carried out."""
+    return email_only and kind in APPROVAL_KINDS and settings.DSR_EMAIL_ONLY_NEEDS_APPROVAL
+
+
 @transaction.atomic
-def transition_request(*, data_request: DataRequest, to_status: str, actor, note: str = "") -> DataRequest:
+def transition_request(
+    *, data_request: DataRequest, to_status: str, actor, note: str = "", email_only: bool = False
+) -> DataRequest:
     """Move the request to ``to_status`` if allowed, record it, and queue the requester's mail after commit.
 
     Verifying a request whose address already has a verified open request of the same type folds it
     into that one (see ``_fold_into``): the request returned is then withdrawn, with ``merged_into`` set.
+    ``email_only`` says the verification rests on the e-mail link alone: see ``needs_release_approval``.
     """
     data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
     check_transition(data_request, to_status)
@@ -154,6 +173,9 @@ def transition_request(*, data_request: DataRequest, to_status: str, actor, note
     if to_status == S.VERIFIED:
         data_request.verified_at = now
         fields.append("verified_at")
+        if needs_release_approval(kind=data_request.kind, email_only=email_only):
+            data_request.release_approval_required = True
+            fields.append("release_approval_required")
     if to_status == S.AWAITING_REQUESTER and data_request.verified_at is None:
         # Staff asked a still-unverified requester for something: the verification window starts again,
         # so that they have all of it to answer.
@@ -170,8 +192,17 @@ def transition_request(*, data_request: DataRequest, to_status: str, actor, note
         )
         if target is not None:
             return _fold_into(source=data_request, target=target, actor=actor)
-        verified = data_request
-        transaction.on_commit(lambda: _send_verified_signal(verified))
+        if data_request.release_approval_required:
+            record_event(
+                data_request,
+                actor="system",
+                kind=EventKind.APPROVAL,
+                new="required",
+                note=_("Confirmed by e-mail only: a staff member approves the request before it is carried out."),
+            )
+        else:
+            verified = data_request
+            transaction.on_commit(lambda: _send_verified_signal(verified))
     elif to_status == S.AWAITING_REQUESTER:
         _queue_mail(data_request, "information_requested", note=note)
     elif to_status == S.COMPLETED:
@@ -370,8 +401,7 @@ def create_verified_request(*, user, kind: str, details: str = "", actor=None) -
 # --- verification -----------------------------------------------------------------
 
 
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+_hash = selectors.hash_verifier
 
 
 def issue_verification_token(*, data_request: DataRequest) -> str:
@@ -433,7 +463,11 @@ def verify_with_token(*, token: str) -> tuple[DataRequest, bool]:
         if S.VERIFIED not in ALLOWED_TRANSITIONS[data_request.status]:
             raise VerificationError(_("This request is closed and can no longer be verified."), code="closed")
         data_request = transition_request(
-            data_request=data_request, to_status=S.VERIFIED, actor="requester", note=_("E-mail link opened.")
+            data_request=data_request,
+            to_status=S.VERIFIED,
+            actor="requester",
+            note=_("Confirmed through the e-mailed link."),
+            email_only=True,
         )
         return data_request, True
 
@@ -449,6 +483,31 @@ def verify_request(*, data_request: DataRequest, actor, note: str = "") -> DataR
     return transition_request(
         data_request=data_request, to_status=S.VERIFIED, actor=actor, note=note or _("Verified manually by staff.")
     )
+
+
+@transaction.atomic
+def approve_release(*, data_request: DataRequest, actor) -> DataRequest:
+    """A staff member approves a request confirmed only by e-mail; its fulfilment starts after commit."""
+    if actor is None:
+        raise PermissionDenied(_("A staff member approves this request, not a scheduled job."))
+    require_perm(actor, "requests_app.approve_release", _("You may not approve requests confirmed only by e-mail."))
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    if not data_request.awaits_release_approval:
+        raise ValidationError(_("This request is not waiting for an approval."), code="not_awaiting_approval")
+    data_request.release_approved_at = timezone.now()
+    data_request.release_approved_by = _user_or_none(actor)
+    data_request.save(update_fields=["release_approved_at", "release_approved_by", "updated_at"])
+    record_event(
+        data_request,
+        actor=actor,
+        kind=EventKind.APPROVAL,
+        old="required",
+        new="approved",
+        note=_("Approved by staff: the request is carried out now."),
+    )
+    approved = data_request
+    transaction.on_commit(lambda: _send_verified_signal(approved))
+    return data_request
 
 
 # --- staff workflow ---------------------------------------------------------------

@@ -14,10 +14,12 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
+from core.decorators import secret_url
 from requests_app import selectors, services
 from requests_app.forms import KIND_EXPLANATIONS, DataRequestForm, MessageForm
 from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus, requester_status_label
@@ -89,17 +91,13 @@ def _new_request(request):
         if form.is_valid():
             data = form.cleaned_data
             email = data["requester_email"].lower()
-            ip_ok = ratelimit.hit(
-                scope="dsr-intake-ip", key=ratelimit.client_ip(request), rate=settings.DSR_INTAKE_RATE_LIMIT_IP
-            )
-            email_ok = ratelimit.hit(scope="dsr-intake-email", key=email, rate=settings.DSR_INTAKE_RATE_LIMIT_EMAIL)
-            if not (ip_ok and email_ok):
-                form.add_error(None, _("Too many requests were sent from here. Please try again in an hour."))
-                return render(request, "requests_app/new.html", _form_context(form), status=429)
-            verified = _identity_verified(request, data["requester_email"])
             # Only tie the request to the account when the address is one of its own verified ones:
             # otherwise a signed-in person could read the answer to a request about someone else.
             owner = request.user if request.user.is_authenticated and _owns_email(request.user, email) else None
+            if not _intake_within_rate(request, email=email, owner=owner):
+                form.add_error(None, _("Too many requests were sent from here. Please try again in an hour."))
+                return render(request, "requests_app/new.html", _form_context(form), status=429)
+            verified = _identity_verified(request, data["requester_email"])
             data_request, created = services.submit_request(
                 name=data["requester_name"],
                 email=data["requester_email"],
@@ -125,6 +123,17 @@ def _new_request(request):
     return render(request, "requests_app/new.html", _form_context(form))
 
 
+def _intake_within_rate(request, *, email: str, owner) -> bool:
+    # Anonymous submissions for an address count against it (case and "+tags" folded), and never against
+    # its signed-in owner, who has a budget of their own: someone else's flood cannot lock them out.
+    ip_ok = ratelimit.hit(
+        scope="dsr-intake-ip", key=ratelimit.client_key(request), rate=settings.DSR_INTAKE_RATE_LIMIT_IP
+    )
+    key = f"user:{owner.pk}" if owner is not None else ratelimit.email_key(email)
+    email_ok = ratelimit.hit(scope="dsr-intake-email", key=key, rate=settings.DSR_INTAKE_RATE_LIMIT_EMAIL)
+    return ip_ok and email_ok
+
+
 def _form_context(form) -> dict:
     return {"form": form, "kinds": [(RequestKind(k).label, text) for k, text in KIND_EXPLANATIONS.items()]}
 
@@ -137,28 +146,51 @@ def submitted(request):
     return render(request, "requests_app/submitted.html", {"info": info})
 
 
+VERIFY_FAILURES = {
+    "invalid": _lazy("This verification link is not valid."),
+    "expired": _lazy("This verification link has expired."),
+    "used": _lazy("This verification link has already been used."),
+    "locked": _lazy("This link was tried too many times; ask for a new one."),
+    "closed": _lazy("This request is closed and can no longer be verified."),
+}
+
+
+@secret_url
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify(request, token: str):
-    """Open the e-mailed verification link: verifies the request once.
+    """The e-mailed verification link: opening it shows a Confirm button, and only that POST verifies.
 
-    Mail scanners pre-open links: a HEAD changes nothing, and opening the link again after it
-    worked shows "already verified" rather than an error.
+    Mail scanners open links (HEAD, GET, several times, without cookies): opening changes nothing, not
+    even the token's attempt count. Opening the link again after it worked shows "already verified".
     """
     if request.method == "POST":
-        return _resend(request, token)
+        if request.POST.get("action") == "resend":
+            return _resend(request, token)
+        return _confirm(request, token)
     if request.method == "HEAD":
-        return _no_store(HttpResponse(content_type="text/html; charset=utf-8"))
+        return HttpResponse(content_type="text/html; charset=utf-8")
+    state, data_request = selectors.verification_link_state(token=token)
+    if state == "verified":
+        return _verified_page(request, data_request, newly=False)
+    if state != "pending":
+        return _verify_failed(request, token, state, str(VERIFY_FAILURES[state]))
+    return render(request, "requests_app/verify_confirm.html", {"data_request": data_request})
+
+
+def _confirm(request, token: str):
     try:
         data_request, newly = services.verify_with_token(token=token)
     except ValidationError as exc:
-        return _no_store(
-            render(
-                request,
-                "requests_app/verify_failed.html",
-                {"error": exc.messages[0], "code": exc.code, "token": token},
-                status=400,
-            )
-        )
+        return _verify_failed(request, token, exc.code, exc.messages[0])
+    return _verified_page(request, data_request, newly=newly)
+
+
+def _verify_failed(request, token: str, code: str, error: str):
+    context = {"error": error, "code": code, "token": token}
+    return render(request, "requests_app/verify_failed.html", context, status=400)
+
+
+def _verified_page(request, data_request: DataRequest, *, newly: bool):
     # Whoever holds the e-mailed link may follow the request, the first time and after. A repeat
     # submission was added to the address's open request once verified: they follow that one.
     linked_from = data_request if data_request.merged_into_id else None
@@ -166,24 +198,14 @@ def verify(request, token: str):
         data_request = data_request.merged_into
     status_url = reverse("requests_app:status", kwargs={"token": services.make_status_token(data_request)})
     context = {"data_request": data_request, "newly": newly, "status_url": status_url, "linked_from": linked_from}
-    return _no_store(render(request, "requests_app/verified.html", context))
-
-
-def _no_store(response):
-    # The URL carries a secret: keep the page out of shared caches and Referer headers.
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "requests_app/verified.html", context)
 
 
 def _resend(request, token: str):
-    from requests_app.models import VerificationToken
-
-    selector = token.partition(".")[0]
-    row = VerificationToken.objects.select_related("data_request").filter(selector=selector).first()
-    if row is not None and services._hash(token.partition(".")[2]) == row.verifier_hash:
-        if ratelimit.hit(scope="dsr-resend", key=str(row.data_request_id), rate="3/h"):
-            services.resend_verification(data_request=row.data_request)
+    _state, data_request = selectors.verification_link_state(token=token)
+    if data_request is not None:
+        if ratelimit.hit(scope="dsr-resend", key=str(data_request.pk), rate="3/h"):
+            services.resend_verification(data_request=data_request)
     # The same answer whatever happened, so the form tells nothing about other people's requests.
     messages.info(request, _("If the request still needs verifying, a new link is on its way."))
     return redirect("requests_app:new")
@@ -208,6 +230,7 @@ def detail(request, reference: str):
     return _status_page(request, data_request, via_token=None)
 
 
+@secret_url
 @require_http_methods(["GET", "POST"])
 def status_by_token(request, token: str):
     """Status page reached through the secret link in the acknowledgement mail."""
@@ -227,7 +250,7 @@ def _message_within_rate(request, data_request: DataRequest) -> bool:
         scope="dsr-message", key=str(data_request.pk), rate=settings.DSR_MESSAGE_RATE_LIMIT_REQUEST
     )
     ip_ok = ratelimit.hit(
-        scope="dsr-message-ip", key=ratelimit.client_ip(request), rate=settings.DSR_MESSAGE_RATE_LIMIT_IP
+        scope="dsr-message-ip", key=ratelimit.client_key(request), rate=settings.DSR_MESSAGE_RATE_LIMIT_IP
     )
     return request_ok and ip_ok
 
@@ -333,6 +356,7 @@ def file_for_owner(request, reference: str, file_id: int):
     return _serve(data_request, file_id)
 
 
+@secret_url
 def file_by_token(request, token: str, file_id: int):
     """A result file, through the secret status link."""
     data_request = selectors.get_request_for_status_token(token=token)

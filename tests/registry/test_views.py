@@ -142,7 +142,13 @@ def test_erasure_review_page_approves_for_officer(client, officer, user_factory,
 
 @pytest.mark.django_db
 def test_registry_admin_lists_requests_to_fulfil_with_their_pages(client, user_factory, verified_request_for):
-    agent = user_factory(is_staff=True)  # a support agent with no model permissions still works the queue
+    from django.contrib.auth.models import Group
+
+    from accounts.permissions import SUPPORT_AGENT, sync_group_permissions
+
+    sync_group_permissions()
+    agent = user_factory(is_staff=True)  # a support agent works the queue through the group's permissions
+    agent.groups.add(Group.objects.get(name=SUPPORT_AGENT))
     access = verified_request_for(user_factory(), kind="access")
     erasure = verified_request_for(user_factory(), kind="erasure")
     rectification = verified_request_for(user_factory(), kind="rectification")

@@ -133,7 +133,8 @@ def test_verified_repeat_follows_the_open_request_it_was_added_to(client, make_r
     repeat = make_request(email="same@example.com", details="Any news?")
     repeat_status_url = services.status_url(repeat).split("127.0.0.1:8000")[-1]
     token = services.issue_verification_token(data_request=repeat)
-    page = client.get(reverse("requests_app:verify", kwargs={"token": token})).content.decode()
+    page = client.post(reverse("requests_app:verify", kwargs={"token": token}), {"action": "confirm"})
+    page = page.content.decode()
     assert f"request {repeat.reference} was added to request {first.reference}" in page
     first_status = reverse("requests_app:status", kwargs={"token": services.make_status_token(first)})
     assert first_status in page

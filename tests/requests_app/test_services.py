@@ -85,7 +85,7 @@ def test_verified_repeat_is_added_at_once_and_unverified_first_request_is_left_a
 
 @pytest.mark.smoke
 def test_verification_token_is_hashed_single_use_and_sends_signal(make_request, django_capture_on_commit_callbacks):
-    dr = make_request()
+    dr = make_request(kind="erasure")  # an erasure waits for its own approval, not for a release approval
     token = services.issue_verification_token(data_request=dr)
     row = VerificationToken.objects.get(data_request=dr)
     assert token.split(".")[1] not in row.verifier_hash

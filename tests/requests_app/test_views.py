@@ -64,7 +64,12 @@ def test_anonymous_intake_confirms_with_reference(client, db, django_capture_on_
     assert any(dr.reference in s for s in subjects) and len(mail.outbox) == 2
     verification = next(m for m in mail.outbox if "confirm" in m.subject.lower())
     link = re.search(r"http\S+/requests/verify/\S+/", verification.body).group(0)
-    page = client.get(link.split("127.0.0.1:8000")[-1] if "127.0.0.1:8000" in link else link)
+    path = link.split("127.0.0.1:8000")[-1] if "127.0.0.1:8000" in link else link
+    page = client.get(path)
+    assert b"Confirm" in page.content
+    dr.refresh_from_db()
+    assert dr.status == S.AWAITING_VERIFICATION
+    page = client.post(path, {"action": "confirm"})
     assert b"verified" in page.content
     dr.refresh_from_db()
     assert dr.status == S.VERIFIED
@@ -156,32 +161,58 @@ def test_withdraw_from_status_page(client, make_request):
     assert dr.status == S.WITHDRAWN
 
 
-def test_mail_scanner_pre_opening_the_link_is_harmless(client, make_request, settings):
+def test_mail_scanner_opening_the_link_changes_nothing(client, make_request, settings):
     from requests_app.models import VerificationToken
 
     settings.DSR_VERIFICATION_MAX_ATTEMPTS = 2
-    dr = make_request()
+    dr = make_request(kind="restriction")
     token = services.issue_verification_token(data_request=dr)
     url = reverse("requests_app:verify", kwargs={"token": token})
-    # A HEAD (link checkers) neither verifies nor uses an attempt.
+    events = dr.events.count()
+    # What a mail scanner does: HEAD, then GET twice, without cookies and without pressing anything.
     head = client.head(url)
     assert head.status_code == 200 and head["Cache-Control"] == "private, no-store"
-    dr.refresh_from_db()
-    assert dr.status == S.AWAITING_VERIFICATION and VerificationToken.objects.get().used_at is None
-    # The scanner's GET verifies; the requester's own click afterwards sees "already verified", not an error.
-    first = client.get(url)
-    assert first.status_code == 200 and b"is verified" in first.content
-    again = client.get(url)
-    assert again.status_code == 200 and b"already verified" in again.content
-    assert reverse("requests_app:status", kwargs={"token": services.make_status_token(dr)}) in again.content.decode()
-    # Even wrong guesses at the same link afterwards do not turn the right link into an error.
+    for _ in range(2):
+        page = client.get(url)
+        assert page.status_code == 200 and b'value="confirm"' in page.content and b">Confirm</button>" in page.content
+        assert b"csrfmiddlewaretoken" in page.content
+    # Wrong guesses opened at the link's selector use no attempt either: only a POST counts.
     selector = token.split(".")[0]
     for _ in range(3):
         assert client.get(reverse("requests_app:verify", kwargs={"token": f"{selector}.wrong"})).status_code == 400
-    assert b"already verified" in client.get(url).content
-    assert VerificationToken.objects.get().attempts == 2
+    dr.refresh_from_db()
+    row = VerificationToken.objects.get()
+    assert dr.status == S.AWAITING_VERIFICATION and dr.verified_at is None
+    assert row.used_at is None and row.attempts == 0 and dr.events.count() == events
+    # The person presses Confirm: verified once; opening the link again says "already verified".
+    first = client.post(url, {"action": "confirm"})
+    assert first.status_code == 200 and b"is confirmed and verified" in first.content
+    again = client.get(url)
+    assert again.status_code == 200 and b"already verified" in again.content
+    assert reverse("requests_app:status", kwargs={"token": services.make_status_token(dr)}) in again.content.decode()
     dr.refresh_from_db()
     assert dr.status == S.VERIFIED and dr.events.filter(kind="status", new=S.VERIFIED).count() == 1
+    assert VerificationToken.objects.get().used_at is not None
+
+
+def test_confirming_needs_the_csrf_token(db, make_request):
+    from django.test import Client
+
+    dr = make_request()
+    url = reverse("requests_app:verify", kwargs={"token": services.issue_verification_token(data_request=dr)})
+    assert Client(enforce_csrf_checks=True).post(url, {"action": "confirm"}).status_code == 403
+    dr.refresh_from_db()
+    assert dr.status == S.AWAITING_VERIFICATION
+
+
+def test_wrong_verifier_posted_uses_attempts_until_locked(client, make_request, settings):
+    settings.DSR_VERIFICATION_MAX_ATTEMPTS = 2
+    dr = make_request()
+    token = services.issue_verification_token(data_request=dr)
+    wrong = reverse("requests_app:verify", kwargs={"token": token.split(".")[0] + ".wrong"})
+    assert [client.post(wrong, {"action": "confirm"}).status_code for _ in range(2)] == [400, 400]
+    locked = client.get(reverse("requests_app:verify", kwargs={"token": token}))
+    assert locked.status_code == 400 and b"too many times" in locked.content
 
 
 def test_verify_page_with_bad_token(client, db):
