@@ -5,9 +5,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from retention.enforcement import RunLocked, enforce_retention
+from retention.management.commands.enforce_retention import EXIT_LOCKED
 from retention.models import RetentionRun, SweepSample
 from tests.conftest import is_postgres
 
@@ -35,8 +37,6 @@ def test_command_runs_one_named_policy(sample_policy, make_samples):
 
 
 def test_command_rejects_unknown_policy(sample_policy):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="nope"):
         call_command("enforce_retention", "--policy", "nope", stdout=StringIO())
 
@@ -76,9 +76,9 @@ def test_second_run_is_kept_out_while_the_first_holds_the_lock(on_batch, setting
         # Same process, another database connection: the advisory lock keeps this run out.
         with pytest.raises(RunLocked):
             enforce_retention()
-        out = StringIO()
-        call_command("enforce_retention", "--no-progress", stdout=out)
-        assert "Another retention run holds the lock" in out.getvalue()
+        with pytest.raises(CommandError, match="Another retention run holds the lock") as refused:
+            call_command("enforce_retention", "--no-progress", stdout=StringIO())
+        assert refused.value.returncode == EXIT_LOCKED
     finally:
         release.set()
         thread.join(30)
@@ -87,3 +87,69 @@ def test_second_run_is_kept_out_while_the_first_holds_the_lock(on_batch, setting
     assert RetentionRun.objects.count() == 1  # the refused runs left no report
     # Once the first run has finished, the lock is free again.
     assert enforce_retention().status == "completed"
+
+
+@pytest.fixture
+def lock_held_elsewhere(transactional_db):
+    """Another process holds the enforcement lock: an advisory lock on PostgreSQL, a live lease elsewhere."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from retention import locks
+    from retention.models import RunLease
+
+    if not is_postgres():
+        now = timezone.now()
+        RunLease.objects.create(
+            name=locks.LOCK_NAME,
+            token="x" * 32,
+            holder="elsewhere:1",
+            acquired_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+        yield
+        return
+    import psycopg2
+
+    d = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=d["NAME"], user=d.get("USER") or None, password=d.get("PASSWORD") or None,
+        host=d.get("HOST") or "127.0.0.1", port=d.get("PORT") or 5432,
+    )  # fmt: skip
+    other.autocommit = True
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [locks.ADVISORY_KEY])
+    try:
+        yield
+    finally:
+        other.close()
+
+
+def test_command_refused_by_the_lock_exits_75(lock_held_elsewhere, sample_policy, make_samples):
+    make_samples(3)
+    with pytest.raises(CommandError, match="Another retention run holds the lock") as refused:
+        call_command("enforce_retention", "--no-progress", stdout=StringIO())
+    assert refused.value.returncode == EXIT_LOCKED == 75
+    assert SweepSample.objects.count() == 3 and not RetentionRun.objects.exists()
+
+
+def test_manage_py_refused_by_the_lock_exits_75(lock_held_elsewhere, sample_policy, make_samples):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import _database_url_for_subprocess
+
+    make_samples(2)
+    d = connection.settings_dict
+    url = _database_url_for_subprocess() if is_postgres() else f"sqlite:///{d['NAME']}"
+    # DEBUG on: the subprocess uses the local development keys, which production settings refuse.
+    env = {**os.environ, "DATABASE_URL": url, "CACHE_URL": "locmemcache://", "DEBUG": "true"}
+    base = Path(__file__).resolve().parent.parent.parent
+    command = [sys.executable, "manage.py", "enforce_retention", "--no-progress"]
+    refused = subprocess.run(command, cwd=base, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 75, refused.stderr
+    assert "Another retention run holds the lock" in refused.stderr
+    assert SweepSample.objects.count() == 2

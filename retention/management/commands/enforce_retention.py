@@ -1,4 +1,8 @@
-"""Enforce the retention policies now (the nightly job runs the same service)."""
+"""Enforce the retention policies now (the nightly job runs the same service).
+
+Exit status: 0 when the run finished (its report says whether a policy failed), 75 (EX_TEMPFAIL)
+when another run holds the lock and this one did nothing, 1 for bad arguments.
+"""
 
 import sys
 
@@ -8,6 +12,8 @@ from retention.enforcement import RunLocked, enforce_retention
 from retention.models import RetentionPolicy
 
 BAR_WIDTH = 30
+# sysexits.h EX_TEMPFAIL: try again later. Monitoring tells a refused run from a real one by it.
+EXIT_LOCKED = 75
 
 
 class Command(BaseCommand):
@@ -25,8 +31,7 @@ class Command(BaseCommand):
                 dry_run=dry_run, policy_name=policy, trigger="command", progress=self._bar if show_bar else None
             )
         except RunLocked as exc:
-            self.stdout.write(self.style.WARNING(str(exc)))
-            return
+            raise CommandError(str(exc), returncode=EXIT_LOCKED)
         except RetentionPolicy.DoesNotExist as exc:
             raise CommandError(str(exc))
         if show_bar:
