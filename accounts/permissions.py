@@ -31,9 +31,13 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("retention", "*"),
         ("core", "view_organisation"),
         ("core", "change_organisation"),
-        # Retention and reminder schedules are visible and adjustable, not created or removed.
+        # The portal's schedules are visible; officers enable, disable and reschedule its jobs (admin keeps the
+        # task, arguments and queue read-only, see retention/admin.py) and run them now from Scheduled jobs.
         ("django_celery_beat", "view_*"),
         ("django_celery_beat", "change_periodictask"),
+        # A new time means a new schedule row; existing ones may be shared by other jobs, so never edited.
+        ("django_celery_beat", "add_crontabschedule"),
+        ("django_celery_beat", "add_intervalschedule"),
     ],
 }
 

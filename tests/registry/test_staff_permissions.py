@@ -63,3 +63,60 @@ def test_staff_without_change_rights_cannot_start_an_export(client, staff_in, us
     client.force_login(staff_in())  # staff, in no group
     assert client.post(f"/privacy/data/staff/requests/{data_request.pk}/export/").status_code == 403
     assert not DataExport.objects.filter(data_request=data_request).exists()
+
+
+def _staff_pages(data_request_for_kind) -> list[str]:
+    return [
+        f"/privacy/data/staff/requests/{data_request_for_kind['rectification'].pk}/rectify/",
+        f"/privacy/data/staff/requests/{data_request_for_kind['erasure'].pk}/erasure/",
+        f"/privacy/data/staff/requests/{data_request_for_kind['access'].pk}/export/",
+        "/privacy/data/staff/record-of-processing.csv",
+        "/admin/registry/recordofprocessing/",
+        "/admin/registry/fulfilmentqueue/",
+    ]
+
+
+@pytest.fixture
+def requests_by_kind(user_factory, verified_request_for):
+    return {kind: verified_request_for(user_factory(), kind=kind) for kind in ("rectification", "erasure", "access")}
+
+
+def test_staff_in_no_group_get_403_on_every_registry_staff_page(client, staff_in, requests_by_kind):
+    client.force_login(staff_in())
+    for url in _staff_pages(requests_by_kind):
+        assert client.get(url).status_code == 403, url
+    rectification = requests_by_kind["rectification"]
+    before = rectification.user.last_name
+    client.post(
+        f"/privacy/data/staff/requests/{rectification.pk}/rectify/",
+        {"dataset": "auth.User", "pk": rectification.user.pk, "field": "last_name", "value": "Changed"},
+    )
+    rectification.user.refresh_from_db()
+    assert rectification.user.last_name == before
+
+
+def test_a_privacy_officer_opens_every_registry_staff_page(client, staff_in, requests_by_kind):
+    client.force_login(staff_in(PRIVACY_OFFICER))
+    for url in _staff_pages(requests_by_kind):
+        assert client.get(url).status_code == 200, url
+
+
+def test_registry_services_refuse_staff_without_the_permission(staff_in, requests_by_kind):
+    nobody = staff_in()
+    with pytest.raises(PermissionDenied):
+        services.rectify_field(
+            data_request=requests_by_kind["rectification"],
+            actor=nobody,
+            dataset="auth.User",
+            pk=requests_by_kind["rectification"].user.pk,
+            field="last_name",
+            value="Changed",
+        )
+    with pytest.raises(PermissionDenied):
+        services.start_export(data_request=requests_by_kind["access"], actor=nobody)
+    erasure = requests_by_kind["erasure"]
+    services.preview_erasure(data_request=erasure)
+    with pytest.raises(PermissionDenied):
+        services.approve_erasure(data_request=erasure, actor=nobody)
+    with pytest.raises(PermissionDenied):
+        services.approve_erasure(data_request=erasure, actor=staff_in(SUPPORT_AGENT))

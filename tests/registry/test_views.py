@@ -26,6 +26,15 @@ def _url(export, token=""):
     return f"{url}?t={token}" if token else url
 
 
+@pytest.mark.django_db
+def test_export_download_is_not_cached_nor_referred(client, ready_export):
+    owner, export = ready_export
+    client.force_login(owner)
+    response = client.get(_url(export))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store" and response["Referrer-Policy"] == "no-referrer"
+
+
 @pytest.mark.smoke
 @pytest.mark.django_db
 def test_owner_downloads_and_every_download_is_audited(client, ready_export):
