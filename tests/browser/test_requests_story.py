@@ -33,6 +33,10 @@ def test_request_story_from_intake_to_completion(page, browser, live_server, smt
     verification = next(m for m in mails if "/requests/verify/" in smtp_server.text(m))
     link = re.search(r"https?://\S+/requests/verify/\S+/", smtp_server.text(verification)).group(0)
     page.goto(link)
+    # Opening the link verifies nothing (mail scanners open links too): the person confirms.
+    expect(page.locator("h1")).to_contain_text("Confirm your request")
+    assert DataRequest.objects.get(reference=reference).status == "awaiting_verification"
+    page.get_by_role("button", name="Confirm").click()
     expect(page.locator("main")).to_contain_text("verified")
 
     # 3. The status page, through the private link.
@@ -64,3 +68,44 @@ def test_request_story_from_intake_to_completion(page, browser, live_server, smt
     mails = smtp_server.wait_for("rae@example.com", count=3)
     assert any("completed" in m["Subject"] for m in mails)
     assert not csp_errors, csp_errors
+
+
+def test_access_request_confirmed_by_email_waits_for_staff_approval(
+    page, browser, live_server, smtp_server, staff_user, settings
+):
+    settings.SITE_URL = live_server.url
+    page.goto(f"{live_server.url}/requests/new/")
+    page.select_option("select[name=kind]", "access")
+    page.get_by_label("Your full name").fill("Ari Example")
+    page.get_by_label("Your e-mail address").fill("ari@example.com")
+    page.select_option("select[name=jurisdiction]", label="European Union / EEA (GDPR)")
+    page.get_by_role("button", name="Send request").click()
+    reference = page.locator(".reference").inner_text()
+    mails = smtp_server.wait_for("ari@example.com", count=2)
+    verification = next(m for m in mails if "/requests/verify/" in smtp_server.text(m))
+    page.goto(re.search(r"https?://\S+/requests/verify/\S+/", smtp_server.text(verification)).group(0))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("main")).to_contain_text("Our privacy team checks it")
+    page.get_by_role("link", name="Follow your request").click()
+    expect(page.locator("main")).to_contain_text("Our privacy team checks it")
+    # The page's own forms still pass the CSRF check under its referrer policy.
+    page.get_by_label("Your message").fill("Thank you.")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.locator("main")).to_contain_text("Your message was sent.")
+
+    staff_context = browser.new_context(locale="en-GB")
+    admin = staff_context.new_page()
+    admin.goto(f"{live_server.url}/admin/login/")
+    admin.fill("input[name=username]", staff_user.username)
+    admin.fill("input[name=password]", "Correct-horse-42")
+    admin.click("input[type=submit]")
+    admin.goto(f"{live_server.url}/admin/requests_app/datarequest/?approval=waiting")
+    admin.get_by_role("link", name=reference).click()
+    admin.get_by_role("link", name="Approve and carry out").click()
+    expect(admin.locator("main")).to_contain_text("proved only that they can read mail")
+    admin.get_by_role("button", name="Approve and carry out").click()
+    expect(admin.locator(".messagelist")).to_contain_text("done")
+    staff_context.close()
+    data_request = DataRequest.objects.get(reference=reference)
+    assert data_request.release_approved_by == staff_user
+    assert data_request.events.filter(kind="approval", new="approved").exists()

