@@ -1,6 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
+from django_celery_beat.models import PeriodicTask
 
+from privacyportal.celery import SCHEDULED_JOBS, may_run_on_schedule
 from retention.enforcement import RunLocked, enforce_retention
 from retention.models import (
     AccountDeletion,
@@ -8,7 +15,10 @@ from retention.models import (
     RetentionPolicy,
     RetentionRun,
     RetentionRunItem,
+    ScheduledJob,
+    ScheduledJobEvent,
 )
+from retention.services import record_schedule_change, run_scheduled_job
 
 
 @admin.register(RetentionPolicy)
@@ -116,3 +126,179 @@ class AccountDeletionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a scheduled deletion guards its erasure request; it ends by running or being cancelled
+
+
+# --- scheduled jobs ------------------------------------------------------------------------
+# django-celery-beat's periodic task screen runs whatever task, arguments and queue a row names, and its
+# "Run selected tasks" action has no permission of its own. Staff other than superusers get a narrow
+# version of it: for the portal's own jobs only, they may enable, disable and reschedule. The portal's
+# "Scheduled jobs" screen lists the jobs and runs one now, through its service.
+
+
+def _job_state(obj: PeriodicTask) -> dict:
+    return {
+        "enabled": obj.enabled,
+        "crontab": str(obj.crontab) if obj.crontab_id else "",
+        "interval": str(obj.interval) if obj.interval_id else "",
+        "start_time": obj.start_time.isoformat() if obj.start_time else "",
+    }
+
+
+class ScheduleOnlyForm(forms.ModelForm):
+    """What staff other than superusers may change on a scheduled job."""
+
+    class Meta:
+        model = PeriodicTask
+        fields = ("enabled", "crontab", "interval", "start_time")
+
+
+class ScheduledJobTaskForm(PeriodicTaskForm):
+    """The superusers' form: any field, but the task must be one of the portal's scheduled jobs."""
+
+    def clean(self):
+        data = super().clean()
+        task = data.get("task")
+        if task and not may_run_on_schedule(task):
+            raise forms.ValidationError(
+                _("%(task)s is not one of the portal's scheduled jobs: a schedule may not run it.") % {"task": task}
+            )
+        return data
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PortalPeriodicTaskAdmin(PeriodicTaskAdmin):
+    """Periodic tasks: superusers edit them (scheduled jobs only); other staff only switch and reschedule them."""
+
+    form = ScheduledJobTaskForm
+    actions = ("enable_tasks", "disable_tasks", "toggle_tasks", "run_tasks")
+    schedule_fieldsets = (
+        (None, {"fields": ("name", "task", "description", "enabled")}),
+        (_("Schedule"), {"fields": ("crontab", "crontab_translation", "interval", "start_time", "last_run_at")}),
+    )
+    schedule_fields = ("enabled", "crontab", "interval", "start_time")
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.schedule_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        shown = {f for _name, opts in self.schedule_fieldsets for f in opts["fields"]}
+        return tuple(sorted(shown - set(self.schedule_fields)))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not request.user.is_superuser:
+            kwargs["form"] = ScheduleOnlyForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if request.user.is_superuser or obj is None:
+            return allowed
+        return allowed and obj.task in SCHEDULED_JOBS
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            # It sends the row's task, arguments and queue as they are: the portal's "Run now" replaces it.
+            actions.pop("run_tasks", None)
+        return actions
+
+    def _switchable(self, request, queryset):
+        return queryset if request.user.is_superuser else queryset.filter(task__in=SCHEDULED_JOBS)
+
+    @admin.action(description=_("Enable selected tasks"), permissions=["change"])
+    def enable_tasks(self, request, queryset):
+        return super().enable_tasks(request, self._switchable(request, queryset))
+
+    @admin.action(description=_("Disable selected tasks"), permissions=["change"])
+    def disable_tasks(self, request, queryset):
+        return super().disable_tasks(request, self._switchable(request, queryset))
+
+    @admin.action(description=_("Toggle activity of selected tasks"), permissions=["change"])
+    def toggle_tasks(self, request, queryset):
+        return super().toggle_tasks(request, self._switchable(request, queryset))
+
+    @admin.action(description=_("Run selected tasks"), permissions=["run"])
+    def run_tasks(self, request, queryset):
+        return super().run_tasks(request, queryset)
+
+    def has_run_permission(self, request):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        old = _job_state(PeriodicTask.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        if change:
+            record_schedule_change(job=obj, actor=request.user, old=old, new=_job_state(obj))
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(admin.ModelAdmin):
+    """The portal's scheduled jobs: what each does, when it runs next, and "Run now"."""
+
+    list_display = ("name", "description", "when", "enabled", "last_run_at", "schedule_link")
+    list_display_links = None
+    actions = ["run_now"]
+    ordering = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(task__in=SCHEDULED_JOBS).select_related("crontab", "interval")
+
+    @admin.display(description=_("when"))
+    def when(self, obj):
+        if obj.crontab_id:
+            return obj.crontab.human_readable
+        return str(obj.interval or obj.solar or obj.clocked or "")
+
+    @admin.display(description=_("schedule"))
+    def schedule_link(self, obj):
+        url = reverse("admin:django_celery_beat_periodictask_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Change the schedule"))
+
+    @admin.action(description=_("Run the selected jobs now"), permissions=["run"])
+    def run_now(self, request, queryset):
+        started = []
+        for job in queryset:
+            try:
+                run_scheduled_job(job=job, actor=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+                return
+            started.append(job.name)
+        if started:
+            self.message_user(request, _("Started now: %(jobs)s.") % {"jobs": ", ".join(started)}, messages.SUCCESS)
+
+    def has_run_permission(self, request):
+        return request.user.has_perm("retention.run_scheduledjob")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScheduledJobEvent)
+class ScheduledJobEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "schedule_name", "kind", "actor_label", "old", "new")
+    list_filter = ("kind",)
+    search_fields = ("schedule_name", "task", "actor_label")
+    readonly_fields = [f.name for f in ScheduledJobEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the log of what staff did to the jobs

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.models import PeriodicTask
 
 
 class RetentionAction(models.TextChoices):
@@ -285,3 +286,44 @@ class RunLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ScheduledJob(PeriodicTask):
+    """One of the portal's scheduled jobs, as staff see it: what it does, when it runs, "Run now"."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        # Read and run only: the schedule itself is changed on the periodic task's page, within limits.
+        default_permissions = ("view",)
+        permissions = [("run_scheduledjob", _("Can run a scheduled job now"))]
+
+
+class JobEventKind(models.TextChoices):
+    RUN_NOW = "run_now", _("Run now by staff")
+    SCHEDULE_CHANGED = "schedule_changed", _("Schedule changed")
+
+
+class ScheduledJobEvent(models.Model):
+    """Append-only log of what staff did to the scheduled jobs: who, which job, what, old and new."""
+
+    task = models.CharField(_("job"), max_length=200)
+    schedule_name = models.CharField(_("schedule"), max_length=200, blank=True)
+    kind = models.CharField(_("what"), max_length=20, choices=JobEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("by"), max_length=200, blank=True)
+    old = models.TextField(_("before"), blank=True)
+    new = models.TextField(_("after"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("scheduled job event")
+        verbose_name_plural = _("scheduled job log")
+
+    def __str__(self) -> str:
+        return f"{self.schedule_name or self.task}: {self.get_kind_display()}"

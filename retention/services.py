@@ -17,15 +17,18 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_perm
 from core import ratelimit
 from retention import registry_bridge, rules
 from retention.models import (
     AccountDeletion,
     DeletionStatus,
     InactiveAccountNotice,
+    JobEventKind,
     NoticeStatus,
     RetentionAction,
     RetentionPolicy,
+    ScheduledJobEvent,
 )
 from retention.selectors import inactive_accounts_policy_name
 
@@ -362,3 +365,52 @@ def alert_job_failure(*, task_name: str, error: str, task_id: str = "") -> bool:
         },
     )
     return True
+
+
+# --- scheduled jobs ----------------------------------------------------------------------
+
+
+def _actor_label(actor) -> str:
+    return (getattr(actor, "get_username", lambda: "")() or "") if actor is not None else "system"
+
+
+@transaction.atomic
+def run_scheduled_job(*, job, actor) -> ScheduledJobEvent:
+    """Queue one of the portal's scheduled jobs now (its task calls the job's service), with an audit row.
+
+    The job runs with no arguments and on the default queue, whatever its schedule entry says: staff
+    choose which job and when, never what it runs.
+    """
+    from privacyportal.celery import SCHEDULED_JOBS, app
+
+    require_perm(actor, "retention.run_scheduledjob", _("You may not run scheduled jobs."))
+    if job.task not in SCHEDULED_JOBS:
+        raise ValidationError(_("Only the portal's scheduled jobs can be run from here."), code="not_a_job")
+    app.loader.import_default_modules()
+    task = app.tasks[job.task]
+    event = ScheduledJobEvent.objects.create(
+        task=job.task,
+        schedule_name=job.name,
+        kind=JobEventKind.RUN_NOW,
+        actor=actor,
+        actor_label=_actor_label(actor),
+        note=_("Started by hand, outside its schedule."),
+    )
+    transaction.on_commit(lambda: task.delay())
+    return event
+
+
+def record_schedule_change(*, job, actor, old: dict, new: dict) -> ScheduledJobEvent | None:
+    """Log a staff change to a job's schedule (enabled, timing); nothing when nothing changed."""
+    changed = {k for k in new if old.get(k) != new.get(k)}
+    if not changed:
+        return None
+    return ScheduledJobEvent.objects.create(
+        task=job.task,
+        schedule_name=job.name,
+        kind=JobEventKind.SCHEDULE_CHANGED,
+        actor=actor,
+        actor_label=_actor_label(actor),
+        old="; ".join(f"{k}: {old.get(k)}" for k in sorted(changed)),
+        new="; ".join(f"{k}: {new.get(k)}" for k in sorted(changed)),
+    )
