@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -9,6 +10,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts.signals import apply_group_permissions
+        from privacyportal.security import check_production_settings
+
+        checks.register(check_production_settings, checks.Tags.security, deploy=True)
 
         # Runs after each app's migrate, once auth has created that app's permissions.
         post_migrate.connect(apply_group_permissions, dispatch_uid="accounts.apply_group_permissions")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import environ
 
+from privacyportal.security import DEV_PSEUDONYMISATION_KEY, DEV_SECRET_KEY, refuse_insecure_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
@@ -22,7 +24,12 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- core -------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="insecure-local-only-change-me-in-production-0123456789")
+# The local keys are public (they are in this file): only DEBUG gets them; with DEBUG off a missing,
+# public or weak key stops start-up below, before any process (web, worker, beat, manage.py) serves.
+SECRET_KEY = env("SECRET_KEY", default="") or (DEV_SECRET_KEY if DEBUG else "")
+# Key for keyed-HMAC pseudonymisation: separate from SECRET_KEY, so that rotating one never re-identifies
+# or orphans the other's values; keep it secret and stable.
+PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default="") or (DEV_PSEUDONYMISATION_KEY if DEBUG else "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORT = env.int("PORT", default=8000)
@@ -269,8 +276,6 @@ DSR_MESSAGE_RATE_LIMIT_IP = env("DSR_MESSAGE_RATE_LIMIT_IP", default="30/h")
 
 # --- registry, fulfilment and retention ---------------------------------------
 EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
-# Key for keyed-HMAC pseudonymisation; keep it secret and stable.
-PSEUDONYMISATION_KEY = env("PSEUDONYMISATION_KEY", default=SECRET_KEY)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000)
 CONSENT_LOG_RETENTION_YEARS = env.int("CONSENT_LOG_RETENTION_YEARS", default=5)
 INACTIVE_ACCOUNT_WARNING_MONTHS = env.int("INACTIVE_ACCOUNT_WARNING_MONTHS", default=24)
@@ -280,6 +285,9 @@ ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
 # --- demo data ------------------------------------------------------------------
 DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
 DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="portal-admin-2026")
+
+if not DEBUG:
+    refuse_insecure_settings(SECRET_KEY=SECRET_KEY, PSEUDONYMISATION_KEY=PSEUDONYMISATION_KEY)
 
 LOGGING = {
     "version": 1,

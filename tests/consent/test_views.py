@@ -50,7 +50,9 @@ def _conditional_get_in_other_process(caches: dict, url: str, etag: str) -> dict
     env = {
         "PATH": "/usr/bin:/bin",
         "DJANGO_SETTINGS_MODULE": "privacyportal.settings",
-        "SECRET_KEY": "other-process",
+        # With DEBUG off the portal refuses to start without long keys of its own.
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "PSEUDONYMISATION_KEY": django_settings.PSEUDONYMISATION_KEY,
         "VAR_DIR": str(django_settings.VAR_DIR),
     }
     out = subprocess.run(

@@ -1,0 +1,13 @@
+"""Settings for the test suite: the portal's own, with keys of the tests' own.
+
+The suite runs with DEBUG off, as Django's test runner does, so the portal refuses to start without its
+two keys. These are fixed, long and random, used nowhere else, and set in the environment so that the
+processes tests start (manage.py, workers, beat) start with them too.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-Qm3vX8kR2pL9wT4zN7bY1cF6hJ0sD5gA-not-for-production")
+os.environ.setdefault("PSEUDONYMISATION_KEY", "tests-only-pseudonyms-Hk4eW9uZ2rM7qP1xV6nB3tS8yC5jL0d")
+
+from privacyportal.settings import *  # noqa: E402, F403
