@@ -19,7 +19,6 @@ site.register(
     # The login e-mail changes through the account's e-mail page (with confirmation), never here.
     rectify_fields=("first_name", "last_name"),
     erase_order=1000,
-    export_exclude=("password",),
     retention=[
         RetentionRule(
             name=ACCOUNT,
@@ -73,6 +72,7 @@ site.register(
             purpose=_("security"),
             legal_basis=B.CONTRACT,
             retention=ACCOUNT,
+            secret=True,  # a hash, but one that can be attacked offline: never in an export
         ),
     ],
 )
@@ -93,6 +93,8 @@ site.register(
     description=_("Where and with which browser you are logged in, so that you can sign out other devices."),
     user_path="user",
     erase_order=900,
+    # The session key is the session cookie: whoever holds it is logged in as the user.
+    secret_fields=("session_key",),
     fields=[
         F(
             "ip",

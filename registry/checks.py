@@ -1,5 +1,7 @@
 """System checks: a registry that cannot keep its promises stops start-up."""
 
+import re
+
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -9,6 +11,15 @@ from registry.strategies import MASK_TEXT, PSEUDONYM_LENGTH, Strategy
 from registry.taxonomy import DATA_CATEGORIES
 
 TEXT_FIELDS = (models.CharField, models.TextField)
+
+# Column names of credentials: an export holding one would let whoever reads the ZIP log in as the subject
+# (a session key is the session cookie) or attack the account offline (a password hash).
+SECRET_NAME = re.compile(r"password|session_key|token|secret|key_hash|nonce|api_key|(?:^|_)otp(?:_|$)", re.IGNORECASE)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a column's name says it holds a credential."""
+    return bool(SECRET_NAME.search(name))
 
 
 def _resolve_path(model, path: str):
@@ -59,6 +70,20 @@ def check_registry(registry: PrivacyRegistry) -> list[checks.CheckMessage]:
                 errors.append(checks.Error(f"{ds.label}: subject path '{path}' does not exist.", id="registry.E007"))
         registered = {pf.name for pf in ds.fields}
         unique = unique_field_names(model)
+        for f in model._meta.concrete_fields:
+            if looks_secret(f.name) and f.name not in ds.secret_names:
+                errors.append(
+                    checks.Error(
+                        f"{ds.label}.{f.name} is named like a credential but is not marked secret.",
+                        hint="Mark it secret: PersonalField(..., secret=True), or secret_fields=(...) on register.",
+                        id="registry.E015",
+                    )
+                )
+        for name in ds.secret_fields:
+            try:
+                model._meta.get_field(name)
+            except FieldDoesNotExist:
+                errors.append(checks.Error(f"{ds.label}: secret field '{name}' does not exist.", id="registry.E001"))
         for name in ds.rectify_fields:
             if name not in registered:
                 errors.append(

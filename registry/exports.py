@@ -44,7 +44,9 @@ def _write_dataset(zf: zipfile.ZipFile, ds, subject: Subject, on_rows) -> int:
     count = 0
     with zf.open(f"json/{slug}.json", "w", force_zip64=True) as raw:
         out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        out.write(json.dumps({"dataset": ds.label, "title": ds.title, "fields": names})[:-1] + ', "rows": [\n')
+        # Credentials (session keys, password hashes, tokens) are named, never written: they would open the account.
+        header = {"dataset": ds.label, "title": ds.title, "fields": names, "withheld": ds.withheld_field_names()}
+        out.write(json.dumps(header)[:-1] + ', "rows": [\n')
         pending = 0
         for row in qs.iterator(chunk_size=CHUNK):
             if count:

@@ -14,6 +14,12 @@ database and the audit trail, and are translated where a person reads them (``re
                               legal_basis="legitimate_interests", strategy=Strategy.DELETE)],
         retention=[RetentionRule(name="traffic-logs", dataset="demo.TrafficLog", period_days=90, date_field="created_at")],
     )
+
+A column that works as a credential (a password hash, a session key, a token or nonce) is marked secret:
+``PersonalField(..., secret=True)`` when it is declared personal data (erased by its strategy as usual), or
+``secret_fields=(...)`` on ``register`` for a column that goes with its row. A secret is never exported;
+the export names it as withheld. ``registry.checks`` refuses a declaration that would export a column
+named like a secret without the mark.
 """
 
 from __future__ import annotations
@@ -124,6 +130,8 @@ class PersonalField:
     keep_reason: str = ""
     retention: str = ""  # name of a RetentionRule
     description: str = ""
+    # A credential (password hash, session key, token): never exported, never shown to staff; erased as usual.
+    secret: bool = False
 
     def __post_init__(self):
         if isinstance(self.recipients, str | list):
@@ -146,6 +154,8 @@ class Dataset:
     retention: list[RetentionRule] = field(default_factory=list)
     file_fields: tuple[str, ...] = ()
     export_exclude: tuple[str, ...] = ()
+    # Columns that work as credentials and are not declared as personal fields (they go with their row).
+    secret_fields: tuple[str, ...] = ()
     erase_order: int = 100  # lower first; the account itself goes last
     rectifiable: bool = False
     # Fields staff may edit on the rectification page; empty: every registered text field not excluded
@@ -157,6 +167,11 @@ class Dataset:
         return apps.get_model(self.label)
 
     @property
+    def secret_names(self) -> frozenset[str]:
+        """Columns never exported nor shown: registered fields marked secret and ``secret_fields``."""
+        return frozenset(self.secret_fields) | {f.name for f in self.fields if f.secret}
+
+    @property
     def deletes_rows(self) -> bool:
         return any(f.strategy == Strategy.DELETE for f in self.fields)
 
@@ -166,7 +181,11 @@ class Dataset:
             return []
         names = []
         for f in self.fields:
-            if f.name in self.export_exclude or (self.rectify_fields and f.name not in self.rectify_fields):
+            if (
+                f.name in self.export_exclude
+                or f.name in self.secret_names
+                or (self.rectify_fields and f.name not in self.rectify_fields)
+            ):
                 continue
             if self.model._meta.get_field(f.name).get_internal_type() in ("CharField", "TextField", "EmailField"):
                 names.append(f.name)
@@ -211,12 +230,13 @@ class Dataset:
         return sorted({f.source for f in self.fields if f.source})
 
     def export_field_names(self) -> list[str]:
-        names = []
-        for f in self.model._meta.concrete_fields:
-            if f.name in self.export_exclude:
-                continue
-            names.append(f.attname)
-        return names
+        """Columns an export holds: all but ``export_exclude`` and the secrets."""
+        hidden = set(self.export_exclude) | self.secret_names
+        return [f.attname for f in self.model._meta.concrete_fields if f.name not in hidden]
+
+    def withheld_field_names(self) -> list[str]:
+        """Secret columns the model has, which an export names but never holds."""
+        return [f.name for f in self.model._meta.concrete_fields if f.name in self.secret_names]
 
 
 class AlreadyRegistered(Exception):
@@ -243,6 +263,7 @@ class PrivacyRegistry:
         retention: Iterable[RetentionRule] = (),
         file_fields: Iterable[str] = (),
         export_exclude: Iterable[str] = (),
+        secret_fields: Iterable[str] = (),
         erase_order: int = 100,
         rectifiable: bool = False,
         rectify_fields: Iterable[str] = (),
@@ -262,6 +283,7 @@ class PrivacyRegistry:
             retention=list(retention),
             file_fields=tuple(file_fields),
             export_exclude=tuple(export_exclude),
+            secret_fields=tuple(secret_fields),
             erase_order=erase_order,
             rectifiable=rectifiable,
             rectify_fields=tuple(rectify_fields),

@@ -14,7 +14,8 @@ site.register(
     user_path="user",
     email_field="requester_email",
     erase_order=950,
-    export_exclude=("status_nonce",),
+    # Part of the secret status links (rotating it revokes them): a credential, kept out of exports.
+    secret_fields=("status_nonce",),
     fields=[
         F(
             "requester_name",

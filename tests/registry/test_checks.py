@@ -195,3 +195,57 @@ def test_retention_rule_with_an_unknown_action_or_misplaced_fields_is_an_error()
     assert "registry.E013" in ids_for(action="null")  # which fields?
     assert "registry.E013" in ids_for(action="delete", fields=("ip_address",))
     assert "registry.E013" not in ids_for(action="null", fields=("ip_address",))
+
+
+@pytest.mark.parametrize(
+    ("label", "column"),
+    [
+        ("usersessions.UserSession", "session_key"),
+        ("auth.User", "password"),
+        ("requests_app.DataRequest", "status_nonce"),
+    ],
+)
+def test_a_column_named_like_a_credential_must_be_marked_secret(label, column):
+    r = PrivacyRegistry()
+    r.register(label, user_path="user" if label != "auth.User" else "pk", fields=[])
+    errors = [e for e in check_registry(r) if e.id == "registry.E015"]
+    assert [column in e.msg for e in errors] == [True]
+    marked = PrivacyRegistry()
+    marked.register(label, user_path="user" if label != "auth.User" else "pk", fields=[], secret_fields=[column])
+    assert "registry.E015" not in _ids(marked)
+
+
+def test_a_registered_field_marked_secret_passes_and_is_never_exported():
+    r = PrivacyRegistry()
+    ds = r.register("auth.User", user_path="pk", fields=[_field("password", strategy=Strategy.DELETE, secret=True)])
+    assert "registry.E015" not in _ids(r)
+    assert "password" not in ds.export_field_names() and ds.withheld_field_names() == ["password"]
+    # Still erased as declared: the mark hides the value, it does not take the field out of erasure.
+    assert ds.field("password").strategy == Strategy.DELETE
+
+
+def test_an_unknown_secret_field_is_an_error():
+    r = PrivacyRegistry()
+    r.register("demo.TrafficLog", user_path="user", fields=[_field("path")], secret_fields=["no_such_column"])
+    assert "registry.E001" in _ids(r)
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("session_key", True),
+        ("api_token", True),
+        ("password_hash", True),
+        ("client_secret", True),
+        ("otp", True),
+        ("otp_code", True),
+        ("key_hash", True),
+        ("footprint", False),
+        ("email", False),
+        ("ip_address", False),
+    ],
+)
+def test_secret_names(name, secret):
+    from registry.checks import looks_secret
+
+    assert looks_secret(name) is secret

@@ -254,3 +254,37 @@ def test_an_export_whose_worker_died_is_started_again_and_a_live_one_is_kept(
     assert third.pk != second.pk
     second.refresh_from_db()
     assert second.state == DataExport.State.EXPIRED and not second.file_path
+
+
+@pytest.mark.django_db
+def test_export_of_a_logged_in_user_holds_no_session_key_nor_password_hash(user_factory, verified_request_for):
+    """A session key in an export is the session cookie: sent back, it opened the victim's account."""
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    user = user_factory()
+    user.set_password("Export-secret-2026")
+    user.save()
+    for agent in ("Firefox", "Chromium"):
+        browser = Client(HTTP_USER_AGENT=agent)
+        browser.force_login(user)
+        assert browser.get("/account/").status_code == 200  # the sessions middleware records the login
+    session_keys = set(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    session_keys |= set(Session.objects.values_list("session_key", flat=True))
+    assert len(session_keys) >= 2
+    digest = user.password.rsplit("$", 1)[-1]
+    export = _build(verified_request_for(user))
+    with _zip(export) as zf:
+        blobs = {name: zf.read(name) for name in zf.namelist()}
+        sessions = json.loads(blobs["json/usersessions_usersession.json"])
+    leaks = [
+        (name, secret)
+        for name, data in blobs.items()
+        for secret in [*session_keys, user.password, digest]
+        if secret.encode() in data
+    ]
+    assert leaks == []
+    # The requester still sees their sessions, and is told the key was withheld.
+    assert {row["user_agent"] for row in sessions["rows"]} == {"Firefox", "Chromium"}
+    assert sessions["withheld"] == ["session_key"] and "session_key" not in sessions["fields"]
