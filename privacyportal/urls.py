@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.forms import StaffLoginForm
 from privacyportal.api import api
+
+# Staff log in through allauth's authentication too, so that its failed-login limit covers /admin/login/.
+admin.site.login_form = StaffLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
