@@ -16,6 +16,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require_perm
+from consent.services import truncate_ip
 from registry import erasure
 from registry.exports import build_export as _build_export
 from registry.exports import export_file_path
@@ -220,9 +221,12 @@ def can_download(*, export: DataExport, user=None, status_token: str = "") -> st
 
 @transaction.atomic
 def record_download(*, export: DataExport, user=None, via: str, ip: str = "") -> ExportDownload:
-    """Audit one served download."""
+    """Audit one served download; keeps the network part of the address only, as the consent log does."""
     row = ExportDownload.objects.create(
-        export=export, user=user if user is not None and user.is_authenticated else None, via=via, ip=ip[:64]
+        export=export,
+        user=user if user is not None and user.is_authenticated else None,
+        via=via,
+        ip=truncate_ip(ip) or "",
     )
     DataExport.objects.filter(pk=export.pk).update(download_count=export.download_count + 1)
     # A role label, not the username: the trail outlives the account (the download row keeps who it was).
