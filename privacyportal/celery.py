@@ -20,6 +20,7 @@ SCHEDULED_JOBS: frozenset[str] = frozenset(
         "requests_app.send_deadline_reminders",
         "requests_app.expire_unverified_requests",
         "registry.purge_expired_exports",
+        "registry.resume_stalled_runs",
         "policies.activate_due_versions",
     }
 )

@@ -230,12 +230,23 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Redis hands a task a worker took but never acknowledged (it died) to another worker after the visibility
+# timeout. It must outlast the longest task's hard time limit (retention.enforce_retention: 3 h 05 min), or a task
+# still running would start a second time. Exports and erasures do not wait for it: the watchdog job
+# (registry.resume_stalled_runs) picks them up within minutes of a crash.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# An export or erasure still running with no progress for this long lost its worker: the watchdog resumes it.
+FULFILMENT_STALL_MINUTES = env.int("FULFILMENT_STALL_MINUTES", default=10)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# Acknowledged once done, and put back when the worker process dies: a crash never loses a task. Every task
+# is safe to run again (exports rebuild, erasures and retention resume from their checkpoints, mail is resent).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -357,16 +357,23 @@ def _scrub_request_trail(requests, subject: Subject) -> None:
 def run_steps(run: ErasureRun, *, on_step=None) -> ErasureRun:
     """Execute every pending step in order, each in its own transaction (the checkpoint)."""
     subject = _subject(run)
+    ErasureRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
     for step in run.steps.filter(state=ErasureStep.State.PENDING).order_by("position"):
         if not site.is_registered(step.dataset):
             continue
         ds = site.get(step.dataset)
         with transaction.atomic():
+            # A run resumed by the watchdog may overlap a worker that was only slow: the row lock makes the
+            # second wait, and it skips the step the first one finished.
+            step = ErasureStep.objects.select_for_update().get(pk=step.pk)
+            if step.state != ErasureStep.State.PENDING:
+                continue
             if on_step is not None:
                 on_step(step)
             state, counts, kept = _erase_dataset(ds, subject, now=timezone.now())
             step.state, step.counts, step.kept, step.finished_at = state, counts, kept, timezone.now()
             step.save(update_fields=["state", "counts", "kept", "finished_at"])
+            ErasureRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
     return run
 
 
@@ -381,7 +388,15 @@ def build_report(run: ErasureRun) -> dict:
             totals[key] = totals.get(key, 0) + n
         for item in step.kept:
             kept.append({"dataset": step.dataset, "title": title, **item})
-    return {"datasets": datasets, "totals": totals, "kept": kept, "finished_at": timezone.now().isoformat()}
+    run.refresh_from_db(fields=["crash_resumes"])
+    return {
+        "datasets": datasets,
+        "totals": totals,
+        "kept": kept,
+        "finished_at": timezone.now().isoformat(),
+        # How often a worker died mid-run and the watchdog resumed it from the last finished step.
+        "resumed_after_crash": run.crash_resumes,
+    }
 
 
 def public_report(report: dict) -> dict:

@@ -117,7 +117,12 @@ def build_export(*, export: DataExport) -> DataExport:
     datasets = site.datasets()
     total = sum(ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).count() for ds in datasets)
     DataExport.objects.filter(pk=export.pk).update(
-        state=DataExport.State.RUNNING, started_at=timezone.now(), rows_total=total, rows_done=0, error=""
+        state=DataExport.State.RUNNING,
+        started_at=timezone.now(),
+        progress_at=timezone.now(),
+        rows_total=total,
+        rows_done=0,
+        error="",
     )
     final = export_dir() / f"{export.pk}.zip"
     partial = final.with_suffix(".part")
@@ -126,7 +131,7 @@ def build_export(*, export: DataExport) -> DataExport:
     def on_rows(n: int) -> None:
         nonlocal done
         done += n
-        DataExport.objects.filter(pk=export.pk).update(rows_done=done)
+        DataExport.objects.filter(pk=export.pk).update(rows_done=done, progress_at=timezone.now())
 
     counts = {}
     try:

@@ -93,6 +93,9 @@ class DataExport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     download_count = models.PositiveIntegerField(default=0)
+    # Touched as rows are written: a running export with no progress for a while lost its worker (the watchdog).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    crash_resumes = models.PositiveIntegerField(_("restarted after a worker crash"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -153,6 +156,9 @@ class ErasureRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Touched as steps finish: a running erasure with no progress for a while lost its worker (the watchdog).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    crash_resumes = models.PositiveIntegerField(_("resumed after a worker crash"), default=0)
 
     class Meta:
         verbose_name = _("erasure run")

@@ -448,6 +448,8 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
     from requests_app.services import complete_request
 
     run = ErasureRun.objects.select_for_update().get(pk=run.pk)
+    if run.state == ErasureRun.State.COMPLETED:
+        return run  # a run resumed by the watchdog overlapped a slow worker, which finished it first
     data_request = run.data_request
     report = erasure.build_report(run)
     run.report = report

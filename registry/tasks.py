@@ -48,3 +48,16 @@ def purge_expired_exports_task() -> int:
     from registry.services import purge_expired_exports
 
     return purge_expired_exports()
+
+
+@shared_task(
+    name="registry.resume_stalled_runs",
+    **SCHEDULED_JOB_RETRY,
+    soft_time_limit=240,
+    time_limit=270,
+)
+def resume_stalled_runs_task() -> dict:
+    """The watchdog: queue again the exports and erasures whose worker died mid-run."""
+    from registry.recovery import resume_stalled_runs
+
+    return resume_stalled_runs()

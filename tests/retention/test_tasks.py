@@ -16,6 +16,7 @@ SCHEDULED = [
     "retention.notify_inactive_accounts",
     "retention.execute_due_account_deletions",
     "policies.activate_due_versions",
+    "registry.resume_stalled_runs",
 ]
 
 
