@@ -12,6 +12,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -170,6 +171,9 @@ def main() -> int:
         "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14"),
         "CONSENT_API_RATE_LIMIT": "100000000/m",  # measure the write path, not the limiter refusing
         "DEBUG": "false",
+        # With DEBUG off the portal refuses to start without keys of its own: throwaway ones for this run.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64),
+        "PSEUDONYMISATION_KEY": os.environ.get("PSEUDONYMISATION_KEY") or secrets.token_urlsafe(64),
         "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PYTHONPATH": str(ROOT),
