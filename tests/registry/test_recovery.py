@@ -134,3 +134,78 @@ def test_redis_visibility_timeout_outlasts_every_task():
     )
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip().splitlines()[-1]) == settings.CELERY_VISIBILITY_TIMEOUT
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_worker_killed_mid_erasure_is_resumed_by_the_watchdog_on_a_new_worker(
+    celery_worker_process, user_factory, officer, tmp_path
+):
+    """The review's crash: the whole worker killed mid-erasure; its message stays unacknowledged in Redis."""
+    import socket
+    import time
+
+    import psycopg2
+    from django.db import connection
+
+    from demo.models import TrafficLog
+    from requests_app.services import create_verified_request
+    from tests.conftest import wait_until
+    from tests.registry.conftest import make_subject_data
+
+    user = user_factory()
+    make_subject_data(user)
+    data_request = create_verified_request(user=user, kind="erasure")
+    run = wait_until(lambda: ErasureRun.objects.filter(data_request=data_request).first(), timeout=60)
+    # Another connection locks the subject's traffic rows: the worker's erasure blocks at that step, half done.
+    d = connection.settings_dict
+    blocker = psycopg2.connect(
+        dbname=d["NAME"], user=d.get("USER") or None, password=d.get("PASSWORD") or None,
+        host=d.get("HOST") or "127.0.0.1", port=d.get("PORT") or 5432,
+    )  # fmt: skip
+    with blocker.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {TrafficLog._meta.db_table} WHERE user_id = %s FOR UPDATE", [user.pk])
+    services.approve_erasure(data_request=data_request, actor=officer)  # committed: queued to the worker
+    worker = celery_worker_process["process"]
+    try:
+        wait_until(
+            lambda: (
+                ErasureRun.objects.filter(pk=run.pk, state="running").exists()
+                and run.steps.filter(state="done").exists()
+            ),
+            timeout=90,
+        )
+        time.sleep(1)  # inside the blocked step
+        worker.kill()  # SIGKILL, solo pool: the worker and its task die together, nothing acknowledged
+        worker.wait(15)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    run.refresh_from_db()
+    assert run.state == ErasureRun.State.RUNNING and TrafficLog.objects.filter(user=user).exists()
+
+    queue, env = celery_worker_process["queue"], celery_worker_process["env"]
+    nodename = f"{queue}-restarted@{socket.gethostname()}"
+    log = tmp_path / "worker2.log"
+    restarted = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "privacyportal", "worker", "--pool=solo", "-n", nodename, "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+        cwd=BASE_DIR, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: f"{nodename} ready." in log.read_text(errors="replace"), timeout=180)
+        time.sleep(3)
+        run.refresh_from_db()
+        assert run.state == ErasureRun.State.RUNNING  # Redis keeps the message for hours: nothing came back
+        later = timezone.now() + timedelta(minutes=settings.FULFILMENT_STALL_MINUTES + 1)
+        assert resume_stalled_runs(now=later) == {"exports": 0, "erasures": 1}
+        try:
+            run = wait_until(lambda: ErasureRun.objects.filter(pk=run.pk, state="completed").first(), timeout=120)
+        except AssertionError:
+            pytest.fail(log.read_text(errors="replace")[-4000:])
+    finally:
+        restarted.terminate()
+        restarted.wait(15)
+    assert run.crash_resumes == 1 and run.report["resumed_after_crash"] == 1
+    assert not TrafficLog.objects.filter(user=user).exists()
+    assert data_request.events.filter(new="resumed after a worker crash", actor_label="watchdog").exists()
