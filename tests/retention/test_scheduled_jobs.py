@@ -262,3 +262,30 @@ def test_officer_in_a_browser_cannot_point_a_schedule_at_another_task(page, live
     assert changed == []
     assert PeriodicTask.objects.filter(task="demo.seed_demo").count() == 0
     assert PeriodicTask.objects.get(pk=job.pk).task == JOB
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_real_worker_refuses_a_task_beat_sent_that_is_not_a_job(celery_worker_process):
+    """As django-celery-beat sends it: the periodic task's name in the message headers."""
+    import time
+
+    from django.contrib.auth import get_user_model
+
+    from tests.conftest import wait_until
+
+    users = get_user_model().objects.count()
+    app.tasks["demo.seed_demo"].apply_async(kwargs={"users": 1}, headers={"periodic_task_name": "evil"})
+    log = celery_worker_process["log"]
+    wait_until(lambda: "NotAScheduledJob" in log.read_text(errors="replace"), timeout=60)
+    time.sleep(1)
+    assert get_user_model().objects.count() == users
+    # The same worker still runs a scheduled job sent the same way.
+    app.tasks["registry.purge_expired_exports"].apply_async(headers={"periodic_task_name": "purge"})
+    wait_until(
+        lambda: (
+            "registry.purge_expired_exports" in log.read_text(errors="replace")
+            and "succeeded" in log.read_text(errors="replace")
+        ),
+        timeout=60,
+    )
