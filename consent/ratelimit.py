@@ -5,7 +5,8 @@ new client per call. Here the same key and window are counted with a pipelined I
 while a key is far below its limit each process batches a few hits before it writes (at most
 ``BATCH`` hits, and never more than a twentieth of the limit). A key near its limit is counted on
 every hit, so the limit holds across processes within ``processes x batch`` hits per window.
-Other cache backends go through ``core.ratelimit.hit`` unchanged.
+Other cache backends go through ``core.ratelimit.hit`` unchanged. Both fail open while the cache is
+unreachable (a warning is logged).
 """
 
 import threading
@@ -63,10 +64,15 @@ def hit(*, scope: str, key: str, rate: str) -> bool:
         ):
             return True
         pending, entry[0], entry[2] = entry[0], 0, now
-    pipe = client.pipeline(transaction=False)
-    pipe.incrby(cache_key, pending)
-    pipe.expire(cache_key, period + 5, nx=True)
-    count = pipe.execute()[0]
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.incrby(cache_key, pending)
+        pipe.expire(cache_key, period + 5, nx=True)
+        count = pipe.execute()[0]
+    except Exception as exc:
+        # Fail open, as core.ratelimit does: consent is recorded while Redis is away; the hits are forgotten.
+        ratelimit.warn_cache_unreachable("rate limits are not enforced until it is back", exc)
+        return True
     with _lock:
         entry[1] = count
     return count <= limit

@@ -19,8 +19,10 @@ from consent.models import (
     Purpose,
     PurposeConsent,
     PurposeVersion,
+    RefusedOrigin,
     Vendor,
 )
+from core.ratelimit import warn_cache_unreachable
 
 PORTAL_KEY_CACHE_KEY = "consent:portal-key:v1"
 CONFIG_CACHE_PREFIX = "consent:config:v1:"
@@ -35,11 +37,27 @@ def get_portal_property_key() -> str:
     """The public key of the property whose banner the portal's own pages show ('' if none), cached."""
     if settings.PORTAL_CONSENT_PROPERTY_KEY:
         return settings.PORTAL_CONSENT_PROPERTY_KEY
-    key = cache.get(PORTAL_KEY_CACHE_KEY)
+    key = _cache_get(PORTAL_KEY_CACHE_KEY)
     if key is None:
         key = Property.objects.filter(is_portal=True).order_by("pk").values_list("key", flat=True).first() or ""
-        cache.set(PORTAL_KEY_CACHE_KEY, key, settings.CONSENT_BANNER_CACHE_SECONDS)
+        _cache_set(PORTAL_KEY_CACHE_KEY, key)
     return key
+
+
+def _cache_get(key: str):
+    """A cached value, or None when it is missing or the cache is unreachable (then the database answers)."""
+    try:
+        return cache.get(key)
+    except Exception as exc:
+        warn_cache_unreachable("banner configuration is read from the database until it is back", exc)
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value, settings.CONSENT_BANNER_CACHE_SECONDS)
+    except Exception as exc:
+        warn_cache_unreachable("banner configuration is read from the database until it is back", exc)
 
 
 def get_portal_property() -> Property | None:
@@ -86,22 +104,28 @@ _local: dict[str, tuple[float, object]] = {}
 
 
 def get_property_config(key: str, *, fresh: bool = False) -> dict | None:
-    """The property's configuration from the shared cache, built from the database on a miss."""
+    """The property's configuration from the shared cache, built from the database on a miss or a cache outage."""
     now = time.monotonic()
     hit = None if fresh else _local.get(key)
     if hit is not None and hit[0] > now:
         config = hit[1]
     else:
         ck = config_cache_key(key)
-        config = cache.get(ck)
+        config = _cache_get(ck)
         if config is None:
             prop = Property.objects.filter(key=key).first()
             config = build_property_config(prop) if prop else MISSING
-            cache.set(ck, config, settings.CONSENT_BANNER_CACHE_SECONDS)
+            _cache_set(ck, config)
         if len(_local) > 1000:
             _local.clear()
         _local[key] = (now + LOCAL_TTL, config)
     return None if config == MISSING else config
+
+
+def list_refused_origins(*, prop: Property) -> list[RefusedOrigin]:
+    """Website addresses refused for this property and still not allowed, most recent first."""
+    allowed = set(prop.origins())
+    return [r for r in RefusedOrigin.objects.filter(property=prop).order_by("-last_seen") if r.origin not in allowed]
 
 
 def forget_local_configs() -> None:

@@ -1,12 +1,28 @@
 """Fixed-window rate limits kept in the shared cache, so they hold across web processes."""
 
 import ipaddress
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 
+logger = logging.getLogger(__name__)
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Seconds between two warnings of the same kind while the cache is down: an outage under load would
+# otherwise write one line per request.
+WARN_EVERY = 10.0
+_last_warning: dict[str, float] = {}
+
+
+def warn_cache_unreachable(what: str, exc: BaseException) -> None:
+    """Log that the shared cache failed and what was done instead; at most once per WARN_EVERY seconds per kind."""
+    now = time.monotonic()
+    if now - _last_warning.get(what, -WARN_EVERY) < WARN_EVERY:
+        return
+    _last_warning[what] = now
+    logger.warning("The shared cache is unreachable (%s: %s); %s", type(exc).__name__, exc, what)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -18,8 +34,20 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def hit(*, scope: str, key: str, rate: str) -> bool:
-    """Count one hit; True while the caller is within the rate, False once over it."""
+    """Count one hit; True while the caller is within the rate, False once over it.
+
+    Fails open: while the cache is unreachable every hit is allowed (and a warning logged), so an
+    outage of the cache never stops the work the limit protects.
+    """
     limit, period = parse_rate(rate)
+    try:
+        return _count(scope=scope, key=key, limit=limit, period=period)
+    except Exception as exc:
+        warn_cache_unreachable("rate limits are not enforced until it is back", exc)
+        return True
+
+
+def _count(*, scope: str, key: str, limit: int, period: int) -> bool:
     window = int(time.time() // period)
     cache_key = f"rl:{scope}:{key}:{window}"
     if cache.add(cache_key, 1, period + 5):
