@@ -10,7 +10,9 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from consent import selectors, services
 from consent.models import (
@@ -73,6 +75,20 @@ class CategoryForm(forms.ModelForm):
             lang: data[f"description_{lang}"] for lang in LANGS if data.get(f"description_{lang}")
         }
         return super().save(commit)
+
+
+def propagation_notice() -> str:
+    """How soon a change to a website's banner reaches its visitors (CONSENT_BANNER_PROPAGATION_SECONDS)."""
+    seconds = settings.CONSENT_BANNER_PROPAGATION_SECONDS
+    span = (
+        ngettext("%(n)d minute", "%(n)d minutes", seconds // 60) % {"n": seconds // 60}
+        if seconds and seconds % 60 == 0
+        else ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    )
+    return _(
+        "Visitors' browsers keep the banner for up to %(span)s without asking the portal again, so a change "
+        "saved here (a new revision that asks visitors again included) reaches every visitor within %(span)s."
+    ) % {"span": span}
 
 
 def _invalidate_banners() -> None:
@@ -232,12 +248,13 @@ class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     search_fields = ("name", "key", "allowed_origins")
     filter_horizontal = ("categories",)
     inlines = [DeclarationInline, RevisionInline]
-    readonly_fields = ("key", "revision", "embed_snippet", "outcomes_chart")
+    readonly_fields = ("key", "revision", "embed_snippet", "refused_origins", "outcomes_chart")
     fieldsets = (
         (None, {"fields": ("name", "key", "is_portal", "allowed_origins", "default_language", "categories")}),
         (_("Lifetimes"), {"fields": ("refusal_lifetime_days", "acceptance_lifetime_days")}),
         (_("Revision"), {"fields": ("revision", "material_change", "change_note")}),
         (_("Embedding"), {"fields": ("embed_snippet",)}),
+        (_("Refused website addresses"), {"fields": ("refused_origins",)}),
         (_("Outcomes, last 30 days"), {"fields": ("outcomes_chart",)}),
     )
 
@@ -247,14 +264,51 @@ class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
             return _("Save the website first.")
         snippet = f'<script src="{settings.SITE_URL}/consent/{obj.key}/banner.js" defer></script>'
         return format_html(
-            "<pre><code>{}</code></pre><p>{}</p>",
+            "<pre><code>{}</code></pre><p>{}</p><p>{}</p>",
             snippet,
             _(
+                "The address of every website that shows this banner (its origin, e.g. https://www.example.com) "
+                "must be listed in Allowed origins above: on any other address the banner still shows, but the "
+                "visitors' choices are refused and not recorded as proof of consent. "
                 "Paste this into every page, before other scripts. Mark blocked scripts with "
                 'type="text/plain" data-category="performance" (or features, targeting). '
                 "If the page loads Google tags without blocking them (Consent Mode), put the snippet first "
                 "in <head> and leave out defer, so that consent is denied by default before any tag runs."
             ),
+            propagation_notice(),
+        )
+
+    @admin.display(description=_("refused website addresses"))
+    def refused_origins(self, obj):
+        rows = selectors.list_refused_origins(prop=obj) if obj.pk else []
+        if not rows:
+            return _("None: every choice came from an allowed address.")
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    r.origin,
+                    r.count,
+                    f"{localtime(r.first_seen):%Y-%m-%d %H:%M}",
+                    f"{localtime(r.last_seen):%Y-%m-%d %H:%M}",
+                )
+                for r in rows
+            ),
+        )
+        return format_html(
+            "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _(
+                "The banner was shown on these addresses, but they are not in Allowed origins, so the visitors' "
+                "choices there were refused and not recorded. If an address is one of your websites, add it to "
+                "Allowed origins."
+            ),
+            _("Website address"),
+            _("Refused attempts"),
+            _("First seen"),
+            _("Last seen"),
+            body,
         )
 
     @admin.display(description=_("outcomes per day"))

@@ -59,7 +59,12 @@ class Property(models.Model):
     name = models.CharField(_("name"), max_length=200)
     key = models.SlugField(_("public key"), max_length=40, unique=True, default=new_property_key)
     allowed_origins = models.TextField(
-        _("allowed origins"), blank=True, help_text=_("One origin per line, e.g. https://www.example.com")
+        _("allowed origins"),
+        blank=True,
+        help_text=_(
+            "One origin per line, e.g. https://www.example.com. Every website address that shows this banner "
+            "must be listed: choices made on any other address are refused and not recorded as proof."
+        ),
     )
     default_language = models.CharField(
         _("default language"), max_length=5, choices=[(code, code) for code in LANGS], default="en"
@@ -84,6 +89,28 @@ class Property(models.Model):
 
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.splitlines() if o.strip()]
+
+
+class RefusedOrigin(models.Model):
+    """A website address whose banner tried to record consent for a property that does not allow it."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="refused_origins")
+    origin = models.CharField(_("website address"), max_length=200)
+    count = models.PositiveIntegerField(_("refused attempts"), default=0)
+    first_seen = models.DateTimeField(_("first seen"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("last seen"))
+    alerted_at = models.DateTimeField(_("privacy officers told"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(fields=["property", "origin"], name="consent_refused_origin_unique"),
+        ]
+        verbose_name = _("refused website address")
+        verbose_name_plural = _("refused website addresses")
+
+    def __str__(self) -> str:
+        return self.origin
 
 
 class Revision(models.Model):

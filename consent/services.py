@@ -1,6 +1,9 @@
 """Writes and rules for consent: the proof log, revisions, purpose consents, unsubscribe links."""
 
 import ipaddress
+import logging
+import re
+from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -8,8 +11,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from consent.models import (
     Category,
@@ -19,12 +24,21 @@ from consent.models import (
     Purpose,
     PurposeConsent,
     PurposeConsentSource,
+    RefusedOrigin,
     Revision,
 )
 from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config
 
+logger = logging.getLogger(__name__)
+
 TARGETING = "targeting"
 UNSUBSCRIBE_SALT = "consent.unsubscribe"
+# Refused origins kept per property: enough for every real website, while a client inventing origins
+# cannot grow the table without bound (past the cap, known origins are still counted, new ones dropped).
+REFUSED_ORIGINS_MAX = 50
+REFUSED_ORIGIN_ALERT_EVERY = timedelta(days=1)
+PRIVACY_OFFICER_GROUP = "Privacy officer"
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]{1,180}(:[0-9]{1,5})?$")
 
 
 # --- pure rules ------------------------------------------------------------------
@@ -133,6 +147,69 @@ def record_consent(
         page_url=clean_page_url(page_url),
         gpc=gpc,
     )
+
+
+# --- refused origins ------------------------------------------------------------------------
+
+
+def record_refused_origin(*, property_pk: int, origin: str, now=None) -> RefusedOrigin | None:
+    """Count one request refused because its origin is not allowed; alert the privacy officers once a day per origin.
+
+    Returns the row, or None when the origin is not a website address or the property's list is full.
+    """
+    origin = origin.strip().rstrip("/").lower()
+    if not ORIGIN_RE.fullmatch(origin):
+        return None
+    now = now or timezone.now()
+    rows = RefusedOrigin.objects.filter(property_id=property_pk, origin=origin)
+    if not rows.update(count=F("count") + 1, last_seen=now):
+        if RefusedOrigin.objects.filter(property_id=property_pk).count() >= REFUSED_ORIGINS_MAX:
+            return None
+        try:
+            with transaction.atomic():
+                RefusedOrigin.objects.create(property_id=property_pk, origin=origin, count=1, last_seen=now)
+        except IntegrityError:  # another process inserted it first
+            rows.update(count=F("count") + 1, last_seen=now)
+    # Claimed by one conditional update, so concurrent processes send one alert between them.
+    due = Q(alerted_at__isnull=True) | Q(alerted_at__lte=now - REFUSED_ORIGIN_ALERT_EVERY)
+    if rows.filter(due).update(alerted_at=now):
+        row = rows.get()
+        transaction.on_commit(lambda: _queue_refused_origin_alert(row.pk), robust=True)
+        return row
+    return rows.first()
+
+
+def _queue_refused_origin_alert(refused_origin_pk: int) -> None:
+    from consent.tasks import alert_refused_origin_task
+
+    alert_refused_origin_task.delay(refused_origin_pk)
+
+
+def alert_refused_origin(*, refused_origin_pk: int) -> int:
+    """E-mail the privacy officers that a website address was refused; returns the number of recipients."""
+    from django.contrib.auth.models import Group
+
+    from core.mail import send_templated_mail
+
+    row = RefusedOrigin.objects.select_related("property").filter(pk=refused_origin_pk).first()
+    group = Group.objects.filter(name=PRIVACY_OFFICER_GROUP).first()
+    if row is None or group is None:
+        return 0
+    recipients = sorted({u.email for u in group.user_set.filter(is_active=True).exclude(email="")})
+    if not recipients:
+        return 0
+    send_templated_mail(
+        to=recipients,
+        template="mail/consent/refused_origin",
+        context={
+            "website": row.property.name,
+            "origin": row.origin,
+            "count": row.count,
+            "first_seen": row.first_seen,
+            "admin_url": settings.SITE_URL + reverse("admin:consent_property_change", args=[row.property_id]),
+        },
+    )
+    return len(recipients)
 
 
 # --- configuration -----------------------------------------------------------------------
