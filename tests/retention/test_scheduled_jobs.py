@@ -240,7 +240,11 @@ def test_officer_in_a_browser_cannot_point_a_schedule_at_another_task(page, live
     sync_group_permissions()
     officer = user_factory(is_staff=True, email="officer@example.com")
     officer.groups.add(Group.objects.get(name=PRIVACY_OFFICER))
-    job = PeriodicTask.objects.get(task=JOB)
+    # Seeded by a migration, but an earlier transactional test may have flushed it.
+    nightly, _ = CrontabSchedule.objects.get_or_create(minute="30", hour="2", timezone="Europe/Brussels")
+    job = PeriodicTask.objects.filter(task=JOB).first() or PeriodicTask.objects.create(
+        name="Retention: enforce policies (nightly)", task=JOB, crontab=nightly
+    )
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", officer.email)
     page.fill("#id_password", DEFAULT_PASSWORD)
