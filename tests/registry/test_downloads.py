@@ -1,6 +1,9 @@
 """The download audit keeps only the network part of the downloader's address, as the consent log does."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from registry import services
 from registry.models import ExportDownload
@@ -31,3 +34,15 @@ def test_a_download_is_audited_with_a_truncated_address(client, ready_export, ad
     assert response.status_code == 200
     [row] = ExportDownload.objects.filter(export=export)
     assert row.ip == stored and row.user == owner
+
+
+def test_the_migration_truncates_addresses_stored_in_full(ready_export):
+    _, export = ready_export
+    full = [
+        ExportDownload.objects.create(export=export, via="session", ip="203.0.113.77"),
+        ExportDownload.objects.create(export=export, via="status-link", ip="2001:db8:85a3:8d3::7348"),
+        ExportDownload.objects.create(export=export, via="session", ip=""),
+    ]
+    migration = importlib.import_module("registry.migrations.0007_truncate_download_ips")
+    migration.truncate_download_ips(apps, None)
+    assert [ExportDownload.objects.get(pk=r.pk).ip for r in full] == ["203.0.113.0", "2001:db8:85a3::", ""]
