@@ -214,7 +214,7 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="en-GB")
     pg = context.new_page()
-    pg.set_default_timeout(15000)
+    pg.set_default_timeout(30000)  # generous: the suite shares two cores with a live server per worker
     yield pg
     context.close()
 
