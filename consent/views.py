@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,27 +14,56 @@ from consent.forms import EmailPreferencesForm, PurposeChoiceForm
 from consent.models import Property, Purpose, PurposeConsentSource
 from core.decorators import secret_url
 
-BANNER_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+def _codings(accept_encoding: str) -> set[str]:
+    # Content codings the client accepts (q=0 refuses one), lower-cased.
+    accepted = set()
+    for part in accept_encoding.lower().split(","):
+        name, _sep, params = part.strip().partition(";")
+        q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+        try:
+            if float(q) > 0:
+                accepted.add(name.strip())
+        except ValueError:
+            continue
+    return accepted
 
 
 def banner_js(request, key: str):
-    """The banner script with the property's configuration inlined; no database query once cached."""
+    """The banner script with the property's configuration inlined; no database query once cached.
+
+    Compressed, cached by browsers and CDNs for the propagation window, and free of cookies.
+    """
     built = get_banner_script(key)
     if built is None:
         response = HttpResponse("/* unknown property */", content_type="application/javascript", status=404)
         response["Cache-Control"] = "no-store"
+        response.public_asset = True
         return response
-    etag, body = built
+    codings = _codings(request.headers.get("Accept-Encoding", ""))
+    if built.br is not None and "br" in codings:
+        body, coding = built.br, "br"
+    elif "gzip" in codings or "*" in codings:
+        body, coding = built.gzip, "gzip"
+    else:
+        body, coding = built.body, ""
+    # One validator per coding (RFC 9110 8.8.3); any of them proves the client holds this build.
+    etag = f'"{built.etag}{"-" + coding if coding else ""}"'
     inm = request.headers.get("If-None-Match", "")
-    if etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
+    if built.etag in inm or inm.strip() == "*":
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+        if coding:
+            response["Content-Encoding"] = coding
     response["ETag"] = etag
-    # Revalidated on every page view (a cheap 304) so that a new revision re-prompts at once.
-    response["Cache-Control"] = BANNER_CACHE_CONTROL
+    # Browsers and CDNs reuse the script for the propagation window without asking again; a new revision
+    # reaches every visitor within that window (a CDN's copy counts against it through the Age header).
+    response["Cache-Control"] = f"public, max-age={settings.CONSENT_BANNER_PROPAGATION_SECONDS}"
+    response["Vary"] = "Accept-Encoding"
     response["Access-Control-Allow-Origin"] = "*"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.public_asset = True
     return response
 
 

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # Every answer under /api/ is JSON, errors from anywhere in the stack included.
     "privacyportal.api_middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above session, locale and CSRF: it takes their cookies and Vary off the banner's public responses.
+    "consent.banner.middleware.PublicAssetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,7 +141,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(PRIVATE_ROOT)}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# Finders serve the source files, which have no compressed siblings; once collectstatic has filled STATIC_ROOT
+# (with .gz and .br beside each file), production serves those instead. DEBUG keeps finders for live edits.
+WHITENOISE_USE_FINDERS = DEBUG or not any(STATIC_ROOT.iterdir())
 
 # --- e-mail -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -265,6 +269,9 @@ POLICY_NOTICE_BATCH_SIZE = env.int("POLICY_NOTICE_BATCH_SIZE", default=500)
 CONSENT_API_RATE_LIMIT = env("CONSENT_API_RATE_LIMIT", default="120/m")
 CONSENT_API_MAX_BODY_BYTES = env.int("CONSENT_API_MAX_BODY_BYTES", default=8192)
 CONSENT_BANNER_CACHE_SECONDS = env.int("CONSENT_BANNER_CACHE_SECONDS", default=300)
+# How long browsers and CDNs reuse banner.js without asking the portal: a new banner revision reaches every
+# visitor, and re-prompts them, within this many seconds.
+CONSENT_BANNER_PROPAGATION_SECONDS = env.int("CONSENT_BANNER_PROPAGATION_SECONDS", default=600)
 # The property whose banner the portal's own pages embed.
 PORTAL_CONSENT_PROPERTY_KEY = env("PORTAL_CONSENT_PROPERTY_KEY", default="")
 

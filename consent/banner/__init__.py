@@ -1,17 +1,26 @@
-"""Builds the banner script: one vanilla JS file with the property's configuration inlined."""
+"""Builds the banner script: fixed vanilla JS code called with the property's configuration as one JSON value."""
 
+import gzip
 import hashlib
 import json
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 
 from consent.selectors import get_property_config
 
+try:
+    import brotli
+except ImportError:  # optional: gzip alone keeps the banner within its budget
+    brotli = None
+
 SOURCE = Path(__file__).with_name("banner.js")
-SCRIPT_CACHE_PREFIX = "consent:script:v1:"
+SCRIPT_CACHE_PREFIX = "consent:script:v2:"
 
 # Interface texts. Keys: t title, x text, a/r/c the three first-layer buttons, s save, p settings,
 # n necessary note, k cookies, m policy link, g Global Privacy Control note, i consent id (quoted to staff as proof).
@@ -75,8 +84,23 @@ STRINGS = {
 }
 
 
+# Characters that must not appear raw in a script's data: `</script>` and `<!--` would end or alter an inline
+# copy in HTML, and U+2028/2029 end a string literal in pre-2019 engines. Each is a valid JSON escape too.
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+@dataclass(frozen=True)
+class BuiltScript:
+    """One property's script: its validator and the bytes for each content coding."""
+
+    etag: str
+    body: bytes
+    gzip: bytes
+    br: bytes | None
+
+
 @lru_cache(maxsize=1)
-def _template() -> str:
+def _code() -> str:
     # Drop comment lines and indentation: the source stays readable, the wire copy stays small.
     lines = []
     for line in SOURCE.read_text(encoding="utf-8").splitlines():
@@ -87,12 +111,25 @@ def _template() -> str:
     return "\n".join(lines)
 
 
-def _compact(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+@lru_cache(maxsize=1)
+def _styles() -> str:
+    # Inlined into the script, so the styles arrive with it: no second request after the script has run.
+    path = finders.find("consent/banner.css")
+    text = Path(path).read_text(encoding="utf-8") if path else ""
+    return re.sub(r"\s*\n\s*", "", re.sub(r"/\*.*?\*/", "", text, flags=re.S)).strip()
+
+
+def to_json(value) -> str:
+    """``value`` as one compact JSON text that is safe anywhere in a script or in an HTML page."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
 
 
 def render_script(config: dict) -> str:
-    """The banner script for one property configuration."""
+    """The banner script for one property configuration.
+
+    The code is a fixed function expression; the configuration is one JSON value passed to it as its argument,
+    so nothing staff type can reach the code.
+    """
     langs = list(STRINGS)
     payload = {
         "k": config["key"],
@@ -101,6 +138,8 @@ def render_script(config: dict) -> str:
         "a": config["acceptance_days"],
         "f": config["refusal_days"],
         "css": config["css"],
+        "y": _styles(),
+        "s": STRINGS,
         "c": [
             [
                 c["key"],
@@ -111,20 +150,31 @@ def render_script(config: dict) -> str:
             for c in config["categories"]
         ],
     }
-    return _template().replace("__CONFIG__", _compact(payload)).replace("__STRINGS__", _compact(STRINGS))
+    return f"{_code()}({to_json(payload)});\n"
 
 
-def get_banner_script(key: str) -> tuple[str, str] | None:
-    """(ETag, script) for a property, from the shared cache; None for an unknown key."""
+def build_script(config: dict) -> BuiltScript:
+    """The script, compressed once per build (gzip, and brotli when installed), not once per request."""
+    body = render_script(config).encode()
+    digest = hashlib.sha256(body).hexdigest()[:24]
+    return BuiltScript(
+        etag=digest,
+        body=body,
+        gzip=gzip.compress(body, compresslevel=9, mtime=0),
+        br=brotli.compress(body, quality=11) if brotli else None,
+    )
+
+
+def get_banner_script(key: str) -> BuiltScript | None:
+    """The built script for a property, from the shared cache; None for an unknown key."""
     ck = SCRIPT_CACHE_PREFIX + key
     hit = cache.get(ck)
-    if hit is not None:
+    if isinstance(hit, BuiltScript):
         return hit
     # Skip the per-process memo: a script built from a stale copy would be shared for minutes.
     config = get_property_config(key, fresh=True)
     if config is None:
         return None
-    body = render_script(config)
-    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:24] + '"'
-    cache.set(ck, (etag, body), settings.CONSENT_BANNER_CACHE_SECONDS)
-    return etag, body
+    built = build_script(config)
+    cache.set(ck, built, settings.CONSENT_BANNER_CACHE_SECONDS)
+    return built

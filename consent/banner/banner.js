@@ -1,6 +1,7 @@
 /* Privacy Portal consent banner. No dependencies; talks to no host but the portal it came from. */
-(() => {
-const C = __CONFIG__, T = __STRINGS__, d = document, w = window, N = 'necessary', K = 'pp_consent';
+/* The portal serves this function expression called with the website's configuration, one JSON value. */
+(C => {
+const T = C.s, d = document, w = window, N = 'necessary', K = 'pp_consent';
 if (w.PrivacyPortal) return;
 const sc = d.currentScript || d.querySelector('script[src*="/consent/' + C.k + '/banner.js"]'), B = sc ? new URL(sc.src, location.href).origin : location.origin;
 // Google Consent Mode v2: the default goes first, before anything else this script does.
@@ -51,6 +52,36 @@ const drop = k => {
   });
 };
 
+// Whatever the next paint does not need runs after it, so a click costs one frame. The timer covers
+// hidden tabs, where animation frames do not come.
+const later = f => { let done = 0; const go = () => { if (!done) { done = 1; f(); } }; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 250); };
+
+// Outbox: each choice is kept in this browser until the portal has it, and sent again later on this page
+// (with backoff) or on the next page view, so an outage of the portal loses no proof. A retried record
+// keeps its consent id; before sending it again, the portal is asked whether the first try got through.
+const QK = 'pp_outbox_' + C.k, API = B + '/api/consent/' + C.k;
+let mem = [], tries = 0, plan = 0;
+const out = () => { try { return JSON.parse(localStorage.getItem(QK)) || []; } catch (e) { return mem; } };
+const keep = a => { mem = a; try { a.length ? localStorage.setItem(QK, JSON.stringify(a)) : localStorage.removeItem(QK); } catch (e) { /* memory only */ } };
+const same = (o, b) => o && o.revision == b.revision && o.method == b.method && Object.keys(b.choices).every(k => o.choices[k] === b.choices[k]);
+const flush = () => {
+  const now = Date.now(), a = out().filter(x => now - x.t < 2592e6), e = a.find(x => !(now - x.l < 3e4));
+  if (!e) { keep(a); return; }
+  // A lease, so that two tabs of the same site do not send one record twice.
+  e.l = now; e.n = (e.n || 0) + 1;
+  keep(a);
+  const sent = e.n > 1 ? fetch(API + '/consents/' + e.b.consent_id).then(x => x.ok && x.json()).then(o => same(o, e.b) && Date.parse(o.created_at) > e.t - 6e5) : Promise.resolve(false);
+  sent.catch(() => false).then(ok => ok || fetch(API + '/records', {method: 'POST', keepalive: true, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(e.b)})
+    // A refusal of the record itself (4xx) will not change on a retry; an outage (5xx, 429, no answer) may.
+    .then(x => x.status < 500 && x.status != 429, () => false)).then(ok => {
+    const b = out(), x = b.find(y => y.q == e.q);
+    if (ok) { keep(b.filter(y => y != x)); tries = 0; flush(); return; }
+    if (x) { x.l = 0; keep(b); }
+    clearTimeout(plan);
+    if (tries < 6) plan = setTimeout(flush, 2e3 * 2 ** tries++);
+  });
+};
+
 const get = () => cur && {id: cur.i, revision: cur.r, categories: Object.assign({}, cur.c), method: cur.m, date: new Date(cur.t).toISOString(), gpc: cur.g};
 
 const save = (c, m) => {
@@ -61,16 +92,18 @@ const save = (c, m) => {
   cur = {i: (st && st.i) || uid(), r: C.r, c, t: Date.now(), m, g: gpc};
   st = cur;
   d.cookie = K + '=' + encodeURIComponent(JSON.stringify(cur)) + ';path=/;max-age=' + (any(c) ? C.a : C.f) * 86400 + ';SameSite=Lax' + (location.protocol == 'https:' ? ';Secure' : '');
-  if (old) keys.forEach(k => old[k] && !c[k] && drop(k));
-  apply(c);
-  gtag('consent', 'update', cm(c));
-  // The choice stands locally even when the portal cannot be reached or refuses this origin.
-  try {
-    fetch(B + '/api/consent/' + C.k + '/records', {method: 'POST', keepalive: true, headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({consent_id: cur.i, revision: C.r, choices: c, method: m, page_url: location.href.split(/[?#]/)[0], gpc})}).catch(() => 0);
-  } catch (e) { /* ignore */ }
+  // The record names the revision this visitor was shown; it stands locally even when the portal cannot
+  // be reached or refuses this origin.
+  keep(out().concat({q: uid(), t: cur.t, b: {consent_id: cur.i, revision: C.r, choices: Object.assign({}, c), method: m, page_url: location.href.split(/[?#]/)[0], gpc}}).slice(-20));
   render(0);
-  d.dispatchEvent(new CustomEvent('privacyportal:consent', {detail: get()}));
+  const ev = get();
+  later(() => {
+    if (old) keys.forEach(k => old[k] && !c[k] && drop(k));
+    apply(c);
+    gtag('consent', 'update', cm(c));
+    flush();
+    d.dispatchEvent(new CustomEvent('privacyportal:consent', {detail: ev}));
+  });
 };
 
 const R = d.createElement('div');
@@ -139,16 +172,25 @@ w.PrivacyPortal = {
   },
 };
 
-// Show nothing until the stylesheet is in, so the host page never sees an unstyled flash.
-const ln = d.createElement('link');
-ln.rel = 'stylesheet';
-ln.href = B + C.css;
 // On an embedding site the banner takes focus so keyboard users meet it first; on the portal's own
 // pages (which have their own Cookie settings link) it stays out of the way, as a non-modal box.
 let grab = location.origin != B, up = 0;
 const show = () => { if (css && up) { render(layer, !(grab && layer)); grab = 0; } };
-ln.onload = ln.onerror = () => { css = 1; show(); };
-d.head.appendChild(ln);
+// The styles come inside this script: a constructed stylesheet needs no request and no inline <style>,
+// which a strict Content-Security-Policy would refuse. Older browsers load the stylesheet instead, and see
+// nothing until it is in, so the host page never shows an unstyled flash.
+try {
+  const sh = new CSSStyleSheet();
+  sh.replaceSync(C.y);
+  d.adoptedStyleSheets = d.adoptedStyleSheets.concat(sh);
+  css = 1;
+} catch (e) {
+  const ln = d.createElement('link');
+  ln.rel = 'stylesheet';
+  ln.href = B + C.css;
+  ln.onload = ln.onerror = () => { css = 1; show(); };
+  d.head.appendChild(ln);
+}
 // A returning visitor's choice reaches Consent Mode now, before any tag placed after this script runs.
 if (cur) gtag('consent', 'update', cm(cur.c));
 // The banner needs the page's body: at once with defer, after parsing when the script sits first in <head>.
@@ -164,6 +206,8 @@ const boot = () => {
   show();
   // Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
   new MutationObserver(() => cur && apply(cur.c)).observe(d.documentElement, {childList: true, subtree: true});
+  // Records a past page view could not deliver.
+  later(flush);
 };
 d.body ? boot() : d.addEventListener('DOMContentLoaded', boot);
-})();
+})

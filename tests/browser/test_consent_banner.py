@@ -5,6 +5,7 @@ import http.server
 import re
 import tarfile
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -180,8 +181,8 @@ def test_first_in_head_without_defer_sets_the_default_before_any_google_tag(page
     """Consent Mode with tags that are not blocked: the snippet placed first in <head>, synchronously."""
     _, publish = host_site
     sync_head = HOST_PAGE.format(portal=live_server.url, key=shop.key).replace(
-        "banner.js\" defer></script>",
-        "banner.js\"></script>\n<script>window.dataLayer = window.dataLayer || [];"
+        'banner.js" defer></script>',
+        'banner.js"></script>\n<script>window.dataLayer = window.dataLayer || [];'
         " function gtag(){dataLayer.push(arguments);} gtag('js', new Date()); gtag('config', 'G-TEST');</script>",
     )
     assert "G-TEST" in sync_head
@@ -249,7 +250,9 @@ def test_accept_category_api(page, shop_page):
     page.wait_for_function("window.lateRan === true")
 
 
-def test_reprompt_after_revision_bump(page, shop_page, shop):
+def test_reprompt_after_revision_bump(page, shop_page, shop, settings):
+    # No propagation window here: the browser asks again on each page view (the window has its own test).
+    settings.CONSENT_BANNER_PROPAGATION_SECONDS = 0
     open_host(page, shop_page)
     page.get_by_role("button", name="Accept all").click()
     page.reload()
@@ -650,3 +653,118 @@ def test_settings_show_the_consent_id_staff_can_look_up(page, shop_page, shop):
     page.get_by_role("button", name="Cookie settings").click()
     page.get_by_role("button", name="Customise").click()
     assert f"Your consent id: {rec.consent_id}" in page.get_by_role("dialog").inner_text()
+
+
+# --- delivery: one request, cached for the propagation window, proof kept through an outage -------------
+
+
+@pytest.fixture
+def portal_hits(live_server):
+    """The paths of the requests the live portal receives (the server side of "no request to the portal")."""
+    from django.core.signals import request_started
+
+    hits = []
+
+    def seen(sender, environ, **kwargs):
+        hits.append(environ["PATH_INFO"])
+
+    request_started.connect(seen, weak=False)
+    yield hits
+    request_started.disconnect(seen)
+
+
+def test_a_repeat_page_view_asks_the_portal_nothing(page, shop_page, shop, portal_hits):
+    open_host(page, shop_page)
+    # One round trip: the styles come inside the script.
+    assert [p for p in portal_hits if "/api/" not in p] == [f"/consent/{shop.key}/banner.js"]
+    portal_hits.clear()
+    again = page.context.new_page()
+    open_host(again, shop_page)
+    assert again.locator(".ppc").evaluate("e => getComputedStyle(e).position") == "fixed"  # styled
+    again.wait_for_timeout(500)
+    assert portal_hits == []
+
+
+def test_a_new_revision_reaches_visitors_within_the_window(page, shop_page, shop, settings, portal_hits):
+    settings.CONSENT_BANNER_PROPAGATION_SECONDS = 4
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Accept all").click()
+    wait_until(lambda: records(shop))
+    record_revision(prop=shop, note="New advertising partner")
+    # Within the window the visitor's browser keeps the script it has: the old revision, no request.
+    portal_hits.clear()
+    second = page.context.new_page()
+    second.goto(shop_page)
+    second.wait_for_function("window.perfRan === 1")
+    assert second.get_by_role("dialog").count() == 0
+    assert not [p for p in portal_hits if p.endswith("banner.js")]
+    # Once it has passed, the next page view asks again, and the choice is recorded against revision 2.
+    page.wait_for_timeout(4500)
+    third = page.context.new_page()
+    open_host(third, shop_page)
+    assert third.evaluate("window.perfRan") is None
+    third.get_by_role("button", name="Reject all").click()
+    assert wait_until(lambda: records(shop, revision=2))[0].method == "reject_all"
+
+
+def _outbox(pg, key):
+    return pg.evaluate(f"localStorage.getItem('pp_outbox_{key}')")
+
+
+@pytest.mark.parametrize("outage", ["503", "no answer"])
+def test_a_choice_made_while_the_portal_is_down_is_sent_on_the_next_page_view(page, shop_page, shop, outage):
+    posts = []
+
+    def down(route):
+        posts.append(route.request.url)
+        route.fulfill(status=503, body="down") if outage == "503" else route.abort("connectionrefused")
+
+    page.route(re.compile(r".*/api/consent/.*/records$"), down)
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Accept all").click()
+    wait_until(lambda: posts, timeout=10)
+    page.wait_for_timeout(300)
+    assert records(shop) == []
+    assert page.evaluate("window.perfRan") == 1  # the choice applies locally all the same
+    consent_id = page.evaluate("PrivacyPortal.getConsent().id")
+    page.unroute(re.compile(r".*/api/consent/.*/records$"))
+    page.goto(shop_page)  # the next page view
+    rec = wait_until(lambda: records(shop))
+    page.wait_for_function(f"localStorage.getItem('pp_outbox_{shop.key}') === null")
+    assert len(records(shop)) == 1
+    assert str(rec[0].consent_id) == consent_id and rec[0].revision == 1 and rec[0].method == "accept_all"
+
+
+def test_a_choice_whose_answer_was_lost_is_not_recorded_twice(page, shop_page, shop):
+    def lost(route):
+        # The portal records it ...
+        req = route.request
+        headers = {k: v for k, v in req.headers.items() if k.lower() in ("content-type", "origin", "user-agent")}
+        urllib.request.urlopen(urllib.request.Request(req.url, data=req.post_data_buffer, headers=headers), timeout=30)
+        route.abort("connectionreset")  # ... but the browser never hears back
+
+    page.route(re.compile(r".*/api/consent/.*/records$"), lost)
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Reject all").click()
+    wait_until(lambda: records(shop))
+    page.unroute(re.compile(r".*/api/consent/.*/records$"))
+    page.goto(shop_page)
+    page.wait_for_function(f"localStorage.getItem('pp_outbox_{shop.key}') === null")
+    page.wait_for_timeout(500)
+    assert len(records(shop)) == 1
+
+
+def test_staff_text_that_looks_like_code_shows_as_text(page, shop_page, shop):
+    from consent.models import Category
+
+    name = "Statistics __STRINGS__ </script><!-- \u2028 \"quoted\" 'x' ${x}"
+    Category.objects.filter(key="performance").update(name={"en": name})
+    invalidate_banner_cache()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_host(page, shop_page)
+    page.get_by_role("button", name="Customise").click()
+    label = page.locator(".ppc-c label", has=page.locator('input[name="performance"]'))
+    assert label.inner_text().strip() == name.replace("\u2028", " ").strip() or name.split(" ")[0] in label.inner_text()
+    assert "__STRINGS__ </script><!--" in label.inner_text()
+    assert errors == []
