@@ -400,6 +400,46 @@ def run_scheduled_job(*, job, actor) -> ScheduledJobEvent:
     return event
 
 
+def ensure_scheduled_jobs() -> list[str]:
+    """Give every scheduled job that has no schedule entry its default one; returns the tasks added.
+
+    Runs after every ``migrate``, so a job added in a release is scheduled on upgrade, and the
+    database scheduler never lacks one of the portal's jobs. Entries staff changed are left alone.
+    """
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
+
+    from privacyportal.celery import SCHEDULED_JOBS
+    from retention.schedules import DEFAULT_SCHEDULES
+
+    added = []
+    for default in DEFAULT_SCHEDULES:
+        if default.task not in SCHEDULED_JOBS:
+            continue
+        if PeriodicTask.objects.filter(Q(task=default.task) | Q(name=default.name)).exists():
+            continue
+        crontab, _created = CrontabSchedule.objects.get_or_create(
+            minute=default.minute,
+            hour=default.hour,
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.TIME_ZONE,
+        )
+        PeriodicTask.objects.create(
+            name=default.name,
+            task=default.task,
+            crontab=crontab,
+            enabled=True,
+            description=default.description,
+            args="[]",
+            kwargs="{}",
+        )
+        added.append(default.task)
+    if added:
+        PeriodicTasks.update_changed()  # tells a running beat to reload its schedule
+    return added
+
+
 def record_schedule_change(*, job, actor, old: dict, new: dict) -> ScheduledJobEvent | None:
     """Log a staff change to a job's schedule (enabled, timing); nothing when nothing changed."""
     changed = {k for k in new if old.get(k) != new.get(k)}

@@ -42,13 +42,18 @@ def on_user_logged_in(sender, request, user, **kwargs):
 
 
 def on_post_migrate(sender, **kwargs):
-    """Seed missing retention policies once the tables exist (staff edits are kept)."""
+    """Seed missing retention policies and job schedules once the tables exist (staff edits are kept)."""
     from retention.policies import sync_policies
+    from retention.services import ensure_scheduled_jobs
 
     try:
         sync_policies()
     except Exception:  # a half-migrated database must not break migrate
         logger.exception("Could not seed retention policies")
+    try:
+        ensure_scheduled_jobs()
+    except Exception:
+        logger.exception("Could not schedule the portal's jobs")
 
 
 def connect() -> None:

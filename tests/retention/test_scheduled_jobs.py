@@ -293,3 +293,47 @@ def test_a_real_worker_refuses_a_task_beat_sent_that_is_not_a_job(celery_worker_
         ),
         timeout=60,
     )
+
+
+# --- every job always has a schedule entry ------------------------------------------------------------
+
+
+def test_every_scheduled_job_has_a_default_schedule():
+    from privacyportal.celery import SCHEDULED_JOBS
+    from retention.schedules import DEFAULT_SCHEDULES
+
+    assert {d.task for d in DEFAULT_SCHEDULES} == set(SCHEDULED_JOBS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scheduled_jobs_come_back_after_a_flush_of_the_database():
+    # A flush (what a transactional test leaves behind, or a `manage.py flush`) empties the tables that the
+    # data migrations filled; the post-migrate step schedules every job again.
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    from privacyportal.celery import SCHEDULED_JOBS
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert set(PeriodicTask.objects.filter(task__in=SCHEDULED_JOBS).values_list("task", flat=True)) == set(
+        SCHEDULED_JOBS
+    )
+
+
+@pytest.mark.django_db
+def test_ensure_scheduled_jobs_fills_in_a_missing_job_and_keeps_staff_changes():
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    from retention.services import ensure_scheduled_jobs
+
+    PeriodicTask.objects.filter(task="registry.purge_expired_exports").delete()
+    kept = PeriodicTask.objects.get(task="retention.enforce_retention")
+    kept.enabled = False
+    kept.crontab = CrontabSchedule.objects.create(minute="0", hour="4")
+    kept.save()
+
+    assert ensure_scheduled_jobs() == ["registry.purge_expired_exports"]
+    assert ensure_scheduled_jobs() == []
+    kept.refresh_from_db()
+    assert not kept.enabled and kept.crontab.hour == "4"
+    assert PeriodicTask.objects.get(task="registry.purge_expired_exports").enabled

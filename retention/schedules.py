@@ -1,0 +1,75 @@
+"""The default schedule of each of the portal's scheduled jobs, as created on a new database.
+
+Staff change timing and on/off in admin afterwards; these defaults only fill in a job that has no entry.
+"""
+
+from typing import NamedTuple
+
+
+class DefaultSchedule(NamedTuple):
+    name: str
+    task: str
+    minute: str
+    hour: str
+    description: str
+
+
+DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
+    DefaultSchedule(
+        "Retention: enforce policies (nightly)",
+        "retention.enforce_retention",
+        "30",
+        "2",
+        "Deletes or anonymises rows past their retention period; writes a run report.",
+    ),
+    DefaultSchedule(
+        "Requests: deadline reminders (hourly)",
+        "requests_app.send_deadline_reminders",
+        "5",
+        "*",
+        "Reminds and escalates before request deadlines.",
+    ),
+    DefaultSchedule(
+        "Requests: expire unverified requests (daily)",
+        "requests_app.expire_unverified_requests",
+        "15",
+        "3",
+        "Expires requests never verified; sends the one reminder before expiry.",
+    ),
+    DefaultSchedule(
+        "Registry: purge expired exports (daily)",
+        "registry.purge_expired_exports",
+        "45",
+        "3",
+        "Removes export files whose download link has expired.",
+    ),
+    DefaultSchedule(
+        "Retention: notify inactive accounts (daily)",
+        "retention.notify_inactive_accounts",
+        "0",
+        "9",
+        "Warns inactive accounts and deletes those whose grace period ended without a login.",
+    ),
+    DefaultSchedule(
+        "Retention: execute due account deletions (hourly)",
+        "retention.execute_due_account_deletions",
+        "20",
+        "*",
+        "Erases accounts whose self-service deletion grace period has ended.",
+    ),
+    DefaultSchedule(
+        "Policies: activate due versions (hourly)",
+        "policies.activate_due_versions",
+        "1",
+        "*",
+        "Publishes privacy-policy versions whose effective date has come.",
+    ),
+    DefaultSchedule(
+        "Registry: resume exports and erasures after a worker crash (every 5 minutes)",
+        "registry.resume_stalled_runs",
+        "*/5",
+        "*",
+        "Queues again the exports and erasures still running with no progress for a while: their worker "
+        "crashed. Erasures resume from their last finished step; the request's trail says so.",
+    ),
+)
