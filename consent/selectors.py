@@ -156,7 +156,8 @@ OUTCOMES = tuple(ConsentMethod.values)  # accept_all, reject_all, custom, gpc, w
 def outcomes_per_day(*, prop: Property, days: int = 30, now=None) -> list[dict]:
     """Counts per day of each way a choice was made (``OUTCOMES``, one per ``ConsentMethod``) over ``days`` days."""
     now = now or timezone.now()
-    start = (now - timedelta(days=days - 1)).date()
+    # Days in the organisation's time zone, as TruncDate counts them (UTC dates differ after local midnight).
+    start = (timezone.localtime(now) - timedelta(days=days - 1)).date()
     rows = (
         ConsentRecord.objects.filter(property=prop, created_at__date__gte=start)
         .annotate(day=TruncDate("created_at"))
