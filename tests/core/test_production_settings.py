@@ -62,6 +62,8 @@ def test_check_refuses_missing_keys_and_names_both(tmp_path):
         ("ab" * 40, "too weak"),  # long but only two distinct characters
         ("django-insecure-" + secrets.token_urlsafe(50), "too weak"),
     ],
+    # Fixed ids: every xdist worker must collect the same test names, whatever the random keys.
+    ids=["public-local-key", "short", "two-characters", "django-insecure-prefix"],
 )
 def test_check_refuses_a_public_or_weak_secret_key(tmp_path, secret_key, says):
     done = _check(tmp_path, SECRET_KEY=secret_key, PSEUDONYMISATION_KEY=_key())
