@@ -707,8 +707,13 @@ def test_a_new_revision_reaches_visitors_within_the_window(page, shop_page, shop
     assert wait_until(lambda: records(shop, revision=2))[0].method == "reject_all"
 
 
-def _outbox(pg, key):
-    return pg.evaluate(f"localStorage.getItem('pp_outbox_{key}')")
+def _pump(pg, predicate, timeout: float = 15.0):
+    # Route handlers run only while the test thread is inside Playwright, so wait through it, not with sleep.
+    for _ in range(int(timeout * 10)):
+        if predicate():
+            return
+        pg.wait_for_timeout(100)
+    raise AssertionError("condition not met")
 
 
 @pytest.mark.parametrize("outage", ["503", "no answer"])
@@ -722,7 +727,7 @@ def test_a_choice_made_while_the_portal_is_down_is_sent_on_the_next_page_view(pa
     page.route(re.compile(r".*/api/consent/.*/records$"), down)
     open_host(page, shop_page)
     page.get_by_role("button", name="Accept all").click()
-    wait_until(lambda: posts, timeout=10)
+    _pump(page, lambda: posts)
     page.wait_for_timeout(300)
     assert records(shop) == []
     assert page.evaluate("window.perfRan") == 1  # the choice applies locally all the same
@@ -746,7 +751,7 @@ def test_a_choice_whose_answer_was_lost_is_not_recorded_twice(page, shop_page, s
     page.route(re.compile(r".*/api/consent/.*/records$"), lost)
     open_host(page, shop_page)
     page.get_by_role("button", name="Reject all").click()
-    wait_until(lambda: records(shop))
+    _pump(page, lambda: records(shop))
     page.unroute(re.compile(r".*/api/consent/.*/records$"))
     page.goto(shop_page)
     page.wait_for_function(f"localStorage.getItem('pp_outbox_{shop.key}') === null")
