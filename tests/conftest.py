@@ -16,9 +16,15 @@ from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+
+# No per-example deadline: on two cores shared by xdist workers and live servers, a first example that
+# imports or warms a cache can take longer than hypothesis's 200 ms without anything being wrong.
+hypothesis.settings.register_profile("suite", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("suite")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
