@@ -22,10 +22,7 @@ from requests_app.models import (
     RequestEvent,
     RequestFile,
     RequestMessage,
-    RequestStatus,
 )
-
-S = RequestStatus
 
 
 def due_badge_class(data_request: DataRequest, now=None) -> tuple[str, str]:
@@ -125,7 +122,7 @@ class NoteInline(admin.TabularInline):
         return False
 
 
-# name -> (label, form class or None, service call)
+# The workflow steps' labels; which steps a request allows is ``services.available_workflow_actions``.
 WORKFLOW_ACTIONS = {
     "verify": _("Verify manually"),
     "approve": _("Approve and carry out"),
@@ -469,10 +466,9 @@ class DataRequestAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None and self.has_change_permission(request, obj):
             extra_context["workflow_actions"] = [
-                (name, label)
-                for name, label in WORKFLOW_ACTIONS.items()
-                if _action_available(obj, name)
-                and (name != "approve" or self.has_approve_release_permission(request, obj))
+                (name, WORKFLOW_ACTIONS[name])
+                for name in services.available_workflow_actions(data_request=obj)
+                if name != "approve" or self.has_approve_release_permission(request, obj)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -553,70 +549,9 @@ def _account_for_email(email: str):
     return row.user if row else None
 
 
-def _action_available(obj: DataRequest, name: str) -> bool:
-    allowed = services.ALLOWED_TRANSITIONS[obj.status]
-    verified = obj.verified_at is not None
-    waiting = obj.awaits_release_approval
-    return {
-        "verify": S.VERIFIED in allowed and not verified,
-        "approve": waiting,
-        "start": S.IN_PROGRESS in allowed and verified and not waiting,
-        "request_info": S.AWAITING_REQUESTER in allowed,
-        "message": obj.is_open,
-        "extend": obj.is_open and obj.extended_at is None and obj.jurisdiction in ("gdpr", "uk_gdpr", "ccpa"),
-        "deny": S.DENIED in allowed,
-        "complete": verified and not waiting and (S.COMPLETED in allowed or obj.status == S.VERIFIED),
-    }[name]
-
-
-CSV_HEADER = [
-    "reference",
-    "date_of_request",
-    "nature_of_request",
-    "jurisdiction",
-    "manner_made",
-    "status",
-    "date_verified",
-    "due_date",
-    "deadline_extended",
-    "date_of_response",
-    "nature_of_response",
-    "basis_for_denial",
-]
-
-
 def request_log_csv(queryset) -> HttpResponse:
-    """The request log with the fields 11 CCR §7101 asks a business to keep for 24 months."""
+    """The CCPA request log as a CSV download."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="request-log.csv"'
-    writer = csvsafe.writer(response)
-    writer.writerow(CSV_HEADER)
-    tz = services.org_tz()
-    # Repeat submissions folded into another request are part of it, not requests of their own.
-    for dr in queryset.filter(merged_into__isnull=True).order_by("received_at").iterator():
-        closed = dr.status not in OPEN_STATUSES
-        writer.writerow(
-            [
-                dr.reference,
-                dr.received_at.astimezone(tz).date().isoformat(),
-                dr.kind,
-                dr.jurisdiction,
-                dr.channel,
-                dr.status,
-                dr.verified_at.astimezone(tz).date().isoformat() if dr.verified_at else "",
-                dr.due_at.astimezone(tz).date().isoformat(),
-                "yes" if dr.extended_at else "no",
-                dr.closed_at.astimezone(tz).date().isoformat() if dr.closed_at else "",
-                _nature_of_response(dr) if closed else "",
-                dr.get_denial_reason_display() if dr.denial_reason else "",
-            ]
-        )
+    csvsafe.writer(response).writerows(selectors.request_log_rows(queryset=queryset))
     return response
-
-
-def _nature_of_response(dr: DataRequest) -> str:
-    if dr.status == S.COMPLETED:
-        return "complied"
-    if dr.status == S.DENIED:
-        return "denied"
-    return dr.status

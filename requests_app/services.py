@@ -557,6 +557,40 @@ def assign_request(*, data_request: DataRequest, assignee, actor) -> DataRequest
     return data_request
 
 
+def may_extend(*, data_request: DataRequest, now=None) -> bool:
+    """Whether the request is open and the law's one extension may still be taken today."""
+    original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
+    return data_request.is_open and deadlines.can_extend(
+        jurisdiction=data_request.jurisdiction,
+        kind=data_request.kind,
+        original_due=original,
+        today=today(now),
+        already_extended=data_request.extended_at is not None,
+    )
+
+
+# The staff workflow's steps, in the order the request page offers them.
+WORKFLOW_ACTIONS = ("verify", "approve", "start", "request_info", "message", "extend", "deny", "complete")
+
+
+def available_workflow_actions(*, data_request: DataRequest, now=None) -> list[str]:
+    """The workflow steps that the request's state allows now (permissions are the caller's to check)."""
+    allowed = ALLOWED_TRANSITIONS[data_request.status]
+    verified = data_request.verified_at is not None
+    waiting = data_request.awaits_release_approval
+    available = {
+        "verify": S.VERIFIED in allowed and not verified,
+        "approve": waiting,
+        "start": S.IN_PROGRESS in allowed and verified and not waiting,
+        "request_info": S.AWAITING_REQUESTER in allowed,
+        "message": data_request.is_open,
+        "extend": may_extend(data_request=data_request, now=now),
+        "deny": S.DENIED in allowed,
+        "complete": verified and not waiting and (S.COMPLETED in allowed or data_request.status == S.VERIFIED),
+    }
+    return [name for name in WORKFLOW_ACTIONS if available[name]]
+
+
 @transaction.atomic
 def extend_deadline(*, data_request: DataRequest, reason: str, actor, now=None) -> DataRequest:
     """Take the one extension the law allows, record why, and tell the requester the reasons."""
@@ -566,13 +600,7 @@ def extend_deadline(*, data_request: DataRequest, reason: str, actor, now=None) 
     if not data_request.is_open:
         raise ValidationError(_("A closed request cannot be extended."), code="closed")
     original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
-    if not deadlines.can_extend(
-        jurisdiction=data_request.jurisdiction,
-        kind=data_request.kind,
-        original_due=original,
-        today=today(now),
-        already_extended=data_request.extended_at is not None,
-    ):
+    if not may_extend(data_request=data_request, now=now):
         if data_request.extended_at is not None:
             raise ValidationError(_("This request has already been extended."), code="already_extended")
         raise ValidationError(

@@ -272,3 +272,23 @@ def test_staff_without_request_permissions_see_no_metrics_or_log(client, user_fa
     assert client.get("/requests/metrics/", follow=True).status_code == 403
     assert client.get("/admin/requests_app/datarequest/export.csv").status_code == 403
     assert client.get(CHANGELIST_URL).status_code == 403
+
+
+def _extend_offered(client, dr) -> bool:
+    return f"/admin/requests_app/datarequest/{dr.pk}/workflow/extend/" in _change_page(client, dr)
+
+
+def test_extend_is_offered_only_where_the_law_allows_it_now(client, staff_user, make_request):
+    client.force_login(staff_user)
+    gdpr = make_request(jurisdiction="gdpr", kind="erasure")
+    assert _extend_offered(client, gdpr)
+    # CCPA gives the opt-out of sale no extension; the page must not offer one the service refuses.
+    opt_out = make_request(jurisdiction="ccpa", kind="opt_out")
+    assert not _extend_offered(client, opt_out)
+    # Past the first period the extension can no longer be taken.
+    late = make_request(jurisdiction="gdpr", kind="erasure")
+    past = timezone.now() - timedelta(days=3)
+    DataRequest.objects.filter(pk=late.pk).update(due_at=past, original_due_at=past)
+    assert not _extend_offered(client, late)
+    # LGPD has no extension at all.
+    assert not _extend_offered(client, make_request(jurisdiction="lgpd", kind="erasure"))
