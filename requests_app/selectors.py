@@ -24,6 +24,11 @@ def hash_verifier(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def verifier_matches(*, verifier: str, verifier_hash: str) -> bool:
+    """Whether a token's secret part hashes to the stored hash, compared in constant time (no timing oracle)."""
+    return bool(verifier) and constant_time_compare(hash_verifier(verifier), verifier_hash)
+
+
 def verification_link_state(*, token: str) -> tuple[str, DataRequest | None]:
     """Look at an e-mailed verification token without using it: (state, request).
 
@@ -33,7 +38,7 @@ def verification_link_state(*, token: str) -> tuple[str, DataRequest | None]:
     """
     selector, _sep, verifier = token.partition(".")
     row = VerificationToken.objects.select_related("data_request").filter(selector=selector).first()
-    if row is None or not verifier or not constant_time_compare(hash_verifier(verifier), row.verifier_hash):
+    if row is None or not verifier_matches(verifier=verifier, verifier_hash=row.verifier_hash):
         return "invalid", None
     data_request = row.data_request
     if data_request.verified_at is not None:
@@ -73,6 +78,19 @@ def get_request_for_status_token(*, token: str) -> DataRequest | None:
     if not pk.isdigit() or not nonce:
         return None
     return DataRequest.objects.filter(pk=int(pk), status_nonce=nonce).first()
+
+
+def requester_access(*, data_request: DataRequest, user=None, status_token: str = "") -> str:
+    """How the person viewing may see the request: "session" (its signed-in owner), "status-link"
+    (holder of a valid status link to it) or "" (neither)."""
+    if user is not None and user.is_authenticated and data_request.user_id is not None:
+        if data_request.user_id == user.pk:
+            return "session"
+    if status_token:
+        found = get_request_for_status_token(token=status_token)
+        if found is not None and found.pk == data_request.pk:
+            return "status-link"
+    return ""
 
 
 def find_verified_duplicate(*, email: str, kind: str, exclude_pk: int | None = None) -> DataRequest | None:

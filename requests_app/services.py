@@ -18,7 +18,6 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require_perm
@@ -435,7 +434,7 @@ def verify_with_token(*, token: str) -> tuple[DataRequest, bool]:
         if row is None:
             raise invalid
         data_request = row.data_request
-        ok = bool(verifier) and constant_time_compare(_hash(verifier), row.verifier_hash)
+        ok = selectors.verifier_matches(verifier=verifier, verifier_hash=row.verifier_hash)
         if ok and row.used_at is not None and data_request.verified_at is not None:
             # The right link opened again (often a mail scanner went first): no error, and no attempt used.
             return data_request, False

@@ -110,7 +110,7 @@ def _new_request(request):
                 language=get_language() or settings.LANGUAGE_CODE,
                 identity_verified=verified,
             )
-            if request.user.is_authenticated and data_request.user_id == request.user.pk:
+            if selectors.requester_access(data_request=data_request, user=request.user) == "session":
                 if not created:  # only ever for the address's verified owner (see submit_request)
                     messages.info(request, _("You already had an open request of this type; we added this to it."))
                 return redirect(data_request.get_absolute_url())
@@ -225,7 +225,7 @@ def detail(request, reference: str):
     if data_request is None:
         raise Http404
     target = data_request.merged_into
-    if target is not None and target.user_id == request.user.pk:
+    if target is not None and selectors.requester_access(data_request=target, user=request.user) == "session":
         return redirect(target.get_absolute_url())
     return _status_page(request, data_request, via_token=None)
 
@@ -329,7 +329,7 @@ def _timeline_entry(event) -> dict:
 
 
 def _requester_actor(request, data_request: DataRequest):
-    if request.user.is_authenticated and data_request.user_id == request.user.pk:
+    if selectors.requester_access(data_request=data_request, user=request.user) == "session":
         return request.user
     return "requester"
 
