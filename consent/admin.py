@@ -1,5 +1,3 @@
-import json
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -8,17 +6,15 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from consent import selectors, services
+from consent import charts, selectors, services
 from consent.models import (
     LANGS,
     Category,
-    ConsentMethod,
     ConsentRecord,
     CookieDeclaration,
     Property,
@@ -200,47 +196,6 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
-OUTCOME_COLOURS = {
-    "accept_all": "#15803d",
-    "reject_all": "#b91c1c",
-    "custom": "#1d4ed8",
-    "gpc": "#7c3aed",
-    "withdraw": "#b45309",
-}
-
-
-def outcomes_svg(rows: list[dict]) -> str:
-    """A stacked bar chart of outcomes per day as inline SVG (no script, no external resource)."""
-    labels = dict(ConsentMethod.choices)
-    width, height, gap = 600, 160, 2
-    top = max(sum(r[k] for k in selectors.OUTCOMES) for r in rows) if rows else 0
-    bar = (width - gap * len(rows)) / max(len(rows), 1)
-    parts = []
-    for i, r in enumerate(rows):
-        x = i * (bar + gap)
-        y = height
-        for key in selectors.OUTCOMES:
-            h = (r[key] / top * (height - 10)) if top else 0
-            if h:
-                y -= h
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{OUTCOME_COLOURS[key]}">'
-                    f"<title>{r['day']:%Y-%m-%d} {escape(labels[key])}: {r[key]}</title></rect>"
-                )
-    legend = "".join(
-        f'<rect x="{6 + i * 118}" y="{height + 10}" width="12" height="12" fill="{OUTCOME_COLOURS[k]}"/>'
-        f'<text x="{22 + i * 118}" y="{height + 21}" font-size="11">{escape(labels[k])}</text>'
-        for i, k in enumerate(selectors.OUTCOMES)
-    )
-    first = rows[0]["day"].strftime("%Y-%m-%d") if rows else ""
-    last = rows[-1]["day"].strftime("%Y-%m-%d") if rows else ""
-    return (
-        f'<svg role="img" aria-label="Consent outcomes per day, {first} to {last}, peak {top}" '
-        f'viewBox="0 0 {width} {height + 30}" width="{width}" height="{height + 30}" class="pp-chart">'
-        f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#9ca3af"/>{"".join(parts)}{legend}</svg>'
-    )
-
-
 @admin.register(Property)
 class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     form = PropertyForm
@@ -315,30 +270,7 @@ class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     def outcomes_chart(self, obj):
         if not obj.pk:
             return "-"
-        rows = selectors.outcomes_per_day(prop=obj, days=30)
-        labels = dict(ConsentMethod.choices)
-        keys = selectors.OUTCOMES
-        totals = format_html_join(" · ", "{}: {}", ((labels[k], sum(r[k] for r in rows)) for k in keys))
-        head = format_html_join("", "<th>{}</th>", ((labels[k],) for k in keys))
-        body = format_html_join(
-            "",
-            "<tr><td>{}</td>{}</tr>",
-            (
-                (f"{r['day']:%Y-%m-%d}", format_html_join("", "<td>{}</td>", ((r[k],) for k in keys)))
-                for r in rows
-                if any(r[k] for k in keys)
-            ),
-        )
-        return format_html(
-            "{}<p>{}</p><details><summary>{}</summary><table><thead><tr><th>{}</th>{}</tr></thead>"
-            "<tbody>{}</tbody></table></details>",
-            mark_safe(outcomes_svg(rows)),  # numbers, dates and escaped labels only
-            totals,
-            _("As a table"),
-            _("Day"),
-            head,
-            body,
-        )
+        return charts.outcomes_chart_html(selectors.outcomes_per_day(prop=obj, days=30))
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -417,37 +349,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-EXPORT_FIELDS = (
-    "created_at",
-    "consent_id",
-    "property",
-    "revision",
-    "method",
-    "choices",
-    "gpc",
-    "user",
-    "ip",
-    "user_agent_family",
-    "page_url",
-)
-
-
-def record_row(r: ConsentRecord) -> dict:
-    return {
-        "created_at": r.created_at.isoformat(),
-        "consent_id": str(r.consent_id),
-        "property": r.property.key,
-        "revision": r.revision,
-        "method": r.method,
-        "choices": r.choices,
-        "gpc": r.gpc,
-        "user": r.user_id,
-        "ip": r.ip,
-        "user_agent_family": r.user_agent_family,
-        "page_url": r.page_url,
-    }
-
-
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "consent_id", "property", "revision", "method", "gpc", "user_agent_family")
@@ -488,20 +389,14 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         fmt = request.GET.get("format")
         if records and fmt == "json":
             response = HttpResponse(
-                json.dumps({"consent_id": raw, "records": [record_row(r) for r in records]}, indent=2),
-                content_type="application/json",
+                selectors.consent_proof_json(consent_id=raw, records=records), content_type="application/json"
             )
             response["Content-Disposition"] = f'attachment; filename="consent-{raw}.json"'
             return response
         if records and fmt == "csv":
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="consent-{raw}.csv"'
-            writer = csvsafe.writer(response)
-            writer.writerow(EXPORT_FIELDS)
-            for r in records:
-                row = record_row(r)
-                row["choices"] = json.dumps(row["choices"], sort_keys=True)
-                writer.writerow([row[f] for f in EXPORT_FIELDS])
+            csvsafe.writer(response).writerows(selectors.consent_proof_rows(records=records))
             return response
         context = {
             **self.admin_site.each_context(request),

@@ -1,6 +1,8 @@
 """Reads for consent: cached banner configuration, consent state, purpose consents."""
 
+import json
 import time
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -139,6 +141,53 @@ def get_consent_history(*, property_pk: int | None = None, consent_id) -> list[C
     if property_pk is not None:
         qs = qs.filter(property_id=property_pk)
     return list(qs.order_by("created_at", "pk"))
+
+
+# The columns of a consent id's proof export, in order.
+PROOF_FIELDS = (
+    "created_at",
+    "consent_id",
+    "property",
+    "revision",
+    "method",
+    "choices",
+    "gpc",
+    "user",
+    "ip",
+    "user_agent_family",
+    "page_url",
+)
+
+
+def proof_record(record: ConsentRecord) -> dict:
+    """One consent record as it appears in the proof export."""
+    return {
+        "created_at": record.created_at.isoformat(),
+        "consent_id": str(record.consent_id),
+        "property": record.property.key,
+        "revision": record.revision,
+        "method": record.method,
+        "choices": record.choices,
+        "gpc": record.gpc,
+        "user": record.user_id,
+        "ip": record.ip,
+        "user_agent_family": record.user_agent_family,
+        "page_url": record.page_url,
+    }
+
+
+def consent_proof_json(*, consent_id: str, records: Iterable[ConsentRecord]) -> str:
+    """A consent id's history as the JSON document staff hand over as proof."""
+    return json.dumps({"consent_id": consent_id, "records": [proof_record(r) for r in records]}, indent=2)
+
+
+def consent_proof_rows(*, records: Iterable[ConsentRecord]) -> Iterator[list]:
+    """A consent id's history as CSV rows, header first; the choices as sorted JSON in one cell."""
+    yield list(PROOF_FIELDS)
+    for record in records:
+        row = proof_record(record)
+        row["choices"] = json.dumps(row["choices"], sort_keys=True)
+        yield [row[f] for f in PROOF_FIELDS]
 
 
 def get_current_consent(*, property_pk: int, consent_id) -> ConsentRecord | None:
