@@ -54,21 +54,21 @@ site.register(
         ),
         F(
             "first_name",
-            category="user.contact.name",
+            category="user.name",
             purpose=_("providing the service"),
             legal_basis=B.CONTRACT,
             retention=ACCOUNT,
         ),
         F(
             "last_name",
-            category="user.contact.name",
+            category="user.name",
             purpose=_("providing the service"),
             legal_basis=B.CONTRACT,
             retention=ACCOUNT,
         ),
         F(
             "password",
-            category="user.account.credentials",
+            category="user.authorization.credentials",
             purpose=_("security"),
             legal_basis=B.CONTRACT,
             retention=ACCOUNT,
@@ -105,7 +105,7 @@ site.register(
         ),
         F(
             "user_agent",
-            category="user.device.user_agent",
+            category="user.device",
             purpose=_("security"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your browser"),

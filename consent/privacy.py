@@ -44,10 +44,10 @@ site.register(
         )
     ],
     fields=[
-        F("user", category="user.account.id", purpose=PROOF, legal_basis=B.LEGAL_OBLIGATION, strategy=Strategy.NULL),
+        F("user", category="user.unique_id", purpose=PROOF, legal_basis=B.LEGAL_OBLIGATION, strategy=Strategy.NULL),
         F(
             "consent_id",
-            category="user.consent.record",
+            category="user.privacy_preferences",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
             source=_("your browser"),
@@ -56,7 +56,7 @@ site.register(
         ),
         F(
             "choices",
-            category="user.consent.record",
+            category="user.privacy_preferences",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.KEEP,
@@ -74,7 +74,7 @@ site.register(
         ),
         F(
             "user_agent_family",
-            category="user.device.user_agent",
+            category="user.device",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
             source=_("your browser"),
@@ -92,10 +92,10 @@ site.register(
     user_path="user",
     erase_order=960,
     fields=[
-        F("user", category="user.account.id", purpose=PROOF, legal_basis=B.LEGAL_OBLIGATION, strategy=Strategy.NULL),
+        F("user", category="user.unique_id", purpose=PROOF, legal_basis=B.LEGAL_OBLIGATION, strategy=Strategy.NULL),
         F(
             "granted",
-            category="user.consent.record",
+            category="user.privacy_preferences",
             purpose=PROOF,
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.KEEP,

@@ -20,15 +20,15 @@ site.register(
     rectifiable=True,
     erase_order=10,
     fields=[
-        F("job_title", category="user.job.title", purpose=_("providing the service"), legal_basis=B.CONTRACT),
-        F("company", category="user.job.company", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F("job_title", category="user.job_title", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F("company", category="user.workplace", purpose=_("providing the service"), legal_basis=B.CONTRACT),
         F(
             "time_zone",
-            category="user.preferences.time_zone",
+            category="user.account.settings",
             purpose=_("providing the service"),
             legal_basis=B.CONTRACT,
         ),
-        F("phone", category="user.contact.phone", purpose=_("customer support"), legal_basis=B.CONTRACT),
+        F("phone", category="user.contact.phone_number", purpose=_("customer support"), legal_basis=B.CONTRACT),
     ],
 )
 
@@ -50,7 +50,7 @@ site.register(
             recipients=(MAIL_PROVIDER,),
             retention="newsletter-unsubscribed",
         ),
-        F("list_name", category="user.preferences.subscriptions", purpose=_("marketing"), legal_basis=B.CONSENT),
+        F("list_name", category="user.privacy_preferences", purpose=_("marketing"), legal_basis=B.CONSENT),
         F(
             "signup_ip",
             category="user.device.ip_address",
@@ -91,7 +91,7 @@ site.register(
         ),
         F(
             "customer_name",
-            category="user.contact.name",
+            category="user.name",
             purpose=_("customer support"),
             legal_basis=B.CONTRACT,
             source=_("your e-mails to support"),
@@ -99,7 +99,7 @@ site.register(
         ),
         F(
             "subject",
-            category="user.communication.content",
+            category="user.content.private",
             purpose=_("customer support"),
             legal_basis=B.CONTRACT,
             source=_("your e-mails to support"),
@@ -144,7 +144,7 @@ site.register(
         ),
         F(
             "body",
-            category="user.communication.content",
+            category="user.content.private",
             purpose=_("customer support"),
             legal_basis=B.CONTRACT,
             source=_("your e-mails to support"),
@@ -174,9 +174,9 @@ site.register(
     rectifiable=True,
     rectify_fields=("author_name", "author_email"),
     fields=[
-        F("author_name", category="user.contact.name", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
+        F("author_name", category="user.name", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
         F("author_email", category="user.contact.email", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
-        F("body", category="user.content.comment", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
+        F("body", category="user.content.public", purpose=_("publishing your comment"), legal_basis=B.CONSENT),
         F(
             "ip_address",
             category="user.device.ip_address",
@@ -218,7 +218,7 @@ site.register(
         ),
         F(
             "path",
-            category="user.behaviour.browsing",
+            category="user.behavior.browsing_history",
             purpose=_("security and statistics"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your browser"),
@@ -226,7 +226,7 @@ site.register(
         ),
         F(
             "user_agent",
-            category="user.device.user_agent",
+            category="user.device",
             purpose=_("security and statistics"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your browser"),
@@ -257,14 +257,14 @@ site.register(
     fields=[
         F(
             "user",
-            category="user.account.id",
+            category="user.unique_id",
             purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             strategy=Strategy.NULL,
         ),
         F(
             "billing_name",
-            category="user.contact.name",
+            category="user.name",
             purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             recipients=(PAYMENT_PROVIDER,),
@@ -273,7 +273,7 @@ site.register(
         ),
         F(
             "billing_address",
-            category="user.financial.billing_address",
+            category="user.contact.address",
             purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             recipients=(PAYMENT_PROVIDER,),
@@ -282,7 +282,7 @@ site.register(
         ),
         F(
             "product",
-            category="user.financial.order",
+            category="user.behavior.purchase_history",
             purpose=_("selling our products"),
             legal_basis=B.CONTRACT,
             strategy=Strategy.KEEP,
@@ -310,14 +310,14 @@ site.register(
     fields=[
         F(
             "user",
-            category="user.account.id",
+            category="user.unique_id",
             purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.NULL,
         ),
         F(
             "billing_company",
-            category="user.job.company",
+            category="user.workplace",
             purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
             recipients=(TAX_AUTHORITY,),
@@ -327,7 +327,7 @@ site.register(
         ),
         F(
             "billing_address",
-            category="user.financial.billing_address",
+            category="user.contact.address",
             purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
             recipients=(TAX_AUTHORITY,),
@@ -337,7 +337,7 @@ site.register(
         ),
         F(
             "vat_number",
-            category="user.financial.tax_id",
+            category="user.financial",
             purpose=_("accounting"),
             legal_basis=B.LEGAL_OBLIGATION,
             recipients=(TAX_AUTHORITY,),
@@ -367,7 +367,7 @@ site.register(
     fields=[
         F(
             "device_model",
-            category="user.device.model",
+            category="user.device",
             purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your device"),
@@ -375,7 +375,7 @@ site.register(
         ),
         F(
             "serial_number",
-            category="user.device.serial_number",
+            category="user.device.device_id",
             purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your device"),
@@ -383,7 +383,7 @@ site.register(
         ),
         F(
             "software_version",
-            category="user.device.software_version",
+            category="user.device",
             purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your device"),
@@ -391,7 +391,7 @@ site.register(
         ),
         F(
             "battery_level",
-            category="user.device.telemetry",
+            category="user.telemetry",
             purpose=_("product improvement and support"),
             legal_basis=B.LEGITIMATE_INTERESTS,
             source=_("your device"),
@@ -418,7 +418,7 @@ site.register(
     erase_order=20,
     file_fields=("file",),
     fields=[
-        F("file", category="user.content.file", purpose=_("providing the service"), legal_basis=B.CONTRACT),
-        F("original_name", category="user.content.file", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F("file", category="user.content.private", purpose=_("providing the service"), legal_basis=B.CONTRACT),
+        F("original_name", category="user.content.private", purpose=_("providing the service"), legal_basis=B.CONTRACT),
     ],
 )

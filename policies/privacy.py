@@ -19,7 +19,7 @@ site.register(
     user_path="user",
     erase_order=950,
     fields=[
-        F("user", category="user.account.id", purpose=ACCEPTANCE, legal_basis=B.LEGAL_OBLIGATION),
+        F("user", category="user.unique_id", purpose=ACCEPTANCE, legal_basis=B.LEGAL_OBLIGATION),
         F(
             "ip",
             category="user.device.ip_address",
@@ -36,5 +36,5 @@ site.register(
     description=_("The e-mails we sent you about changes to our policies."),
     user_path="user",
     erase_order=950,
-    fields=[F("user", category="user.account.id", purpose=NOTICE, legal_basis=B.LEGAL_OBLIGATION)],
+    fields=[F("user", category="user.unique_id", purpose=NOTICE, legal_basis=B.LEGAL_OBLIGATION)],
 )

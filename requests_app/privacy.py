@@ -19,7 +19,7 @@ site.register(
     fields=[
         F(
             "requester_name",
-            category="user.contact.name",
+            category="user.name",
             purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.PSEUDONYMISE,
@@ -35,7 +35,7 @@ site.register(
         ),
         F(
             "details",
-            category="user.request.record",
+            category="user.privacy_preferences",
             purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.MASK,
@@ -43,7 +43,7 @@ site.register(
         ),
         F(
             "user",
-            category="user.account.id",
+            category="user.unique_id",
             purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.NULL,
@@ -96,7 +96,7 @@ site.register(
     fields=[
         F(
             "body",
-            category="user.communication.content",
+            category="user.content.private",
             purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             strategy=Strategy.MASK,
@@ -122,14 +122,14 @@ site.register(
     fields=[
         F(
             "file",
-            category="user.content.file",
+            category="user.content.private",
             purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             retention="closed-requests",
         ),
         F(
             "name",
-            category="user.content.file",
+            category="user.content.private",
             purpose=_("answering data-protection requests"),
             legal_basis=B.LEGAL_OBLIGATION,
             retention="closed-requests",

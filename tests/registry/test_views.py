@@ -107,7 +107,7 @@ def test_record_of_processing_in_admin_and_as_csv(client, staff_user, user_facto
     assert page.status_code == 200 and b"user.device.ip_address" in page.content
     csv_text = client.get(reverse("registry:inventory_csv")).content.decode()
     assert csv_text.splitlines()[0].startswith("dataset,dataset_title,field,category")
-    assert "demo.Invoice,Invoices,billing_address,user.financial.billing_address" in csv_text
+    assert "demo.Invoice,Invoices,billing_address,user.contact.address" in csv_text
 
 
 @pytest.mark.django_db
