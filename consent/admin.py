@@ -25,35 +25,28 @@ from consent.models import (
     Vendor,
 )
 from core import csvsafe
-
-LANG_NAMES = dict(settings.LANGUAGES)
-
+from core.languages import BASE_LANGUAGE, language_name
 
 # --- categories: one field per language, stored as JSON ---------------------------------
 
 
 def _lang_label(kind: str, lang: str) -> str:
-    return f"{kind} ({LANG_NAMES.get(lang, lang)})"
+    return f"{kind} ({language_name(lang)})"
 
 
-class CategoryForm(forms.ModelForm):
-    """Name and description per language, stored in the JSON fields."""
+def _language_fields() -> dict[str, forms.Field]:
+    # A name and a description for each of the portal's languages; the base language's are required.
+    fields = {}
+    for lang in LANGS:
+        required = lang == BASE_LANGUAGE
+        fields[f"name_{lang}"] = forms.CharField(label=_lang_label("Name", lang), max_length=100, required=required)
+        fields[f"description_{lang}"] = forms.CharField(
+            label=_lang_label("Description", lang), widget=forms.Textarea(attrs={"rows": 3}), required=required
+        )
+    return fields
 
-    name_en = forms.CharField(label=_lang_label("Name", "en"), max_length=100)
-    description_en = forms.CharField(label=_lang_label("Description", "en"), widget=forms.Textarea(attrs={"rows": 3}))
-    name_fr = forms.CharField(label=_lang_label("Name", "fr"), max_length=100, required=False)
-    description_fr = forms.CharField(
-        label=_lang_label("Description", "fr"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-    name_nl = forms.CharField(label=_lang_label("Name", "nl"), max_length=100, required=False)
-    description_nl = forms.CharField(
-        label=_lang_label("Description", "nl"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-    name_de = forms.CharField(label=_lang_label("Name", "de"), max_length=100, required=False)
-    description_de = forms.CharField(
-        label=_lang_label("Description", "de"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
 
+class _CategoryFormBase(forms.ModelForm):
     class Meta:
         model = Category
         fields = ["key", "order"]
@@ -71,6 +64,14 @@ class CategoryForm(forms.ModelForm):
             lang: data[f"description_{lang}"] for lang in LANGS if data.get(f"description_{lang}")
         }
         return super().save(commit)
+
+
+# The form declares a name and a description field for each language (its metaclass collects them).
+CategoryForm = type(
+    "CategoryForm",
+    (_CategoryFormBase,),
+    {"__doc__": "Name and description per language.", "__module__": __name__, **_language_fields()},
+)
 
 
 def propagation_notice() -> str:
@@ -116,12 +117,12 @@ class CategoryAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     list_display = ("key", "english_name", "order")
     fieldsets = (
         (None, {"fields": ("key", "order")}),
-        *[(LANG_NAMES.get(lang, lang), {"fields": (f"name_{lang}", f"description_{lang}")}) for lang in LANGS],
+        *[(language_name(lang), {"fields": (f"name_{lang}", f"description_{lang}")}) for lang in LANGS],
     )
 
     @admin.display(description=_("name"))
     def english_name(self, obj):
-        return obj.display_name("en")
+        return obj.display_name(BASE_LANGUAGE)
 
     def get_readonly_fields(self, request, obj=None):
         # A key is an identifier: websites mark their scripts with it (data-category), GPC and Consent Mode

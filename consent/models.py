@@ -8,16 +8,17 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import BASE_LANGUAGE, language_codes
 from core.models import HttpsURLField
 
-LANGS = ("en", "fr", "nl", "de")
+LANGS = language_codes()
 
 
 def pick_language(texts: dict, language: str | None = None) -> str:
-    """The text in the active language, else English, else any."""
+    """The text in the active language, else the base language (English), else any."""
     texts = texts or {}
-    lang = (language or translation.get_language() or "en")[:2]
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
+    lang = (language or translation.get_language() or BASE_LANGUAGE)[:2]
+    return texts.get(lang) or texts.get(BASE_LANGUAGE) or next(iter(texts.values()), "")
 
 
 def new_property_key() -> str:
@@ -40,7 +41,7 @@ class Category(models.Model):
         verbose_name_plural = _("cookie categories")
 
     def __str__(self) -> str:
-        return pick_language(self.name, "en") or self.key
+        return pick_language(self.name, BASE_LANGUAGE) or self.key
 
     @property
     def locked(self) -> bool:
@@ -67,7 +68,7 @@ class Property(models.Model):
         ),
     )
     default_language = models.CharField(
-        _("default language"), max_length=5, choices=[(code, code) for code in LANGS], default="en"
+        _("default language"), max_length=5, choices=[(code, code) for code in LANGS], default=BASE_LANGUAGE
     )
     refusal_lifetime_days = models.PositiveIntegerField(_("ask again after a refusal (days)"), default=183)
     acceptance_lifetime_days = models.PositiveIntegerField(_("ask again after an acceptance (days)"), default=365)

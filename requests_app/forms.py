@@ -7,6 +7,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from core.languages import language_choices
 from requests_app.models import Channel, DenialReason, Jurisdiction, Relationship, RequestKind
 
 # Accepted attachment types: extension -> (MIME type, a check on the first bytes).
@@ -173,7 +174,7 @@ class StaffIntakeForm(forms.Form):
     )
     relationship = forms.ChoiceField(label=_("Relationship"), choices=Relationship.choices)
     jurisdiction = forms.ChoiceField(label=_("Place of residence"), choices=Jurisdiction.choices)
-    language = forms.ChoiceField(label=_("Language for mails"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language for mails"), choices=language_choices)
     details = forms.CharField(
         label=_("Details"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 5, "cols": 80})
     )
