@@ -3,14 +3,17 @@
 import gzip
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import rcssmin
+import rjsmin
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.utils import translation
+from django.utils.translation import pgettext_lazy
 
 from consent.selectors import get_property_config
 
@@ -20,68 +23,45 @@ except ImportError:  # optional: gzip alone keeps the banner within its budget
     brotli = None
 
 SOURCE = Path(__file__).with_name("banner.js")
-SCRIPT_CACHE_PREFIX = "consent:script:v2:"
+SCRIPT_CACHE_PREFIX = "consent:script:v3:"
 
-# Interface texts. Keys: t title, x text, a/r/c the three first-layer buttons, s save, p settings,
-# n necessary note, k cookies, m policy link, g Global Privacy Control note, i consent id (quoted to staff as proof).
-STRINGS = {
-    "en": {
-        "t": "Your privacy choices",
-        "x": "We use cookies to run this site. With your consent we also use them to remember your settings, measure visits and show relevant ads.",
-        "a": "Accept all",
-        "r": "Reject all",
-        "c": "Customise",
-        "s": "Save choices",
-        "p": "Cookie settings",
-        "n": "always on",
-        "k": "Cookies",
-        "m": "Cookie policy",
-        "g": "Your browser sends a Global Privacy Control signal, so targeting stays off.",
-        "i": "Your consent id",
-    },
-    "fr": {
-        "t": "Vos choix de confidentialité",
-        "x": "Nous utilisons des cookies pour faire fonctionner ce site. Avec votre accord, nous les utilisons aussi pour retenir vos réglages, mesurer les visites et afficher des publicités pertinentes.",
-        "a": "Tout accepter",
-        "r": "Tout refuser",
-        "c": "Personnaliser",
-        "s": "Enregistrer mes choix",
-        "p": "Paramètres des cookies",
-        "n": "toujours actifs",
-        "k": "Cookies",
-        "m": "Politique de cookies",
-        "g": "Votre navigateur envoie le signal Global Privacy Control : le ciblage reste désactivé.",
-        "i": "Votre identifiant de consentement",
-    },
-    "nl": {
-        "t": "Uw privacykeuzes",
-        "x": "Wij gebruiken cookies om deze site te laten werken. Met uw toestemming gebruiken we ze ook om uw instellingen te onthouden, bezoeken te meten en relevante advertenties te tonen.",
-        "a": "Alles accepteren",
-        "r": "Alles weigeren",
-        "c": "Aanpassen",
-        "s": "Keuzes opslaan",
-        "p": "Cookie-instellingen",
-        "n": "altijd aan",
-        "k": "Cookies",
-        "m": "Cookiebeleid",
-        "g": "Uw browser stuurt een Global Privacy Control-signaal, dus targeting blijft uit.",
-        "i": "Uw toestemmings-ID",
-    },
-    "de": {
-        "t": "Ihre Datenschutzeinstellungen",
-        "x": "Wir verwenden Cookies, damit diese Website funktioniert. Mit Ihrer Einwilligung nutzen wir sie auch, um Ihre Einstellungen zu speichern, Besuche zu messen und passende Werbung zu zeigen.",
-        "a": "Alle akzeptieren",
-        "r": "Alle ablehnen",
-        "c": "Anpassen",
-        "s": "Auswahl speichern",
-        "p": "Cookie-Einstellungen",
-        "n": "immer aktiv",
-        "k": "Cookies",
-        "m": "Cookie-Richtlinie",
-        "g": "Ihr Browser sendet ein Global-Privacy-Control-Signal, daher bleibt Targeting aus.",
-        "i": "Ihre Einwilligungs-ID",
-    },
+# The banner's interface texts, translated through the gettext catalogues like the portal's own pages. The
+# context keeps each one apart from a portal text with the same English words but another translation.
+TEXTS = {
+    "title": pgettext_lazy("consent banner", "Your privacy choices"),
+    "intro": pgettext_lazy(
+        "consent banner",
+        "We use cookies to run this site. With your consent we also use them to remember your settings, "
+        "measure visits and show relevant ads.",
+    ),
+    "acceptAll": pgettext_lazy("consent banner", "Accept all"),
+    "rejectAll": pgettext_lazy("consent banner", "Reject all"),
+    "customise": pgettext_lazy("consent banner", "Customise"),
+    "save": pgettext_lazy("consent banner", "Save choices"),
+    "settings": pgettext_lazy("consent banner", "Cookie settings"),
+    "alwaysOn": pgettext_lazy("consent banner: a category that cannot be turned off", "always on"),
+    "cookies": pgettext_lazy("consent banner", "Cookies"),
+    "policy": pgettext_lazy("consent banner", "Cookie policy"),
+    "gpc": pgettext_lazy(
+        "consent banner", "Your browser sends a Global Privacy Control signal, so targeting stays off."
+    ),
+    # Quoted by a visitor to staff, who find the proof of a choice by it.
+    "consentId": pgettext_lazy("consent banner", "Your consent id"),
 }
+
+
+def banner_languages() -> list[str]:
+    """The languages the banner speaks: the portal's own."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def banner_texts() -> dict[str, dict[str, str]]:
+    """Every interface text in every language, so the banner can follow the host page's language in the browser."""
+    out = {}
+    for lang in banner_languages():
+        with translation.override(lang):
+            out[lang] = {key: str(value) for key, value in TEXTS.items()}
+    return out
 
 
 # Characters that must not appear raw in a script's data: `</script>` and `<!--` would end or alter an inline
@@ -101,22 +81,15 @@ class BuiltScript:
 
 @lru_cache(maxsize=1)
 def _code() -> str:
-    # Drop comment lines and indentation: the source stays readable, the wire copy stays small.
-    lines = []
-    for line in SOURCE.read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("//") or (stripped.startswith("/*") and stripped.endswith("*/")):
-            continue
-        lines.append(stripped)
-    return "\n".join(lines)
+    # Minified once per process from the readable source: no build step, and no copy that can drift from it.
+    return rjsmin.jsmin(SOURCE.read_text(encoding="utf-8")).strip()
 
 
 @lru_cache(maxsize=1)
 def _styles() -> str:
     # Inlined into the script, so the styles arrive with it: no second request after the script has run.
     path = finders.find("consent/banner.css")
-    text = Path(path).read_text(encoding="utf-8") if path else ""
-    return re.sub(r"\s*\n\s*", "", re.sub(r"/\*.*?\*/", "", text, flags=re.S)).strip()
+    return rcssmin.cssmin(Path(path).read_text(encoding="utf-8")).strip() if path else ""
 
 
 def to_json(value) -> str:
@@ -130,23 +103,24 @@ def render_script(config: dict) -> str:
     The code is a fixed function expression; the configuration is one JSON value passed to it as its argument,
     so nothing staff type can reach the code.
     """
-    langs = list(STRINGS)
+    langs = banner_languages()
     payload = {
-        "k": config["key"],
-        "r": config["revision"],
-        "l": config["lang"] if config["lang"] in STRINGS else "en",
-        "a": config["acceptance_days"],
-        "f": config["refusal_days"],
+        "key": config["key"],
+        "revision": config["revision"],
+        "lang": config["lang"] if config["lang"] in langs else "en",
+        "acceptDays": config["acceptance_days"],
+        "refuseDays": config["refusal_days"],
         "css": config["css"],
-        "y": _styles(),
-        "s": STRINGS,
-        "c": [
-            [
-                c["key"],
-                {k: v for k, v in (c["name"] or {}).items() if k in langs and v},
-                {k: v for k, v in (c["description"] or {}).items() if k in langs and v},
-                [d[:4] for d in c["cookies"]],
-            ]
+        "styles": _styles(),
+        "texts": banner_texts(),
+        "categories": [
+            {
+                "key": c["key"],
+                "name": {k: v for k, v in (c["name"] or {}).items() if k in langs and v},
+                "description": {k: v for k, v in (c["description"] or {}).items() if k in langs and v},
+                # Name, provider, duration, whether the name is a pattern.
+                "cookies": [d[:4] for d in c["cookies"]],
+            }
             for c in config["categories"]
         ],
     }

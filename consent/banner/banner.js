@@ -1,213 +1,358 @@
 /* Privacy Portal consent banner. No dependencies; talks to no host but the portal it came from. */
-/* The portal serves this function expression called with the website's configuration, one JSON value. */
-(C => {
-const T = C.s, d = document, w = window, N = 'necessary', K = 'pp_consent';
-if (w.PrivacyPortal) return;
-const sc = d.currentScript || d.querySelector('script[src*="/consent/' + C.k + '/banner.js"]'), B = sc ? new URL(sc.src, location.href).origin : location.origin;
-// Google Consent Mode v2: the default goes first, before anything else this script does.
-function gtag() { (w.dataLayer = w.dataLayer || []).push(arguments); }
-const G = v => v ? 'granted' : 'denied';
-const cm = c => ({ad_storage: G(c.targeting), ad_user_data: G(c.targeting), ad_personalization: G(c.targeting),
-  analytics_storage: G(c.performance), functionality_storage: G(c.features), personalization_storage: G(c.features),
-  security_storage: 'granted'});
-gtag('consent', 'default', Object.assign(cm({}), {wait_for_update: 500}));
+/* The portal serves this function expression, minified, called with the website's configuration: one JSON value. */
+(config => {
+  const doc = document, win = window, nav = navigator;
+  const NECESSARY = 'necessary', DAY_MS = 864e5;
+  // Which layer is showing: nothing (or the reopen pill), the first-layer notice, the settings dialog.
+  const CLOSED = 0, NOTICE = 1, SETTINGS = 2;
+  // A site that includes the snippet twice still gets one banner.
+  if (win.PrivacyPortal) return;
+  const script = doc.currentScript || doc.querySelector('script[src*="/consent/' + config.key + '/banner.js"]');
+  // The API and the cookie declaration live on the portal, whichever site embeds the banner.
+  const portal = script ? new URL(script.src, location.href).origin : location.origin;
 
-const nav = navigator, gpc = nav.globalPrivacyControl === true;
-let L = (d.documentElement.lang || '').slice(0, 2).toLowerCase();
-if (!T[L]) L = (nav.languages || [nav.language]).map(x => (x || '').slice(0, 2).toLowerCase()).find(x => T[x]) || C.l;
-const S = T[L] || T.en, pk = o => o[L] || o.en || '';
-const esc = s => String(s).replace(/[&<>"]/g, c => '&#' + c.charCodeAt(0) + ';');
-const keys = C.c.map(x => x[0]), all = v => { const o = {}; keys.forEach(k => o[k] = !!v || k == N); return o; };
-const any = c => keys.some(k => k != N && c[k]);
-
-const read = () => { try { const m = d.cookie.match(/(?:^|; )pp_consent=([^;]*)/); return m && JSON.parse(decodeURIComponent(m[1])); } catch (e) { return null; } };
-let st = read(), cur = null;
-// Ask again when the revision changed or the choice is older than its lifetime.
-if (st && st.r == C.r && st.c && Date.now() - st.t < (any(st.c) ? C.a : C.f) * 864e5) cur = st;
-
-const uid = () => crypto.randomUUID ? crypto.randomUUID() : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, c => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16));
-
-// Prior blocking: run scripts and load frames/images of accepted categories, without a reload.
-const apply = c => keys.forEach(k => {
-  if (!c[k]) return;
-  d.querySelectorAll('script[type="text/plain"][data-category="' + k + '"]').forEach(o => {
-    const n = d.createElement('script');
-    for (const a of o.attributes) if (a.name != 'type') n.setAttribute(a.name, a.value);
-    if (o.dataset.src) n.src = o.dataset.src;
-    n.text = o.text;
-    o.replaceWith(n);
+  // Google Consent Mode v2: the default goes first, before anything else this script does.
+  function gtag() { (win.dataLayer = win.dataLayer || []).push(arguments); }
+  const grant = on => on ? 'granted' : 'denied';
+  const consentMode = chosen => ({
+    ad_storage: grant(chosen.targeting),
+    ad_user_data: grant(chosen.targeting),
+    ad_personalization: grant(chosen.targeting),
+    analytics_storage: grant(chosen.performance),
+    functionality_storage: grant(chosen.features),
+    personalization_storage: grant(chosen.features),
+    security_storage: 'granted',
   });
-  d.querySelectorAll('[data-category="' + k + '"][data-src]').forEach(e => { e.src = e.dataset.src; e.removeAttribute('data-src'); });
-});
+  gtag('consent', 'default', Object.assign(consentMode({}), {wait_for_update: 500}));
 
-// Withdrawal: delete the category's declared first-party cookies on this domain and its parent, on
-// every path from here up to the root (a cookie set without a path belongs to the page's folder).
-const drop = k => {
-  const cat = C.c.find(x => x[0] == k), h = location.hostname, doms = ['', h, h.replace(/^[^.]+/, '')];
-  const ps = location.pathname.split('/').slice(0, -1).map((x, i, a) => a.slice(0, i + 1).join('/') || '/');
-  d.cookie.split('; ').forEach(p => {
-    const n = p.split('=')[0];
-    if (cat[3].some(x => { try { return x[3] ? new RegExp(x[0]).test(n) : x[0] == n; } catch (e) { return false; } }))
-      doms.forEach(o => ps.forEach(q => d.cookie = n + '=;path=' + q + ';max-age=0' + (o ? ';domain=' + o : '')));
+  const gpc = nav.globalPrivacyControl === true;
+  const texts = config.texts;
+  const languageOf = tag => (tag || '').slice(0, 2).toLowerCase();
+  // The page's language first, then the browser's, then the website's default.
+  let lang = languageOf(doc.documentElement.lang);
+  if (!texts[lang]) lang = (nav.languages || [nav.language]).map(languageOf).find(code => texts[code]) || config.lang;
+  const text = texts[lang] || texts.en;
+  const translated = byLanguage => byLanguage[lang] || byLanguage.en || '';
+  const categories = config.categories, keys = categories.map(category => category.key);
+  const allChoices = accept => {
+    const chosen = {};
+    keys.forEach(key => chosen[key] = !!accept || key == NECESSARY);
+    return chosen;
+  };
+  const acceptsOptional = chosen => keys.some(key => key != NECESSARY && chosen[key]);
+  const lifetimeDays = chosen => acceptsOptional(chosen) ? config.acceptDays : config.refuseDays;
+
+  // The stored choice keeps its short field names (i id, r revision, c categories, t time, m method,
+  // g GPC): browsers hold cookies written in this shape.
+  const readStored = () => {
+    try {
+      const match = doc.cookie.match(/(?:^|; )pp_consent=([^;]*)/);
+      return match && JSON.parse(decodeURIComponent(match[1]));
+    } catch (e) {
+      return null;
+    }
+  };
+  let stored = readStored(), current = null;
+  // Ask again when the revision changed or the choice is older than its lifetime.
+  if (stored && stored.r == config.revision && stored.c && Date.now() - stored.t < lifetimeDays(stored.c) * DAY_MS) current = stored;
+
+  const newId = () => crypto.randomUUID ? crypto.randomUUID()
+    : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, c => (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16));
+
+  // Prior blocking: run scripts and load frames/images of accepted categories, without a reload.
+  const unblock = chosen => keys.forEach(key => {
+    if (!chosen[key]) return;
+    doc.querySelectorAll('script[type="text/plain"][data-category="' + key + '"]').forEach(blocked => {
+      const live = doc.createElement('script');
+      for (const attr of blocked.attributes) if (attr.name != 'type') live.setAttribute(attr.name, attr.value);
+      if (blocked.dataset.src) live.src = blocked.dataset.src;
+      live.text = blocked.text;
+      blocked.replaceWith(live);
+    });
+    doc.querySelectorAll('[data-category="' + key + '"][data-src]').forEach(element => {
+      element.src = element.dataset.src;
+      element.removeAttribute('data-src');
+    });
   });
-};
 
-// Whatever the next paint does not need runs after it, so a click costs one frame. The timer covers
-// hidden tabs, where animation frames do not come.
-const later = f => { let done = 0; const go = () => { if (!done) { done = 1; f(); } }; requestAnimationFrame(() => setTimeout(go)); setTimeout(go, 250); };
+  // Withdrawal: delete the category's declared first-party cookies on this domain and its parent, on
+  // every path from here up to the root (a cookie set without a path belongs to the page's folder).
+  const deleteCookies = key => {
+    const declared = categories.find(category => category.key == key).cookies, host = location.hostname;
+    const domains = ['', host, host.replace(/^[^.]+/, '')];
+    const paths = location.pathname.split('/').slice(0, -1).map((part, i, parts) => parts.slice(0, i + 1).join('/') || '/');
+    const matches = (name, [pattern, , , isPattern]) => {
+      try {
+        return isPattern ? new RegExp(pattern).test(name) : pattern == name;
+      } catch (e) {
+        return false;
+      }
+    };
+    doc.cookie.split('; ').forEach(pair => {
+      const name = pair.split('=')[0];
+      if (declared.some(cookie => matches(name, cookie))) {
+        domains.forEach(domain => paths.forEach(path => {
+          doc.cookie = name + '=;path=' + path + ';max-age=0' + (domain ? ';domain=' + domain : '');
+        }));
+      }
+    });
+  };
 
-// Outbox: each choice is kept in this browser until the portal has it, and sent again later on this page
-// (with backoff) or on the next page view, so an outage of the portal loses no proof. A retried record
-// keeps its consent id; before sending it again, the portal is asked whether the first try got through.
-const QK = 'pp_outbox_' + C.k, API = B + '/api/consent/' + C.k;
-let mem = [], tries = 0, plan = 0;
-const out = () => { try { return JSON.parse(localStorage.getItem(QK)) || []; } catch (e) { return mem; } };
-const keep = a => { mem = a; try { a.length ? localStorage.setItem(QK, JSON.stringify(a)) : localStorage.removeItem(QK); } catch (e) { /* memory only */ } };
-const same = (o, b) => o && o.revision == b.revision && o.method == b.method && Object.keys(b.choices).every(k => o.choices[k] === b.choices[k]);
-const flush = () => {
-  const now = Date.now(), a = out().filter(x => now - x.t < 2592e6), e = a.find(x => !(now - x.l < 3e4));
-  if (!e) { keep(a); return; }
-  // A lease, so that two tabs of the same site do not send one record twice.
-  e.l = now; e.n = (e.n || 0) + 1;
-  keep(a);
-  const sent = e.n > 1 ? fetch(API + '/consents/' + e.b.consent_id).then(x => x.ok && x.json()).then(o => same(o, e.b) && Date.parse(o.created_at) > e.t - 6e5) : Promise.resolve(false);
-  sent.catch(() => false).then(ok => ok || fetch(API + '/records', {method: 'POST', keepalive: true, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(e.b)})
-    // A refusal of the record itself (4xx) will not change on a retry; an outage (5xx, 429, no answer) may.
-    .then(x => x.status < 500 && x.status != 429, () => false)).then(ok => {
-    const b = out(), x = b.find(y => y.q == e.q);
-    if (ok) { keep(b.filter(y => y != x)); tries = 0; flush(); return; }
-    if (x) { x.l = 0; keep(b); }
-    clearTimeout(plan);
-    if (tries < 6) plan = setTimeout(flush, 2e3 * 2 ** tries++);
-  });
-};
+  // Whatever the next paint does not need runs after it, so a click costs one frame. The timer covers
+  // hidden tabs, where animation frames do not come.
+  const afterPaint = task => {
+    let done = false;
+    const run = () => { if (!done) { done = true; task(); } };
+    requestAnimationFrame(() => setTimeout(run));
+    setTimeout(run, 250);
+  };
 
-const get = () => cur && {id: cur.i, revision: cur.r, categories: Object.assign({}, cur.c), method: cur.m, date: new Date(cur.t).toISOString(), gpc: cur.g};
+  // Outbox: each choice is kept in this browser until the portal has it, and sent again later on this page
+  // (with backoff) or on the next page view, so an outage of the portal loses no proof. A retried record
+  // keeps its consent id; before sending it again, the portal is asked whether the first try got through.
+  // Entries keep their stored field names: q entry id, t time, b the record, l lease time, n tries.
+  const OUTBOX = 'pp_outbox_' + config.key, API = portal + '/api/consent/' + config.key;
+  let inMemory = [], retries = 0, retryTimer = 0;
+  const readOutbox = () => {
+    try {
+      return JSON.parse(localStorage.getItem(OUTBOX)) || [];
+    } catch (e) {
+      return inMemory;
+    }
+  };
+  const writeOutbox = entries => {
+    inMemory = entries;
+    try {
+      if (entries.length) localStorage.setItem(OUTBOX, JSON.stringify(entries));
+      else localStorage.removeItem(OUTBOX);
+    } catch (e) { /* storage refused: memory only */ }
+  };
+  const sameChoice = (found, record) => found && found.revision == record.revision && found.method == record.method
+    && Object.keys(record.choices).every(key => found.choices[key] === record.choices[key]);
+  const flush = () => {
+    const now = Date.now(), entries = readOutbox().filter(entry => now - entry.t < 2592e6);
+    const entry = entries.find(item => !(now - item.l < 3e4));
+    if (!entry) { writeOutbox(entries); return; }
+    // A lease, so that two tabs of the same site do not send one record twice.
+    entry.l = now;
+    entry.n = (entry.n || 0) + 1;
+    writeOutbox(entries);
+    const arrived = entry.n > 1
+      ? fetch(API + '/consents/' + entry.b.consent_id)
+        .then(response => response.ok && response.json())
+        .then(found => sameChoice(found, entry.b) && Date.parse(found.created_at) > entry.t - 6e5)
+      : Promise.resolve(false);
+    arrived.catch(() => false)
+      .then(done => done || fetch(API + '/records', {
+        method: 'POST', keepalive: true, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(entry.b),
+      })
+        // A refusal of the record itself (4xx) will not change on a retry; an outage (5xx, 429, no answer) may.
+        .then(response => response.status < 500 && response.status != 429, () => false))
+      .then(done => {
+        const latest = readOutbox(), mine = latest.find(item => item.q == entry.q);
+        if (done) {
+          writeOutbox(latest.filter(item => item != mine));
+          retries = 0;
+          flush();
+          return;
+        }
+        if (mine) { mine.l = 0; writeOutbox(latest); }
+        clearTimeout(retryTimer);
+        if (retries < 6) retryTimer = setTimeout(flush, 2e3 * 2 ** retries++);
+      });
+  };
 
-const save = (c, m) => {
-  c[N] = true;
-  if (gpc && m == 'accept_all' && 'targeting' in c) { c.targeting = false; m = 'gpc'; }
-  const prev = cur && cur.c, old = st && st.c;
-  if (prev && keys.some(k => prev[k] && !c[k])) m = 'withdraw';
-  cur = {i: (st && st.i) || uid(), r: C.r, c, t: Date.now(), m, g: gpc};
-  st = cur;
-  d.cookie = K + '=' + encodeURIComponent(JSON.stringify(cur)) + ';path=/;max-age=' + (any(c) ? C.a : C.f) * 86400 + ';SameSite=Lax' + (location.protocol == 'https:' ? ';Secure' : '');
-  // The record names the revision this visitor was shown; it stands locally even when the portal cannot
-  // be reached or refuses this origin.
-  keep(out().concat({q: uid(), t: cur.t, b: {consent_id: cur.i, revision: C.r, choices: Object.assign({}, c), method: m, page_url: location.href.split(/[?#]/)[0], gpc}}).slice(-20));
-  render(0);
-  const ev = get();
-  later(() => {
-    if (old) keys.forEach(k => old[k] && !c[k] && drop(k));
-    apply(c);
-    gtag('consent', 'update', cm(c));
-    flush();
-    d.dispatchEvent(new CustomEvent('privacyportal:consent', {detail: ev}));
-  });
-};
+  const getConsent = () => current && {
+    id: current.i, revision: current.r, categories: Object.assign({}, current.c), method: current.m,
+    date: new Date(current.t).toISOString(), gpc: current.g,
+  };
 
-const R = d.createElement('div');
-let opener = false;
-R.className = 'ppc';
-R.lang = L;
-R.style.display = 'none';
-let layer = 0, back = null, css = 0;
-const btns = x => '<div class="ppc-b"><button type="button" data-a="a">' + esc(S.a) + '</button><button type="button" data-a="r">' + esc(S.r) + '</button><button type="button" data-a="' + x + '">' + esc(x == 'c' ? S.c : S.s) + '</button></div>';
-const note = gpc ? '<p class="ppc-g">' + esc(S.g) + '</p>' : '';
+  const save = (chosen, method) => {
+    chosen[NECESSARY] = true;
+    if (gpc && method == 'accept_all' && 'targeting' in chosen) { chosen.targeting = false; method = 'gpc'; }
+    const previous = current && current.c, older = stored && stored.c;
+    if (previous && keys.some(key => previous[key] && !chosen[key])) method = 'withdraw';
+    current = stored = {i: (stored && stored.i) || newId(), r: config.revision, c: chosen, t: Date.now(), m: method, g: gpc};
+    doc.cookie = 'pp_consent=' + encodeURIComponent(JSON.stringify(current)) + ';path=/;max-age=' + lifetimeDays(chosen) * 86400
+      + ';SameSite=Lax' + (location.protocol == 'https:' ? ';Secure' : '');
+    // The record names the revision this visitor was shown; it stands locally even when the portal cannot
+    // be reached or refuses this origin.
+    const record = {
+      consent_id: current.i, revision: config.revision, choices: Object.assign({}, chosen), method,
+      page_url: location.href.split(/[?#]/)[0], gpc,
+    };
+    writeOutbox(readOutbox().concat({q: newId(), t: current.t, b: record}).slice(-20));
+    render(CLOSED);
+    const detail = getConsent();
+    afterPaint(() => {
+      if (older) keys.forEach(key => older[key] && !chosen[key] && deleteCookies(key));
+      unblock(chosen);
+      gtag('consent', 'update', consentMode(chosen));
+      flush();
+      doc.dispatchEvent(new CustomEvent('privacyportal:consent', {detail}));
+    });
+  };
 
-function render(n, quiet) {
-  const was = layer;
-  layer = n;
-  if (n && !was && !R.contains(d.activeElement)) back = d.activeElement;
-  const c = (cur && cur.c) || {};
-  R.innerHTML = !n ? (cur && !opener ? '<button type="button" class="ppc-pill" data-a="o">' + esc(S.p) + '</button>' : '')
-    : n == 1 ? '<div class="ppc-box" role="dialog" aria-labelledby="ppc-t" aria-describedby="ppc-x" tabindex="-1"><h2 id="ppc-t">' + esc(S.t) +
-      '</h2><p id="ppc-x">' + esc(S.x) + '</p>' + note + btns('c') + '<p class="ppc-l"><a href="' + B + '/cookies/' + C.k + '/" target="_blank" rel="noopener">' + esc(S.m) + '</a></p></div>'
-    : '<div class="ppc-ov"></div><div class="ppc-box ppc-2" role="dialog" aria-modal="true" aria-labelledby="ppc-t" tabindex="-1"><h2 id="ppc-t">' + esc(S.p) + '</h2>' + note +
-      C.c.map(x => '<div class="ppc-c"><label><input type="checkbox" name="' + esc(x[0]) + '"' + (x[0] == N ? ' checked disabled' : c[x[0]] ? ' checked' : '') + '> ' +
-        esc(pk(x[1])) + (x[0] == N ? ' <span>(' + esc(S.n) + ')</span>' : '') + '</label><p>' + esc(pk(x[2])) + '</p>' +
-        (x[3].length ? '<details><summary>' + esc(S.k) + ' (' + x[3].length + ')</summary><ul>' + x[3].map(y => '<li><code>' + esc(y[0]) + '</code> ' + esc(y[1]) + ', ' + esc(y[2]) + '</li>').join('') + '</ul></details>' : '') +
-        '</div>').join('') + btns('s') + (cur ? '<p class="ppc-i">' + esc(S.i) + ': <code>' + esc(cur.i) + '</code></p>' : '') + '</div>';
-  R.className = 'ppc' + (n == 2 ? ' ppc-m' : '');
-  R.style.display = css && (n || !opener && cur) ? '' : 'none';
-  const box = R.querySelector('.ppc-box');
-  if (quiet) return;
-  if (box) box.focus();
-  else if (was) { const t = back && back.isConnected && back != d.body ? back : R.querySelector('.ppc-pill'); if (t) t.focus(); back = null; }
-}
+  // DOM from elements and text nodes only: staff-typed names never pass through an HTML parser.
+  const el = (tag, attrs, ...children) => {
+    const node = doc.createElement(tag);
+    for (const name in attrs) if (attrs[name] !== false) node.setAttribute(name, attrs[name] === true ? '' : attrs[name]);
+    node.append(...children.flat(3).filter(Boolean));
+    return node;
+  };
+  const button = (action, label, attrs) => el('button', Object.assign({type: 'button', 'data-action': action}, attrs), label);
+  const choiceButtons = third => el('div', {class: 'ppc-b'},
+    button('accept', text.acceptAll), button('reject', text.rejectAll), third);
+  const gpcNote = () => gpc && el('p', {class: 'ppc-g'}, text.gpc);
 
-R.addEventListener('click', e => {
-  const a = e.target.closest('[data-a]');
-  if (!a) return;
-  const t = a.dataset.a;
-  if (t == 'a') save(all(1), 'accept_all');
-  else if (t == 'r') save(all(0), 'reject_all');
-  else if (t == 'c') render(2);
-  else if (t == 'o') render(1);
-  else { const c = all(0); R.querySelectorAll('input:checked').forEach(i => c[i.name] = true); save(c, 'custom'); }
-});
-R.addEventListener('keydown', e => {
-  if (layer != 2) return;
-  if (e.key == 'Escape') { e.preventDefault(); render(cur ? 0 : 1); }
-  else if (e.key == 'Tab') {
-    // Keep focus inside the settings dialog while it is open.
-    const f = [...R.querySelectorAll('button,a[href],input:not([disabled]),summary')], a = d.activeElement;
-    const first = f[0], last = f[f.length - 1];
-    if (e.shiftKey && (a == first || !f.includes(a))) { e.preventDefault(); last.focus(); }
-    else if (!e.shiftKey && a == last) { e.preventDefault(); first.focus(); }
+  const notice = () => el('div', {class: 'ppc-box', role: 'dialog', 'aria-labelledby': 'ppc-t', 'aria-describedby': 'ppc-x', tabindex: -1},
+    el('h2', {id: 'ppc-t'}, text.title),
+    el('p', {id: 'ppc-x'}, text.intro),
+    gpcNote(),
+    choiceButtons(button('customise', text.customise)),
+    el('p', {class: 'ppc-l'},
+      el('a', {href: portal + '/cookies/' + config.key + '/', target: '_blank', rel: 'noopener'}, text.policy)));
+
+  const categoryRow = (category, chosen) => {
+    const necessary = category.key == NECESSARY, cookies = category.cookies;
+    return el('div', {class: 'ppc-c'},
+      el('label', {},
+        el('input', {type: 'checkbox', name: category.key, checked: necessary || !!chosen[category.key], disabled: necessary}),
+        ' ', translated(category.name),
+        necessary && [' ', el('span', {}, '(' + text.alwaysOn + ')')]),
+      el('p', {}, translated(category.description)),
+      cookies.length > 0 && el('details', {},
+        el('summary', {}, text.cookies + ' (' + cookies.length + ')'),
+        el('ul', {}, cookies.map(([name, provider, duration]) => el('li', {}, el('code', {}, name), ' ' + provider + ', ' + duration)))));
+  };
+
+  const settings = chosen => [
+    el('div', {class: 'ppc-ov'}),
+    el('div', {class: 'ppc-box ppc-2', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'ppc-t', tabindex: -1},
+      el('h2', {id: 'ppc-t'}, text.settings),
+      gpcNote(),
+      categories.map(category => categoryRow(category, chosen)),
+      choiceButtons(button('save', text.save)),
+      // The id a visitor can quote to staff, who find the proof of this choice by it.
+      current && el('p', {class: 'ppc-i'}, text.consentId + ': ', el('code', {}, current.i))),
+  ];
+
+  const root = el('div', {class: 'ppc', lang});
+  root.style.display = 'none';
+  let layer = CLOSED, focusBack = null, styled = false, hasOwnOpener = false;
+
+  function render(next, quiet) {
+    const was = layer;
+    layer = next;
+    if (next && !was && !root.contains(doc.activeElement)) focusBack = doc.activeElement;
+    root.replaceChildren(...[
+      next == NOTICE ? notice()
+        : next == SETTINGS ? settings((current && current.c) || {})
+          : current && !hasOwnOpener && button('open', text.settings, {class: 'ppc-pill'}),
+    ].flat().filter(Boolean));
+    root.className = 'ppc' + (next == SETTINGS ? ' ppc-m' : '');
+    root.style.display = styled && (next || !hasOwnOpener && current) ? '' : 'none';
+    if (quiet) return;
+    const box = root.querySelector('.ppc-box');
+    if (box) box.focus();
+    else if (was) {
+      // Closing returns focus where it was before the banner took it, else to the reopen pill.
+      const target = focusBack && focusBack.isConnected && focusBack != doc.body ? focusBack : root.querySelector('.ppc-pill');
+      if (target) target.focus();
+      focusBack = null;
+    }
   }
-});
-d.addEventListener('click', e => {
-  const o = e.target.closest && e.target.closest('[data-pp-open]');
-  if (o) { e.preventDefault(); render(1); }
-});
 
-w.PrivacyPortal = {
-  show: p => render(p ? 2 : 1),
-  getConsent: get,
-  acceptCategory: k => {
-    const c = Object.assign(all(0), cur && cur.c);
-    (k == 'all' ? keys : [].concat(k)).forEach(x => { if (x in c) c[x] = true; });
-    save(c, 'custom');
-  },
-};
+  root.addEventListener('click', event => {
+    const action = event.target.closest('[data-action]');
+    if (!action) return;
+    const name = action.dataset.action;
+    if (name == 'accept') save(allChoices(true), 'accept_all');
+    else if (name == 'reject') save(allChoices(false), 'reject_all');
+    else if (name == 'customise') render(SETTINGS);
+    else if (name == 'open') render(NOTICE);
+    else {
+      const chosen = allChoices(false);
+      root.querySelectorAll('input:checked').forEach(input => chosen[input.name] = true);
+      save(chosen, 'custom');
+    }
+  });
+  root.addEventListener('keydown', event => {
+    if (layer != SETTINGS) return;
+    if (event.key == 'Escape') {
+      event.preventDefault();
+      render(current ? CLOSED : NOTICE);
+    } else if (event.key == 'Tab') {
+      // Keep focus inside the settings dialog while it is open.
+      const focusable = [...root.querySelectorAll('button,a[href],input:not([disabled]),summary')], active = doc.activeElement;
+      const first = focusable[0], last = focusable[focusable.length - 1];
+      if (event.shiftKey && (active == first || !focusable.includes(active))) { event.preventDefault(); last.focus(); }
+      else if (!event.shiftKey && active == last) { event.preventDefault(); first.focus(); }
+    }
+  });
+  // Any element with data-pp-open on the page reopens the choice.
+  doc.addEventListener('click', event => {
+    if (event.target.closest && event.target.closest('[data-pp-open]')) {
+      event.preventDefault();
+      render(NOTICE);
+    }
+  });
 
-// On an embedding site the banner takes focus so keyboard users meet it first; on the portal's own
-// pages (which have their own Cookie settings link) it stays out of the way, as a non-modal box.
-let grab = location.origin != B, up = 0;
-const show = () => { if (css && up) { render(layer, !(grab && layer)); grab = 0; } };
-// The styles come inside this script: a constructed stylesheet needs no request and no inline <style>,
-// which a strict Content-Security-Policy would refuse. Older browsers load the stylesheet instead, and see
-// nothing until it is in, so the host page never shows an unstyled flash.
-try {
-  const sh = new CSSStyleSheet();
-  sh.replaceSync(C.y);
-  d.adoptedStyleSheets = d.adoptedStyleSheets.concat(sh);
-  css = 1;
-} catch (e) {
-  const ln = d.createElement('link');
-  ln.rel = 'stylesheet';
-  ln.href = B + C.css;
-  ln.onload = ln.onerror = () => { css = 1; show(); };
-  d.head.appendChild(ln);
-}
-// A returning visitor's choice reaches Consent Mode now, before any tag placed after this script runs.
-if (cur) gtag('consent', 'update', cm(cur.c));
-// The banner needs the page's body: at once with defer, after parsing when the script sits first in <head>.
-const boot = () => {
-  opener = !!d.querySelector('[data-pp-open]');
-  d.body.appendChild(R);
-  up = 1;
-  if (cur) { apply(cur.c); render(0, 1); } else render(1, 1);
-  // The portal's cookie declaration links here with #cookie-settings to reopen the choice on this site.
-  const ask = () => location.hash == '#cookie-settings' && render(1, !css);
-  ask();
-  w.addEventListener('hashchange', ask);
-  show();
-  // Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
-  new MutationObserver(() => cur && apply(cur.c)).observe(d.documentElement, {childList: true, subtree: true});
-  // Records a past page view could not deliver.
-  later(flush);
-};
-d.body ? boot() : d.addEventListener('DOMContentLoaded', boot);
+  win.PrivacyPortal = {
+    show: detailed => render(detailed ? SETTINGS : NOTICE),
+    getConsent,
+    acceptCategory: which => {
+      const chosen = Object.assign(allChoices(false), current && current.c);
+      (which == 'all' ? keys : [].concat(which)).forEach(key => { if (key in chosen) chosen[key] = true; });
+      save(chosen, 'custom');
+    },
+  };
+
+  // On an embedding site the banner takes focus so keyboard users meet it first; on the portal's own
+  // pages (which have their own Cookie settings link) it stays out of the way, as a non-modal box.
+  let takeFocus = location.origin != portal, mounted = false;
+  const reveal = () => {
+    if (styled && mounted) {
+      render(layer, !(takeFocus && layer));
+      takeFocus = false;
+    }
+  };
+  // The styles come inside this script: a constructed stylesheet needs no request and no inline <style>,
+  // which a strict Content-Security-Policy would refuse. Older browsers load the stylesheet instead, and see
+  // nothing until it is in, so the host page never shows an unstyled flash.
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(config.styles);
+    doc.adoptedStyleSheets = doc.adoptedStyleSheets.concat(sheet);
+    styled = true;
+  } catch (e) {
+    const link = doc.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = portal + config.css;
+    link.onload = link.onerror = () => { styled = true; reveal(); };
+    doc.head.appendChild(link);
+  }
+  // A returning visitor's choice reaches Consent Mode now, before any tag placed after this script runs.
+  if (current) gtag('consent', 'update', consentMode(current.c));
+  // The banner needs the page's body: at once with defer, after parsing when the script sits first in <head>.
+  const boot = () => {
+    hasOwnOpener = !!doc.querySelector('[data-pp-open]');
+    doc.body.appendChild(root);
+    mounted = true;
+    if (current) {
+      unblock(current.c);
+      render(CLOSED, true);
+    } else render(NOTICE, true);
+    // The portal's cookie declaration links here with #cookie-settings to reopen the choice on this site.
+    const askOnHash = () => location.hash == '#cookie-settings' && render(NOTICE, !styled);
+    askOnHash();
+    win.addEventListener('hashchange', askOnHash);
+    reveal();
+    // Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
+    new MutationObserver(() => current && unblock(current.c)).observe(doc.documentElement, {childList: true, subtree: true});
+    // Records a past page view could not deliver.
+    afterPaint(flush);
+  };
+  if (doc.body) boot();
+  else doc.addEventListener('DOMContentLoaded', boot);
 })

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from consent.banner import _code, render_script
+from consent.banner import SOURCE, _code, _styles, render_script
 from consent.models import Category
 from consent.services import invalidate_banner_cache, record_revision
 
@@ -109,11 +109,12 @@ def test_staff_text_never_breaks_the_script_and_reaches_it_unchanged(cats):
         assert raw not in data
     value = _payload_in_node(script)
     assert value == json.loads(data.strip()[1:-2])
-    assert [[c[0], c[3]] for c in value["c"]] == [[c["key"], [x[:4] for x in c["cookies"]]] for c in categories]
-    for got, sent in zip(value["c"], categories, strict=True):
-        assert got[1] == {k: v for k, v in sent["name"].items() if v}
-        assert got[2] == {k: v for k, v in sent["description"].items() if v}
-    assert value["s"]["en"]["a"] == "Accept all" and value["r"] == 2
+    got = [[c["key"], c["cookies"]] for c in value["categories"]]
+    assert got == [[c["key"], [x[:4] for x in c["cookies"]]] for c in categories]
+    for got, sent in zip(value["categories"], categories, strict=True):
+        assert got["name"] == {k: v for k, v in sent["name"].items() if v}
+        assert got["description"] == {k: v for k, v in sent["description"].items() if v}
+    assert value["texts"]["en"]["acceptAll"] == "Accept all" and value["revision"] == 2
 
 
 def test_a_category_named_like_a_placeholder_is_served_as_valid_javascript(client, prop):
@@ -122,7 +123,7 @@ def test_a_category_named_like_a_placeholder_is_served_as_valid_javascript(clien
     body = client.get(f"/consent/{prop.key}/banner.js").content.decode()
     if NODE:
         value = _payload_in_node(body)
-        names = {c[0]: c[1] for c in value["c"]}
+        names = {c["key"]: c["name"] for c in value["categories"]}
         assert names["performance"]["en"] == "Statistics __STRINGS__ </script><!-- \u2028"
 
 
@@ -169,7 +170,7 @@ def test_a_new_revision_is_served_as_soon_as_it_is_committed(client, prop, djang
     with django_capture_on_commit_callbacks(execute=True):
         record_revision(prop=prop, note="New partner")
     after = gzip.decompress(client.get(f"/consent/{prop.key}/banner.js", HTTP_ACCEPT_ENCODING="gzip").content)
-    assert b'"r":1,' in before and b'"r":2,' in after
+    assert b'"revision":1,' in before and b'"revision":2,' in after
 
 
 def test_banner_responses_carry_no_cookie_and_vary_only_on_encoding(client, prop, staff_user, settings):
@@ -230,3 +231,45 @@ def test_the_website_admin_page_says_how_soon_changes_reach_visitors(admin_clien
     assert "reaches every visitor within 10 minutes" in admin_client.get(url).content.decode()
     settings.CONSENT_BANNER_PROPAGATION_SECONDS = 90
     assert "reaches every visitor within 90 seconds" in admin_client.get(url).content.decode()
+
+
+def _served_config(client, prop) -> dict:
+    body = client.get(f"/consent/{prop.key}/banner.js").content.decode()
+    code = _code()
+    assert body.startswith(code + "(")
+    return json.loads(body[len(code) + 1 : -3])
+
+
+def test_banner_texts_come_translated_from_the_catalogues(client, prop):
+    texts = _served_config(client, prop)["texts"]
+    assert set(texts) == {"en", "fr", "nl", "de"}
+    assert texts["en"]["acceptAll"] == "Accept all"
+    assert texts["fr"]["acceptAll"] == "Tout accepter"
+    assert texts["de"]["rejectAll"] == "Alle ablehnen"
+    assert texts["nl"]["alwaysOn"] == "altijd aan"
+    # Every text is translated: a catalogue entry missing for a language would show English there.
+    for lang in ("fr", "nl", "de"):
+        assert [k for k in texts["en"] if texts[lang][k] == texts["en"][k] and k != "cookies"] == []
+
+
+def test_served_code_is_the_minified_source(client, prop):
+    source = SOURCE.read_text(encoding="utf-8")
+    code = _code()
+    assert len(code) < len(source) * 0.8
+    # No comments and no indentation reach the wire; the readable names of the source remain.
+    assert "/*" not in code and "// " not in code and "\n  " not in code
+    assert "deleteCookies" in code and "privacyportal:consent" in code
+    assert "\n" not in _styles() and "/*" not in _styles()
+
+
+@pytest.mark.skipif(NODE is None, reason="needs node to parse the script")
+def test_served_script_compiles(client, prop):
+    body = client.get(f"/consent/{prop.key}/banner.js").content.decode()
+    out = subprocess.run(
+        [NODE, "-e", "new (require('vm').Script)(require('fs').readFileSync(0, 'utf8'))"],
+        input=body,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr

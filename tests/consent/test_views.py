@@ -106,7 +106,7 @@ def test_banner_js_changes_after_material_revision(client, prop, django_capture_
         services.record_revision(prop=prop, note="New partner")
     r = client.get(f"/consent/{prop.key}/banner.js", HTTP_IF_NONE_MATCH=etag)
     assert r.status_code == 200 and r["ETag"] != etag
-    assert '"r":2' in r.content.decode()
+    assert '"revision":2' in r.content.decode()
 
 
 def test_banner_js_unknown_property_is_404(client, db):
@@ -248,7 +248,7 @@ def test_admin_material_change_bumps_revision(client, staff_user, prop, categori
     prop.refresh_from_db()
     assert prop.revision == 2
     assert prop.revisions.get(number=2).note == "Added targeting partner"
-    assert '"r":2' in client.get(f"/consent/{prop.key}/banner.js").content.decode()
+    assert '"revision":2' in client.get(f"/consent/{prop.key}/banner.js").content.decode()
 
 
 def test_admin_consent_log_is_read_only_and_exports(client, staff_user, prop):
