@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "django_celery_beat",
     "core",
+    "audit",
     "accounts",
     "policies",
     "consent",
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "registry",
     "demo",
     "retention",
+    "systems",
 ]
 
 MIDDLEWARE = [

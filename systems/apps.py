@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.core import checks
+from django.utils.translation import gettext_lazy as _
+
+
+class SystemsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "systems"
+    verbose_name = _("Connected systems")
+
+    def ready(self):
+        from systems.checks import declared_columns_check
+
+        # It connects out to every system, so it is a deployment check: ``manage.py check --deploy --tag systems``.
+        checks.register(declared_columns_check, "systems", deploy=True)

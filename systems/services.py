@@ -1,0 +1,153 @@
+"""Writes of connected-system declarations: loading a systems file, accepting a discovered proposal."""
+
+from __future__ import annotations
+
+import logging
+
+import yaml
+from django.db import transaction
+
+from systems.declarations import DatasetSpec, SystemSpec, parse_systems_file
+from systems.models import ExternalSystem, Kind, SystemDataset, SystemField, SystemRetentionRule
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def load_systems(*, text: str) -> list[ExternalSystem]:
+    """Validate a whole systems file, then create or update each system it names and replace its datasets."""
+    spec = parse_systems_file(text)  # raises InvalidSystemsFile before anything is written
+    systems = [_save_system(spec=s) for s in spec.systems]
+    logger.info("systems loaded: %s", ", ".join(s.key for s in systems))
+    return systems
+
+
+def _save_system(*, spec: SystemSpec) -> ExternalSystem:
+    system, _ = ExternalSystem.objects.update_or_create(
+        key=spec.key,
+        defaults={
+            "name": spec.name,
+            "owner_name": spec.owner.name,
+            "owner_email": spec.owner.email,
+            "kind": spec.kind,
+            "url_env": spec.connection.url_env if spec.connection else "",
+            "url": spec.url or "",
+            "secret_env": spec.secret_env or "",
+            "timeout": spec.timeout if spec.timeout is not None else 10.0,
+            "actions": list(spec.actions),
+        },
+    )
+    replace_datasets(system=system, datasets=spec.datasets)
+    return system
+
+
+def replace_datasets(*, system: ExternalSystem, datasets: list[DatasetSpec]) -> None:
+    """Make ``system``'s datasets exactly ``datasets``, keyed by table (kept rows keep their ids)."""
+    system.datasets.exclude(table__in=[d.table for d in datasets]).delete()
+    for spec in datasets:
+        dataset, _ = SystemDataset.objects.update_or_create(
+            system=system,
+            table=spec.table,
+            defaults={
+                "title": spec.title,
+                "description": spec.description,
+                "identity": dict(spec.identity),
+                "references": dict(spec.references),
+            },
+        )
+        dataset.fields.all().delete()
+        SystemField.objects.bulk_create(
+            SystemField(
+                dataset=dataset,
+                name=f.name,
+                category=f.category,
+                purpose=f.purpose,
+                legal_basis=f.legal_basis,
+                recipients=list(f.recipients),
+                strategy=f.erase,
+                keep_reason=f.keep_reason,
+                secret=f.secret,
+                rectifiable=f.rectifiable,
+                description=f.description,
+            )
+            for f in spec.fields
+        )
+        dataset.retention_rules.all().delete()
+        SystemRetentionRule.objects.bulk_create(
+            SystemRetentionRule(
+                dataset=dataset,
+                name=r.name,
+                period_days=r.period_days,
+                date_field=r.date_field,
+                action=r.action,
+                fields=list(r.fields),
+                legal_basis=r.legal_basis,
+                description=r.description,
+            )
+            for r in spec.retention
+        )
+    system.save(update_fields=["updated_at"])
+
+
+def system_document(system: ExternalSystem) -> dict:
+    """One system as the systems file writes it (defaults left out, so a dump reads like a hand-written file)."""
+    doc: dict = {"key": system.key, "name": system.name, "owner": {"name": system.owner_name, "email": system.owner_email}}
+    if system.kind != Kind.SQL:
+        doc["kind"] = system.kind
+    if system.kind == Kind.SQL:
+        doc["connection"] = {"url_env": system.url_env}
+    if system.kind == Kind.HTTP:
+        doc["url"] = system.url
+        if system.secret_env:
+            doc["secret_env"] = system.secret_env
+        doc["timeout"] = system.timeout
+    doc["actions"] = list(system.actions)
+    datasets = [dataset_document(d) for d in system.datasets.prefetch_related("fields", "retention_rules")]
+    if datasets or system.kind == Kind.SQL:
+        doc["datasets"] = datasets
+    return doc
+
+
+def dataset_document(dataset: SystemDataset) -> dict:
+    doc: dict = {"table": dataset.table, "title": dataset.title}
+    if dataset.description:
+        doc["description"] = dataset.description
+    if dataset.identity:
+        doc["identity"] = dict(dataset.identity)
+    if dataset.references:
+        doc["references"] = dict(dataset.references)
+    doc["fields"] = []
+    for f in dataset.fields.all():
+        field = {"name": f.name, "category": f.category, "purpose": f.purpose, "legal_basis": f.legal_basis}
+        field["erase"] = f.strategy
+        for attr in ("keep_reason", "description"):
+            if getattr(f, attr):
+                field[attr] = getattr(f, attr)
+        if f.recipients:
+            field["recipients"] = list(f.recipients)
+        for attr in ("secret", "rectifiable"):
+            if getattr(f, attr):
+                field[attr] = True
+        doc["fields"].append(field)
+    rules = []
+    for r in dataset.retention_rules.all():
+        rule = {"name": r.name, "period_days": r.period_days, "date_field": r.date_field, "action": r.action}
+        if r.fields:
+            rule["fields"] = list(r.fields)
+        for attr in ("legal_basis", "description"):
+            if getattr(r, attr):
+                rule[attr] = getattr(r, attr)
+        rules.append(rule)
+    if rules:
+        doc["retention"] = rules
+    return doc
+
+
+def dump_systems_text(*, keys: list[str] | None = None) -> str:
+    """Every declared system (or those keyed ``keys``) as a systems file that ``load_systems`` reads back."""
+    systems = ExternalSystem.objects.order_by("key")
+    if keys:
+        systems = systems.filter(key__in=keys)
+    return yaml.safe_dump(
+        {"systems": [system_document(s) for s in systems]}, sort_keys=False, allow_unicode=True, width=120
+    )
