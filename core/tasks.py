@@ -1,18 +1,15 @@
 from celery import shared_task
 
 from core.mail import send_templated_mail
+from core.retry import MAIL_RETRY, SCHEDULED_JOB_RETRY
 
-# Every scheduled job retries a few times on transient errors (database or broker connection, SMTP)
-# instead of waiting for its next schedule: spread as ``@shared_task(..., **SCHEDULED_JOB_RETRY)``.
-SCHEDULED_JOB_RETRY = {"autoretry_for": (OSError,), "retry_backoff": 60, "max_retries": 3}
+# The scheduled-job policy lived here first; registry.tasks still imports it from here.
+__all__ = ["SCHEDULED_JOB_RETRY", "send_templated_mail_task"]
 
 
 @shared_task(
     name="core.send_templated_mail",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_jitter=True,
-    max_retries=8,
+    **MAIL_RETRY,
     soft_time_limit=60,
     time_limit=90,
 )

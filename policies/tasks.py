@@ -1,16 +1,13 @@
 from celery import shared_task
 
-from core.tasks import SCHEDULED_JOB_RETRY
+from core.retry import MAIL_BATCH_RETRY, SCHEDULED_JOB_RETRY
 from policies import services
 from policies.models import ChangeNotice
 
 
 @shared_task(
     name="policies.send_change_notice_batch",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_jitter=True,
-    max_retries=10,
+    **MAIL_BATCH_RETRY,
     soft_time_limit=300,
     time_limit=360,
 )

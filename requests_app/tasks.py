@@ -2,15 +2,12 @@
 
 from celery import shared_task
 
-from core.tasks import SCHEDULED_JOB_RETRY
+from core.retry import MAIL_RETRY, SCHEDULED_JOB_RETRY
 
 
 @shared_task(
     name="requests_app.send_request_mail",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_jitter=True,
-    max_retries=8,
+    **MAIL_RETRY,
     soft_time_limit=60,
     time_limit=90,
 )

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from core.tasks import SCHEDULED_JOB_RETRY
+from core.retry import SCHEDULED_JOB_RETRY
 
 logger = logging.getLogger(__name__)
 
