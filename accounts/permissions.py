@@ -29,6 +29,8 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("policies", "*"),
         ("registry", "*"),
         ("retention", "*"),
+        # The whole audit trail, to read: nobody writes it by hand.
+        ("audit", "view_auditevent"),
         ("core", "view_organisation"),
         ("core", "change_organisation"),
         # The portal's schedules are visible; officers enable, disable and reschedule its jobs (admin keeps the

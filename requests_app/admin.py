@@ -13,13 +13,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditTrailAdminMixin
+from audit.selectors import list_request_events
 from core import csvsafe
 from requests_app import forms, selectors, services
 from requests_app.models import (
     OPEN_STATUSES,
     DataRequest,
     InternalNote,
-    RequestEvent,
     RequestFile,
     RequestMessage,
 )
@@ -84,14 +85,6 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class EventInline(ReadOnlyInline):
-    model = RequestEvent
-    fields = ("created_at", "actor_label", "kind", "old", "new", "note")
-    readonly_fields = fields
-    verbose_name = _("audit trail entry")
-    verbose_name_plural = _("audit trail (read-only)")
-
-
 class MessageInline(ReadOnlyInline):
     model = RequestMessage
     fields = ("created_at", "from_staff", "body")
@@ -136,7 +129,7 @@ WORKFLOW_ACTIONS = {
 
 
 @admin.register(DataRequest)
-class DataRequestAdmin(admin.ModelAdmin):
+class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "kind_code", "status", "law", "requester_email", "assignee", "due_badge")
     list_filter = (
         "kind",
@@ -150,7 +143,7 @@ class DataRequestAdmin(admin.ModelAdmin):
     list_select_related = ("assignee",)
     ordering = ("due_at",)
     date_hierarchy = "received_at"
-    inlines = [NoteInline, MessageInline, FileInline, EventInline]
+    inlines = [NoteInline, MessageInline, FileInline]
     actions = ["assign_to_me", "verify_manually", "approve_release", "export_csv"]
     change_form_template = "admin/requests_app/datarequest/change_form.html"
     change_list_template = "admin/requests_app/datarequest/change_list.html"
@@ -471,6 +464,12 @@ class DataRequestAdmin(admin.ModelAdmin):
                 if name != "approve" or self.has_approve_release_permission(request, obj)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
+
+    audit_trail_on_change_page = True
+
+    def audit_trail_events(self, obj):
+        # Everything done under the request's reference: its own changes, its exports and erasure runs.
+        return list_request_events(reference=obj.reference)
 
 
 EXPORT_KINDS = ("access", "portability")

@@ -200,6 +200,13 @@ class DataRequest(models.Model):
         return timezone.localtime(self.due_at).date()
 
     @property
+    def events(self):
+        """The request's audit trail (``audit.AuditEvent`` rows under its reference), oldest first."""
+        from audit.selectors import list_request_events
+
+        return list_request_events(reference=self.reference)
+
+    @property
     def received_date(self):
         return timezone.localtime(self.received_at).date()
 
@@ -243,9 +250,12 @@ PUBLIC_EVENT_KINDS = {EventKind.CREATED, EventKind.STATUS, EventKind.EXTENDED, E
 
 
 class RequestEvent(models.Model):
-    """One line of the append-only audit trail: who did what, when, old -> new."""
+    """The request trail as it was before the portal's one audit trail: no longer written.
 
-    data_request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="events")
+    Migration 0006 moved its rows into ``audit.AuditEvent``. The table stays until nothing reads it.
+    """
+
+    data_request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="legacy_events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

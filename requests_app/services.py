@@ -21,6 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require_perm
+from audit import services as audit_services
+from audit.models import AuditEvent
+from audit.services import Actor
 from requests_app import deadlines, selectors
 from requests_app.models import (
     OPEN_STATUSES,
@@ -31,7 +34,6 @@ from requests_app.models import (
     FilePurpose,
     InternalNote,
     Jurisdiction,
-    RequestEvent,
     RequestFile,
     RequestKind,
     RequestMessage,
@@ -88,25 +90,26 @@ def today(now=None):
 # --- audit trail ------------------------------------------------------------------
 
 
-def _actor_parts(actor) -> tuple:
-    if actor is None:
-        return None, "system"
-    if isinstance(actor, str):
-        return None, actor
-    return actor, actor.get_username() if hasattr(actor, "get_username") else str(actor)
+def _actor(data_request: DataRequest, actor):
+    # "requester" is someone holding the request's secret link: the trail names them by masked address.
+    if actor == "requester":
+        return Actor.requester(data_request.requester_email)
+    return Actor.of(actor)
 
 
-def record_event(data_request: DataRequest, *, actor, kind: str, old=None, new=None, note: str = "") -> RequestEvent:
-    """Append one row to the request's audit trail (actor: a user, a label such as "requester", or None)."""
-    user, label = _actor_parts(actor)
-    return RequestEvent.objects.create(
-        data_request=data_request,
-        actor=user,
-        actor_label=label[:200],
-        kind=kind,
-        old="" if old is None else str(old)[:200],
-        new="" if new is None else str(new)[:200],
+def record_event(data_request: DataRequest, *, actor, kind: str, old=None, new=None, note: str = "") -> AuditEvent:
+    """Append one event to the portal's audit trail under the request's reference.
+
+    ``actor`` is a user, ``"requester"`` (the secret link's holder), a job's name, or None for the portal.
+    """
+    return audit_services.record_event(
+        actor=_actor(data_request, actor),
+        obj=data_request,
+        verb=kind,
+        old=None if old is None else str(old),
+        new=None if new is None else str(new),
         note=note,
+        request_reference=data_request.reference,
     )
 
 

@@ -22,7 +22,14 @@ from core import ratelimit
 from core.decorators import secret_url
 from requests_app import selectors, services
 from requests_app.forms import KIND_EXPLANATIONS, DataRequestForm, MessageForm
-from requests_app.models import DataRequest, EventKind, RequestKind, RequestStatus, requester_status_label
+from requests_app.models import (
+    PUBLIC_EVENT_KINDS,
+    DataRequest,
+    EventKind,
+    RequestKind,
+    RequestStatus,
+    requester_status_label,
+)
 
 SUBMITTED_SESSION_KEY = "requests_app:submitted"
 # Room for the intake form's text fields and the multipart framing on top of the attachment itself.
@@ -299,7 +306,7 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
             f.url = reverse("requests_app:file", kwargs={"reference": data_request.reference, "file_id": f.pk})
     context = {
         "data_request": data_request,
-        "events": [_timeline_entry(e) for e in data_request.events.all() if e.is_public],
+        "events": [_timeline_entry(e) for e in data_request.events.filter(verb__in=PUBLIC_EVENT_KINDS)],
         "thread": data_request.messages.all(),
         "files": files,
         "form": form,
@@ -310,21 +317,22 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
 
 
 def _timeline_entry(event) -> dict:
-    if event.kind == EventKind.STATUS:
+    """One line of the requester's timeline, from an audit event of their request."""
+    if event.verb == EventKind.STATUS:
         text = _("Status changed from “%(old)s” to “%(new)s”.") % {
             "old": requester_status_label(event.old),
             "new": requester_status_label(event.new),
         }
-    elif event.kind == EventKind.CREATED:
+    elif event.verb == EventKind.CREATED:
         text = _("Request received.")
-    elif event.kind == EventKind.EXTENDED:
+    elif event.verb == EventKind.EXTENDED:
         text = _("Deadline extended from %(old)s to %(new)s.") % {"old": event.old, "new": event.new}
-    elif event.kind == EventKind.LINKED:
+    elif event.verb == EventKind.LINKED:
         text = _("The same request was submitted again and added here.")
-    elif event.kind == EventKind.FILE:
+    elif event.verb == EventKind.FILE:
         text = _("File added: %(name)s.") % {"name": event.new}
     else:
-        text = EventKind(event.kind).label if event.kind in EventKind.values else event.kind
+        text = EventKind(event.verb).label if event.verb in EventKind.values else event.verb
     return {"when": event.created_at, "text": text}
 
 

@@ -108,4 +108,4 @@ def test_access_request_confirmed_by_email_waits_for_staff_approval(
     staff_context.close()
     data_request = DataRequest.objects.get(reference=reference)
     assert data_request.release_approved_by == staff_user
-    assert data_request.events.filter(kind="approval", new="approved").exists()
+    assert data_request.events.filter(verb="approval", new="approved").exists()

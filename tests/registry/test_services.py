@@ -75,5 +75,5 @@ def test_lifting_a_requested_restriction_is_in_the_requests_audit_trail(
     restriction = ProcessingRestriction.objects.get(request_reference=data_request.reference)
     services.notify_restriction_lift(restriction=restriction, actor=staff_user)
     services.lift_restriction(restriction=restriction, actor=staff_user)
-    events = list(data_request.events.filter(kind="fulfilment").values_list("new", "actor_id"))
+    events = list(data_request.events.filter(verb="fulfilment").values_list("new", "actor_id"))
     assert ("notified", staff_user.pk) in events and ("lifted", staff_user.pk) in events

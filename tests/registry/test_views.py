@@ -44,7 +44,7 @@ def test_owner_downloads_and_every_download_is_audited(client, ready_export):
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert b"".join(response.streaming_content)[:2] == b"PK"
     assert ExportDownload.objects.filter(export=export, user=owner, via="session").count() == 1
-    assert export.data_request.events.filter(kind="fulfilment", note__icontains="downloaded").exists()
+    assert export.data_request.events.filter(verb="fulfilment", note__icontains="downloaded").exists()
 
 
 @pytest.mark.smoke
@@ -130,7 +130,7 @@ def test_rectification_records_diff_and_tells_requester(
         )
     profile.refresh_from_db()
     assert profile.job_title == "Chief Engineer"
-    event = data_request.events.filter(kind="fulfilment", new="Chief Engineer").get()
+    event = data_request.events.filter(verb="fulfilment", new="Chief Engineer").get()
     assert event.old == "Engineer"
     assert any(user.email in m.to for m in mailoutbox)
 

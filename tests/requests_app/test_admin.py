@@ -40,7 +40,7 @@ def test_staff_record_a_phone_request_through_intake(
     dr = DataRequest.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/{dr.pk}/change/")
     assert dr.channel == "phone" and dr.status == RequestStatus.AWAITING_VERIFICATION
-    created = dr.events.get(kind=EventKind.CREATED)
+    created = dr.events.get(verb=EventKind.CREATED)
     assert created.actor == staff_user
     # The requester gets the same acknowledgement and verification link as from the web form.
     subjects = [m.subject for m in mailoutbox if "pat@example.com" in m.to]
@@ -66,7 +66,7 @@ def test_staff_checked_identity_verifies_at_once(client, staff_user, mailoutbox,
         client.post(ADD_URL, _phone_request(identity_verified="on"))
     dr = DataRequest.objects.get()
     assert dr.status == RequestStatus.VERIFIED
-    assert dr.events.filter(kind=EventKind.STATUS, new=RequestStatus.VERIFIED, actor=staff_user).exists()
+    assert dr.events.filter(verb=EventKind.STATUS, new=RequestStatus.VERIFIED, actor=staff_user).exists()
     assert [m.subject for m in mailoutbox if "confirm" in m.subject.lower()] == []
 
 
@@ -89,7 +89,7 @@ def test_staff_intake_links_duplicate_instead_of_counting_twice(client, staff_us
     assert response.redirect_chain[0][0].endswith(f"/{first.pk}/change/")
     assert "already had an open request of this type" in response.content.decode()
     assert DataRequest.objects.count() == 1
-    assert first.events.filter(kind=EventKind.LINKED).exists()
+    assert first.events.filter(verb=EventKind.LINKED).exists()
     assert first.messages.get().body == "Called the helpline."
 
 
@@ -102,7 +102,7 @@ def test_staff_intake_of_unverified_caller_gets_its_own_request(client, staff_us
     assert new.status == RequestStatus.AWAITING_VERIFICATION
     # Staff are told of the earlier request; the caller's words stay off it until the caller is verified.
     assert f"already has an open request of this type: {first.reference}" in response.content.decode()
-    assert not first.messages.exists() and not first.events.filter(kind=EventKind.LINKED).exists()
+    assert not first.messages.exists() and not first.events.filter(verb=EventKind.LINKED).exists()
     response = client.post(f"/admin/requests_app/datarequest/{new.pk}/workflow/verify/", follow=True)
     assert f"{new.reference} repeated the open request {first.reference}" in response.content.decode()
     new.refresh_from_db()

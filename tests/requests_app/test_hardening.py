@@ -123,7 +123,7 @@ def test_only_staff_with_the_permission_approve_and_the_approval_is_audited(
     dr.refresh_from_db()
     assert not dr.awaits_release_approval and dr.release_approved_by == officer
     assert signals == [dr.pk]
-    event = dr.events.get(kind="approval", new="approved")
+    event = dr.events.get(verb="approval", new="approved")
     assert event.actor == officer and event.old == "required"
     with pytest.raises(ValidationError):
         services.approve_release(data_request=dr, actor=officer)

@@ -119,7 +119,7 @@ def test_stranger_repeating_a_request_cannot_write_into_it_or_learn_its_referenc
     victim.refresh_from_db()
     assert [m.body for m in victim.messages.all()] == []
     assert not victim.files.exists()
-    assert not victim.events.filter(kind__in=[EventKind.LINKED, EventKind.FILE]).exists()
+    assert not victim.events.filter(verb__in=[EventKind.LINKED, EventKind.FILE]).exists()
     status_page = client.get(services.status_url(victim).split("127.0.0.1:8000")[-1]).content.decode()
     assert "Stranger" not in status_page and "stranger.pdf" not in status_page
     # The stranger's own request is not folded in while unverified, whatever staff do on the victim's.

@@ -20,7 +20,7 @@ def test_submit_request_sets_reference_due_date_and_audit(make_request):
     from requests_app.deadlines import add_months
 
     assert dr.due_date == add_months(received, 1)
-    assert dr.events.filter(kind=EventKind.CREATED).count() == 1
+    assert dr.events.filter(verb=EventKind.CREATED).count() == 1
 
 
 def test_repeat_request_joins_the_open_one_only_once_verified_and_counts_once(
@@ -43,7 +43,7 @@ def test_repeat_request_joins_the_open_one_only_once_verified_and_counts_once(
     assert second.pk != first.pk and second.reference != first.reference
     assert second.status == S.AWAITING_VERIFICATION
     assert not first.messages.exists() and not first.files.exists()
-    assert not first.events.filter(kind=EventKind.LINKED).exists()
+    assert not first.events.filter(verb=EventKind.LINKED).exists()
 
     received = []
 
@@ -61,7 +61,7 @@ def test_repeat_request_joins_the_open_one_only_once_verified_and_counts_once(
     assert second.status == S.WITHDRAWN and second.merged_into == first
     assert first.messages.get().body == "Again please"
     assert first.files.get().name == "letter.txt"
-    assert first.events.filter(kind=EventKind.LINKED, new=second.reference).exists()
+    assert first.events.filter(verb=EventKind.LINKED, new=second.reference).exists()
     assert received == []  # the first request's fulfilment already started; nothing starts twice
     assert build_metrics()["total"] == 1
     other_kind = make_request(email="same@example.com", kind="access")
@@ -162,10 +162,10 @@ def test_allowed_paths_write_audit_trail(make_request, staff_user, path):
     dr = make_request()
     for status in path:
         dr = services.transition_request(data_request=dr, to_status=status, actor=staff_user, note="x")
-    trail = list(dr.events.filter(kind=EventKind.STATUS).values_list("old", "new"))
+    trail = list(dr.events.filter(verb=EventKind.STATUS).values_list("old", "new"))
     expected = list(zip([S.AWAITING_VERIFICATION, *path[:-1]], path, strict=True))
     assert trail == expected
-    assert all(e.actor == staff_user for e in dr.events.filter(kind=EventKind.STATUS))
+    assert all(e.actor == staff_user for e in dr.events.filter(verb=EventKind.STATUS))
 
 
 def test_closed_statuses_set_closed_at_and_cannot_reopen(verified_request, staff_user):
@@ -288,7 +288,7 @@ def test_unverified_requester_reply_sends_awaiting_requester_back_to_verificatio
     services.post_message(data_request=dr, body="Here is what you asked for.", from_staff=False)
     dr.refresh_from_db()
     assert dr.status == S.AWAITING_VERIFICATION and dr.verified_at is None
-    assert dr.events.filter(kind=EventKind.STATUS, old=S.AWAITING_REQUESTER, new=S.AWAITING_VERIFICATION).exists()
+    assert dr.events.filter(verb=EventKind.STATUS, old=S.AWAITING_REQUESTER, new=S.AWAITING_VERIFICATION).exists()
     # Verifying still works from there.
     dr = services.verify_request(data_request=dr, actor=staff_user)
     assert dr.status == S.VERIFIED

@@ -191,7 +191,7 @@ def test_mail_scanner_opening_the_link_changes_nothing(client, make_request, set
     assert again.status_code == 200 and b"already verified" in again.content
     assert reverse("requests_app:status", kwargs={"token": services.make_status_token(dr)}) in again.content.decode()
     dr.refresh_from_db()
-    assert dr.status == S.VERIFIED and dr.events.filter(kind="status", new=S.VERIFIED).count() == 1
+    assert dr.status == S.VERIFIED and dr.events.filter(verb="status", new=S.VERIFIED).count() == 1
     assert VerificationToken.objects.get().used_at is not None
 
 
@@ -288,7 +288,7 @@ def test_admin_assign_and_internal_note(client, staff_user, agent, make_request)
     dr.refresh_from_db()
     assert dr.assignee == agent
     assert dr.notes.get().body == "Called the requester."
-    assert dr.events.filter(kind="assigned", new=agent.username).exists()
+    assert dr.events.filter(verb="assigned", new=agent.username).exists()
 
 
 def test_staff_open_requester_attachment_in_admin_only(client, staff_user, user_factory, db):
