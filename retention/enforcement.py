@@ -26,6 +26,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql.subqueries import DeleteQuery
 from django.utils import timezone
 
+from core.retention_actions import ENFORCEABLE
 from retention import registry_bridge, rules
 from retention.locks import LockLost, enforcement_lock
 from retention.models import (
@@ -39,7 +40,6 @@ from retention.models import (
 
 logger = logging.getLogger(__name__)
 
-ENFORCEABLE = (RetentionAction.DELETE, RetentionAction.NULL, RetentionAction.MASK, RetentionAction.PSEUDONYMISE)
 Progress = Callable[[RetentionRunItem, int, int], None]
 
 
