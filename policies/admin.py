@@ -5,13 +5,13 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditTrailAdminMixin
 from policies import selectors, services
 from policies.models import (
     ChangeNotice,
     NoticeDelivery,
     PolicyAcceptance,
     PolicyDocument,
-    PolicyEvent,
     PolicyVersion,
     VersionStatus,
 )
@@ -45,19 +45,8 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
         return False
 
 
-class EventInline(admin.TabularInline):
-    model = PolicyEvent
-    extra = 0
-    fields = ("created_at", "kind", "old_status", "new_status", "actor", "note")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "status", "is_material", "effective_at", "published_at", "notice_progress")
     list_filter = ("document", "status", "is_material")
     readonly_fields = (
@@ -72,7 +61,6 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     )
     fields = ("document", "number", "status", "is_material", "effective_at", "summary", "body", *readonly_fields[2:])
     actions = ["publish_selected", "unschedule_selected"]
-    inlines = [EventInline]
 
     class Media:
         css = {"all": ("policies/policies.css",)}
@@ -163,6 +151,13 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def delete_model(self, request, obj):
+        services.delete_draft(version=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for version in queryset:
+            services.delete_draft(version=version, actor=request.user)
+
 
 @admin.register(PolicyAcceptance)
 class PolicyAcceptanceAdmin(ReadOnlyAdmin):
@@ -202,10 +197,3 @@ class NoticeDeliveryAdmin(ReadOnlyAdmin):
     list_filter = ("status", "notice")
     search_fields = ("user__email",)
     list_select_related = ("notice__version__document", "user")
-
-
-@admin.register(PolicyEvent)
-class PolicyEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "version", "kind", "old_status", "new_status", "actor", "note")
-    list_filter = ("kind", "version__document")
-    list_select_related = ("version__document", "actor")

@@ -36,7 +36,7 @@ class PolicyDocument(models.Model):
         ordering = ["kind"]
 
     def __str__(self) -> str:
-        return self.title
+        return str(self.title)  # a fresh default title is still a lazy translation
 
     def get_absolute_url(self) -> str:
         return reverse(DOCUMENT_URL_NAMES[DocumentKind(self.kind)])
@@ -101,6 +101,13 @@ class PolicyVersion(models.Model):
     def is_published(self) -> bool:
         return self.status != VersionStatus.DRAFT
 
+    @property
+    def events(self):
+        """The version's audit trail, oldest first."""
+        from audit.selectors import list_object_events
+
+        return list_object_events(obj=self)
+
 
 class PolicyAcceptance(models.Model):
     """An account holder's explicit acceptance of one version: the proof of consent to a material change."""
@@ -121,7 +128,10 @@ class PolicyAcceptance(models.Model):
 
 
 class PolicyEvent(models.Model):
-    """Append-only audit trail of every change to a version."""
+    """A version's trail as it was before the portal's one audit trail: no longer written.
+
+    Migration 0002 moved its rows into ``audit.AuditEvent``; ``Kind`` stays the verbs policies' services write.
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -130,11 +140,12 @@ class PolicyEvent(models.Model):
         IN_FORCE = "in_force", _("Came into force")
         SUPERSEDED = "superseded", _("Superseded")
         UNSCHEDULED = "unscheduled", _("Back to draft")
+        DELETED = "deleted", _("Draft deleted")
         NOTICE_QUEUED = "notice_queued", _("Change notice queued")
         NOTICE_DONE = "notice_done", _("Change notice sent")
         ACCEPTED = "accepted", _("Accepted")
 
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="events")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="legacy_events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,6 +1,6 @@
 """Every state change of a policy version, its acceptances and its change notice.
 
-Each function writes an audit row (``PolicyEvent``) and defers side effects (the notice task,
+Each function writes an event to the audit trail (``audit.services.record_event``) and defers side effects (the notice task,
 cache resets) until the transaction commits.
 """
 
@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require_perm
+from audit import services as audit_services
+from audit.models import AuditEvent
+from audit.services import Actor
 from core.mail import SERVICE, send_templated_mail
 from policies.models import (
     ChangeNotice,
@@ -42,15 +45,23 @@ TRANSITIONS = {
 
 
 def record_event(
-    version: PolicyVersion, *, actor=None, kind: str, old_status: str = "", new_status: str = "", note: str = ""
-) -> PolicyEvent:
-    """Append one row to a version's audit trail."""
-    return PolicyEvent.objects.create(
-        version=version,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        kind=kind,
-        old_status=old_status,
-        new_status=new_status,
+    version: PolicyVersion,
+    *,
+    actor=None,
+    kind: str,
+    old_status: str = "",
+    new_status: str = "",
+    note: str = "",
+    old=None,
+    new=None,
+) -> AuditEvent:
+    """Append one event about a version to the portal's audit trail (``old``/``new`` beat the statuses)."""
+    return audit_services.record_event(
+        actor=actor if getattr(actor, "is_authenticated", False) else Actor.system("policy schedule"),
+        obj=version,
+        verb=kind,
+        old=old if old is not None else (old_status or None),
+        new=new if new is not None else (new_status or None),
         note=note,
     )
 
@@ -113,11 +124,19 @@ def update_draft(*, version: PolicyVersion, actor=None, **fields) -> PolicyVersi
     if unknown:
         raise ValueError(f"cannot edit {sorted(unknown)}")
     changed = [name for name, value in fields.items() if getattr(version, name) != value]
+    before = audit_services.snapshot(version, changed)
     for name in changed:
         setattr(version, name, fields[name])
     if changed:
         version.save(update_fields=[*changed, "updated_at"])
-        record_event(version, actor=actor, kind=PolicyEvent.Kind.EDITED, note=", ".join(changed))
+        record_event(
+            version,
+            actor=actor,
+            kind=PolicyEvent.Kind.EDITED,
+            note=", ".join(changed),
+            old=before,
+            new=audit_services.snapshot(version, changed),
+        )
     return version
 
 
@@ -200,6 +219,21 @@ def _bring_into_force(version: PolicyVersion, *, actor, now: datetime) -> None:
         stale.save(update_fields=["status", "superseded_at", "updated_at"])
     _transition(version, to=VersionStatus.IN_FORCE, actor=actor, kind=PolicyEvent.Kind.IN_FORCE)
     version.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def delete_draft(*, version: PolicyVersion, actor=None) -> None:
+    """Delete a draft nobody was ever shown; the trail keeps that it existed and what it said."""
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != VersionStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be deleted."), code="not_draft")
+    record_event(
+        version,
+        actor=actor,
+        kind=PolicyEvent.Kind.DELETED,
+        old=audit_services.snapshot(version, ["body", "summary", "is_material", "effective_at"]),
+    )
+    version.delete()
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ def test_staff_drafts_and_publishes_a_version_in_admin(client, staff_user, priva
     assert response.status_code == 302, response.content.decode()[:2000]
     draft = PolicyVersion.objects.get(number=2)
     assert draft.status == VersionStatus.DRAFT and draft.created_by == staff_user
-    assert draft.events.filter(kind="created", actor=staff_user).exists()
+    assert draft.events.filter(verb="created", actor=staff_user).exists()
 
     client.post(
         "/admin/policies/policyversion/",
@@ -57,7 +57,11 @@ def test_admin_refuses_material_publish_without_future_date_and_shows_notice_pro
         assert client.get(url).status_code == 200
     listing = client.get("/admin/policies/policyversion/").content.decode()
     assert "Queued: 0 / 0" in listing  # the batches run after commit
-    for url in ("/admin/policies/policyacceptance/", "/admin/policies/policyevent/", "/admin/policies/noticedelivery/"):
+    for url in (
+        "/admin/policies/policyacceptance/",
+        f"/admin/policies/policyversion/{material.pk}/audit/",
+        "/admin/policies/noticedelivery/",
+    ):
         assert client.get(url).status_code == 200
 
 

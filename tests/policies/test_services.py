@@ -27,9 +27,9 @@ def test_publish_non_material_version_supersedes_the_one_in_force(in_force_v1, m
     assert (in_force_v1.status, v2.status) == (VersionStatus.SUPERSEDED, VersionStatus.IN_FORCE)
     assert in_force_v1.superseded_at is not None and v2.published_by == staff_user
     assert selectors.get_version_in_force(kind=DocumentKind.PRIVACY) == v2
-    kinds = list(v2.events.order_by("pk").values_list("kind", "old_status", "new_status"))
-    assert kinds == [("created", "", "draft"), ("in_force", "draft", "in_force")]
-    assert in_force_v1.events.filter(kind="superseded", actor=staff_user).exists()
+    kinds = list(v2.events.order_by("pk").values_list("verb", "old", "new"))
+    assert kinds == [("created", None, "draft"), ("in_force", "draft", "in_force")]
+    assert in_force_v1.events.filter(verb="superseded", actor=staff_user).exists()
     assert not ChangeNotice.objects.exists() and mail.outbox == []
 
 
@@ -101,7 +101,7 @@ def test_published_text_is_frozen(in_force_v1):
 def test_update_draft_records_what_changed(make_version, staff_user):
     draft = make_version()
     services.update_draft(version=draft, actor=staff_user, body="new", summary="s")
-    event = draft.events.get(kind=PolicyEvent.Kind.EDITED)
+    event = draft.events.get(verb=PolicyEvent.Kind.EDITED)
     assert event.actor == staff_user and set(event.note.split(", ")) == {"body", "summary"}
 
 
@@ -186,7 +186,7 @@ def test_material_change_requires_acceptance_from_earlier_members_only(in_force_
     assert selectors.list_pending_acceptances(user=member) == []
     assert services.accept_version(user=member, version=version) == acceptance  # once only
     assert PolicyAcceptance.objects.count() == 1
-    assert version.events.filter(kind="accepted", actor=member).count() == 1
+    assert version.events.filter(verb="accepted", actor=member).count() == 1
 
 
 def test_later_non_material_version_still_needs_acceptance_of_the_material_change(
