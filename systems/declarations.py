@@ -109,7 +109,9 @@ class DatasetSpec(_Strict):
             if not dot or not IDENTIFIER.match(table) or not IDENTIFIER.match(target_column):
                 raise ValueError(f"reference '{column}: {target}' must point at table.column")
         if not self.identity and not self.references:
-            raise ValueError(f"table '{self.table}' has neither identity columns nor references: no row reaches a person")
+            raise ValueError(
+                f"table '{self.table}' has neither identity columns nor references: no row reaches a person"
+            )
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             raise ValueError(f"table '{self.table}' declares a column twice")

@@ -144,9 +144,7 @@ class DatasetRows:
     rows: Iterator[dict]
 
 
-def iter_person_rows(
-    *, system: ExternalSystem, who: Identities, batch_size: int = BATCH_SIZE
-) -> Iterator[DatasetRows]:
+def iter_person_rows(*, system: ExternalSystem, who: Identities, batch_size: int = BATCH_SIZE) -> Iterator[DatasetRows]:
     """Each dataset of ``system`` with an iterator over ``who``'s rows (bounded memory; consume in order)."""
     graph = SystemGraph(system)
     for table, dataset in graph.datasets.items():
@@ -247,13 +245,16 @@ def preview_erasure(
         for table in graph.erase_order():
             by_strategy = _strategies(graph, table)
             cond = graph.condition(table, who)
-            rows = conn.execute(sa.select(sa.func.count()).select_from(graph.tables[table]).where(cond)).scalar_one() if cond is not None else 0
+            rows = (
+                conn.execute(sa.select(sa.func.count()).select_from(graph.tables[table]).where(cond)).scalar_one()
+                if cond is not None
+                else 0
+            )
             plan = TablePlan(table=table, title=graph.datasets[table].title, rows=rows, held=table in holds)
             deletes = Strategy.DELETE in by_strategy
-            for strategy, names in by_strategy.items():
-                if deletes and strategy != Strategy.DELETE:
-                    continue
-                plan.counts[strategy] = rows
+            for strategy in by_strategy:
+                if not deletes or strategy == Strategy.DELETE:
+                    plan.counts[strategy] = rows
             plan.problems = _problems(graph, table, by_strategy)
             if table in holds:
                 plan.problems.insert(0, holds[table])
@@ -505,13 +506,17 @@ def enforce_retention_rule(
                 if rule.action == RetentionAction.DELETE:
                     outcome.changed = _delete_with_children(conn, graph, table, expired, outcome.cascaded)
                 else:
-                    outcome.changed = conn.execute(sa.update(t).where(expired).values(dict.fromkeys(by_column))).rowcount
+                    outcome.changed = conn.execute(
+                        sa.update(t).where(expired).values(dict.fromkeys(by_column))
+                    ).rowcount
             return outcome
         last = None
         while True:
             with graph.engine.begin() as conn:
                 columns = [*pk, *[t.c[n] for n in by_column if t.c[n] not in pk]]
-                rows = conn.execute(_keyset(sa.select(*columns).where(expired), pk, last).order_by(*pk).limit(batch_size)).all()
+                rows = conn.execute(
+                    _keyset(sa.select(*columns).where(expired), pk, last).order_by(*pk).limit(batch_size)
+                ).all()
                 if not rows:
                     return outcome
                 keys = [_pk_values(r, pk) for r in rows]

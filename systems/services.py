@@ -91,7 +91,11 @@ def replace_datasets(*, system: ExternalSystem, datasets: list[DatasetSpec]) -> 
 
 def system_document(system: ExternalSystem) -> dict:
     """One system as the systems file writes it (defaults left out, so a dump reads like a hand-written file)."""
-    doc: dict = {"key": system.key, "name": system.name, "owner": {"name": system.owner_name, "email": system.owner_email}}
+    doc: dict = {
+        "key": system.key,
+        "name": system.name,
+        "owner": {"name": system.owner_name, "email": system.owner_email},
+    }
     if system.kind != Kind.SQL:
         doc["kind"] = system.kind
     if system.kind == Kind.SQL:

@@ -18,7 +18,9 @@ BACKENDS = ["sqlite", "mariadb", "postgresql"]
 
 
 def _server_database(base: str, name: str, *, create: str, drop: str):
-    admin = sa.create_engine(base + ("/postgres" if base.startswith("postgresql") else "/"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        base + ("/postgres" if base.startswith("postgresql") else "/"), isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(create.format(name=name))
@@ -37,7 +39,9 @@ def shop_url(request, tmp_path):
         dispose_engines()
         return
     if request.param == "mariadb":
-        admin, drop = _server_database(MARIADB, name, create="CREATE DATABASE {name}", drop="DROP DATABASE IF EXISTS {name}")
+        admin, drop = _server_database(
+            MARIADB, name, create="CREATE DATABASE {name}", drop="DROP DATABASE IF EXISTS {name}"
+        )
         url = f"{MARIADB}/{name}"
     else:
         admin, drop = _server_database(

@@ -56,7 +56,9 @@ def test_loading_replaces_the_datasets_of_the_systems_it_names():
     load_systems(text=other)
     shorter = SHOP_YAML[: SHOP_YAML.index("      - table: orders")]
     load_systems(text=shorter)
-    assert list(SystemDataset.objects.filter(system__key="legacy_shop").values_list("table", flat=True)) == ["customers"]
+    assert list(SystemDataset.objects.filter(system__key="legacy_shop").values_list("table", flat=True)) == [
+        "customers"
+    ]
     assert SystemDataset.objects.filter(system__key="crm").count() == 3
 
 
@@ -119,7 +121,11 @@ def test_an_invalid_file_lists_every_error_with_its_line_and_changes_nothing(tmp
         ("", 1, "empty"),
         ("systems:\n  - key: a\n    name: A\n    owner: {name: T, email: t@example.com}\n", 2, "connection"),
         ("systems:\n  - key: h\n    name: H\n    kind: http\n    owner: {name: T, email: t@example.com}\n", 2, "url"),
-        ("systems:\n  - {key: m, name: M, kind: manual, owner: {name: T, email: t@example.com}, colour: red}\n", 2, "unknown key"),
+        (
+            "systems:\n  - {key: m, name: M, kind: manual, owner: {name: T, email: t@example.com}, colour: red}\n",
+            2,
+            "unknown key",
+        ),
     ],
 )
 def test_structural_errors_name_their_line(text, line, words):
@@ -169,7 +175,11 @@ def test_wrong_types_are_refused_at_their_line_without_coercion(case):
         text = base.replace("    name: Legacy web shop", f"    name: {bad}")
         line = 3
     else:
-        row = FIELD_LINE.replace("erase: mask", f"erase: {bad}") if key == "erase" else FIELD_LINE.replace("secret: false", f"secret: {bad}")
+        row = (
+            FIELD_LINE.replace("erase: mask", f"erase: {bad}")
+            if key == "erase"
+            else FIELD_LINE.replace("secret: false", f"secret: {bad}")
+        )
         lines = base.splitlines(keepends=True)
         lines[11] = row
         text, line = "".join(lines), 12

@@ -1,0 +1,207 @@
+"""Fulfilment through a connection, on SQLite, MariaDB and PostgreSQL: rows found through references, erased as declared."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from systems.operations import (
+    ErasureCheckpoint,
+    Identities,
+    apply_erasure,
+    enforce_retention_rule,
+    iter_person_rows,
+    preview_erasure,
+    rectify_row,
+)
+from systems.services import load_systems
+from tests.systems.conftest import SHOP_YAML, insert, make_shop_schema, select_all
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 6, 1, 12, 0)
+ANN = Identities.of(emails=["Ann@Example.com"])
+BOB = Identities.of(emails=["bob@example.com"])
+
+
+@pytest.fixture
+def shop(shop_url, monkeypatch):
+    """The README's shop with two people whose ids cross over, so that following a wrong column leaks."""
+    monkeypatch.setenv("LEGACY_SHOP_DATABASE_URL", shop_url)
+    t = make_shop_schema(shop_url)
+    insert(
+        shop_url,
+        t["customers"],
+        [
+            {
+                "id": 10,
+                "email": "ann@example.com",
+                "full_name": "Ann A",
+                "password_hash": "pbkdf2$x",
+                "created_at": NOW,
+            },
+            {"id": 20, "email": "bob@example.com", "full_name": "Bob B", "password_hash": None, "created_at": NOW},
+        ],
+    )
+    insert(
+        shop_url,
+        t["orders"],
+        [
+            {"id": 20, "customer_id": 10, "shipping_address": "1 Ann Street", "created_at": NOW},
+            {"id": 10, "customer_id": 20, "shipping_address": "2 Bob Road", "created_at": NOW},
+        ],
+    )
+    insert(
+        shop_url,
+        t["order_items"],
+        [
+            {"id": 100, "order_id": 20, "sku": "ANN-SKU"},
+            {"id": 101, "order_id": 20, "sku": "ANN-SKU-2"},
+            {"id": 200, "order_id": 10, "sku": "BOB-SKU"},
+        ],
+    )
+    (system,) = load_systems(text=SHOP_YAML)
+    return system, shop_url
+
+
+def _export(system, who, batch_size=500):
+    return {
+        d.dataset.table: (d.columns, d.withheld, list(d.rows))
+        for d in iter_person_rows(system=system, who=who, batch_size=batch_size)
+    }
+
+
+def test_access_follows_three_levels_of_references_and_nothing_of_another_person(shop):
+    system, _url = shop
+    export = _export(system, ANN, batch_size=1)  # one row per batch: the keyset paging is exercised
+    assert [r["full_name"] for r in export["customers"][2]] == ["Ann A"]
+    assert [r["shipping_address"] for r in export["orders"][2]] == ["1 Ann Street"]
+    assert [r["sku"] for r in export["order_items"][2]] == ["ANN-SKU", "ANN-SKU-2"]
+    columns, withheld, _ = export["customers"]
+    assert "password_hash" in withheld and "password_hash" not in columns
+    assert "Bob" not in repr(export) and "BOB" not in repr(export)
+
+
+def test_a_person_with_no_rows_and_no_identities_gets_empty_datasets(shop):
+    system, _url = shop
+    for who in (Identities.of(emails=["nobody@example.com"]), Identities.of()):
+        assert {t: rows for t, (_c, _w, rows) in _export(system, who).items()} == {
+            "customers": [],
+            "orders": [],
+            "order_items": [],
+        }
+
+
+def test_preview_counts_rows_per_table_and_strategy(shop):
+    system, _url = shop
+    plans = {p.table: p for p in preview_erasure(system=system, who=ANN)}
+    assert list(plans) == ["order_items", "orders", "customers"]  # children first
+    assert plans["customers"].counts == {"pseudonymise": 1, "mask": 1}
+    assert plans["orders"].counts == {"mask": 1} and plans["order_items"].counts == {"keep": 2}
+    assert plans["order_items"].rows == 2 and not any(p.problems for p in plans.values())
+
+
+def test_erasure_applies_the_strategies_and_leaves_the_other_person_untouched(shop):
+    system, url = shop
+    before = {
+        t: [r for r in select_all(url, t) if r["id"] in (20, 10, 200)] for t in ("customers", "orders", "order_items")
+    }
+    checkpoint = apply_erasure(system=system, who=ANN)
+    assert checkpoint.done
+    ann = next(r for r in select_all(url, "customers") if r["id"] == 10)
+    assert ann["email"].startswith("psn-") and ann["full_name"] == "[erased]"
+    assert next(r for r in select_all(url, "orders") if r["id"] == 20)["shipping_address"] == "[erased]"
+    assert [r["sku"] for r in select_all(url, "order_items") if r["order_id"] == 20] == ["ANN-SKU", "ANN-SKU-2"]
+    assert checkpoint.tables["customers"].counts == {"pseudonymise": 1, "mask": 1}
+    bob_ids = {"customers": 20, "orders": 10, "order_items": 200}
+    for table, rows in before.items():
+        assert [r for r in select_all(url, table) if r["id"] == bob_ids[table]] == [
+            r for r in rows if r["id"] == bob_ids[table]
+        ]
+    again = apply_erasure(system=system, who=ANN)  # erasing again is harmless: the pseudonym stays
+    assert next(r for r in select_all(url, "customers") if r["id"] == 10)["email"] == ann["email"]
+    assert again.done
+
+
+def test_a_hold_on_one_table_skips_it_and_the_rest_is_erased(shop):
+    system, url = shop
+    checkpoint = apply_erasure(system=system, who=ANN, held={("legacy_shop", "orders"), ("other", "customers")})
+    assert checkpoint.tables["orders"].held == "held" and checkpoint.tables["orders"].counts == {}
+    assert next(r for r in select_all(url, "orders") if r["id"] == 20)["shipping_address"] == "1 Ann Street"
+    assert next(r for r in select_all(url, "customers") if r["id"] == 10)["full_name"] == "[erased]"
+    plans = {p.table: p for p in preview_erasure(system=system, who=ANN, held={("legacy_shop", "orders")})}
+    assert plans["orders"].held and not plans["customers"].held
+
+
+def test_a_hold_on_a_child_also_holds_the_rows_it_refers_to_when_they_would_be_deleted(shop):
+    system, url = shop
+    system.datasets.get(table="orders").fields.update(strategy="delete")
+    checkpoint = apply_erasure(system=system, who=ANN, held={("legacy_shop", "order_items")})
+    assert checkpoint.tables["orders"].held == "held: order_items refers to it"
+    assert [r["id"] for r in select_all(url, "orders")] == [10, 20]
+
+
+def test_a_crash_mid_erasure_resumes_from_the_checkpoint(shop):
+    system, url = shop
+    system.datasets.get(table="order_items").fields.update(strategy="delete")
+    saved, batches = {}, []
+
+    def crash_after_two(checkpoint):
+        saved.update(checkpoint.to_dict())  # what the caller would persist
+        batches.append(1)
+        if len(batches) == 2:
+            raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        apply_erasure(system=system, who=ANN, on_batch=crash_after_two, batch_size=1)
+    assert saved["tables"]["order_items"] == {"done": False, "last_pk": [101], "counts": {"delete": 2}, "held": ""}
+    assert [r["id"] for r in select_all(url, "order_items")] == [200]
+    resumed = apply_erasure(system=system, who=ANN, checkpoint=ErasureCheckpoint.from_dict(saved), batch_size=1)
+    assert resumed.done and resumed.tables["order_items"].counts == {"delete": 2}
+    assert resumed.tables["orders"].counts == {"mask": 1} and resumed.tables["customers"].counts == {
+        "pseudonymise": 1,
+        "mask": 1,
+    }
+    assert next(r for r in select_all(url, "customers") if r["id"] == 10)["full_name"] == "[erased]"
+    assert next(r for r in select_all(url, "customers") if r["id"] == 20)["full_name"] == "Bob B"
+
+
+def test_rectification_changes_only_rectifiable_columns_of_the_persons_rows(shop):
+    system, url = shop
+    system.datasets.get(table="orders").fields.update(rectifiable=True)
+    diff = rectify_row(
+        system=system, table="orders", key={"id": 20}, changes={"shipping_address": "3 New Street"}, who=ANN
+    )
+    assert diff == {"shipping_address": ("1 Ann Street", "3 New Street")}
+    with pytest.raises(ValueError, match="not the person's"):
+        rectify_row(system=system, table="orders", key={"id": 10}, changes={"shipping_address": "x"}, who=ANN)
+    with pytest.raises(ValueError, match="not correctable: full_name"):
+        rectify_row(system=system, table="customers", key={"id": 10}, changes={"full_name": "x"}, who=ANN)
+    assert next(r for r in select_all(url, "orders") if r["id"] == 10)["shipping_address"] == "2 Bob Road"
+
+
+def test_retention_deletes_expired_rows_in_batches_after_the_rows_that_refer_to_them(shop):
+    system, url = shop
+    old = NOW - dt.timedelta(days=3651)
+    engine = sa.create_engine(url)
+    orders = sa.Table("orders", sa.MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        conn.execute(sa.update(orders).where(orders.c.id == 20).values(created_at=old))
+    engine.dispose()
+    rule = system.datasets.get(table="orders").retention_rules.get()
+    dry = enforce_retention_rule(system=system, rule=rule, now=NOW.replace(tzinfo=dt.UTC), dry_run=True)
+    assert (dry.matched, dry.changed) == (1, 0) and len(select_all(url, "orders")) == 2
+    held = enforce_retention_rule(system=system, rule=rule, now=NOW, held={("legacy_shop", "orders")})
+    assert held.held and len(select_all(url, "orders")) == 2
+    done = enforce_retention_rule(system=system, rule=rule, now=NOW, batch_size=1)
+    assert (done.matched, done.changed, done.cascaded) == (1, 1, {"order_items": 2})
+    assert [r["id"] for r in select_all(url, "orders")] == [10]
+    assert [r["id"] for r in select_all(url, "order_items")] == [200]
+
+
+def test_retention_masks_fields_when_the_rule_says_so(shop):
+    system, url = shop
+    rule = system.datasets.get(table="orders").retention_rules.get()
+    rule.action, rule.fields, rule.period_days = "mask", ["shipping_address"], 1
+    outcome = enforce_retention_rule(system=system, rule=rule, now=NOW + dt.timedelta(days=2))
+    assert outcome.changed == 2
+    assert {r["shipping_address"] for r in select_all(url, "orders")} == {"[erased]"}
