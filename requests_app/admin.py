@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import account_for_verified_email
 from audit.admin import AuditTrailAdminMixin
 from audit.selectors import list_request_events
 from core import csvsafe
@@ -178,7 +179,7 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("requests_app/admin.css",)}
-        js = ("requests_app/admin_export.js",)
+        js = ("js/export-progress.js",)
 
     def get_readonly_fields(self, request, obj=None):
         editable = {"assignee"}
@@ -203,7 +204,7 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
                 jurisdiction=data["jurisdiction"],
                 relationship=data["relationship"],
                 details=data["details"],
-                user=_account_for_email(data["requester_email"]),
+                user=account_for_verified_email(email=data["requester_email"]),
                 language=data["language"],
                 channel=data["channel"],
                 identity_verified=data["identity_verified"],
@@ -505,13 +506,13 @@ def fulfilment_html(obj: DataRequest) -> str:
         for export in exports:
             parts.append(
                 format_html(
-                    '<div class="dsr-export">{} {}: {} <progress max="100" value="{}" data-progress-url="{}"'
-                    ' aria-label="{}">{}%</progress> <span class="dsr-export-rows">{} / {}</span></div>',
+                    '<div class="dsr-export" data-progress-url="{}">{} {}: {} <progress max="100" value="{}"'
+                    ' aria-label="{}">{}%</progress> <span data-progress-text>{} / {}</span></div>',
+                    reverse("registry:export_progress", args=[export.pk]),
                     gettext("Export"),
                     timezone.localtime(export.created_at).strftime("%Y-%m-%d %H:%M"),
                     export.get_state_display(),
                     export.percent,
-                    reverse("registry:export_progress", args=[export.pk]),
                     gettext("Export progress"),
                     export.percent,
                     export.rows_done,
@@ -538,14 +539,6 @@ def fulfilment_html(obj: DataRequest) -> str:
     if not parts:
         return gettext("Handled by staff; nothing to run in the registry for this type.")
     return format_html_join("", "{}", ((p,) for p in parts))
-
-
-def _account_for_email(email: str):
-    """The account whose verified address this is, so that its owner sees the request under "My requests"."""
-    from allauth.account.models import EmailAddress
-
-    row = EmailAddress.objects.filter(email__iexact=email.strip(), verified=True).select_related("user").first()
-    return row.user if row else None
 
 
 def request_log_csv(queryset) -> HttpResponse:
