@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import login_credentials
 
 
 class SignupForm(forms.Form):
@@ -13,13 +14,11 @@ class SignupForm(forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
 
     def signup(self, request, user):
-        from accounts.services import update_name
+        # allauth's hook once the account exists; the service does the work.
+        from accounts.services import complete_signup
         from core.ratelimit import client_ip
-        from policies.services import record_signup_acceptances
 
-        update_name(user=user, name=self.cleaned_data["name"])
-        # The sign-up page names the terms and policy; keep the proof of what this newcomer agreed to.
-        record_signup_acceptances(user=user, ip=client_ip(request))
+        complete_signup(user=user, name=self.cleaned_data["name"], ip=client_ip(request))
 
 
 class NameForm(forms.Form):
@@ -50,17 +49,9 @@ class StaffLoginForm(AdminAuthenticationForm):
 
             # Raises "Too many failed login attempts" once either limit is reached, before any password check.
             self.user_cache = get_adapter(self.request).authenticate(
-                self.request, **_login_credentials(login), password=password
+                self.request, **login_credentials(login=login), password=password
             )
             if self.user_cache is None:
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
-
-
-def _login_credentials(login: str) -> dict:
-    """allauth's credentials for what was typed: the account's e-mail address, whichever the person typed."""
-    if "@" in login:
-        return {"email": login}
-    user = get_user_model().objects.filter(username__iexact=login).exclude(email="").first()
-    return {"email": user.email} if user is not None else {"username": login}

@@ -1,4 +1,3 @@
-from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -6,14 +5,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import NameForm
+from accounts.selectors import list_email_addresses
 from accounts.services import update_name
 
 
 @login_required
 def hub(request):
     """The account holder's home: who they are, and a link to everything they can manage."""
-    emails = EmailAddress.objects.filter(user=request.user).order_by("-primary", "email")
-    return render(request, "accounts/hub.html", {"emails": emails})
+    return render(request, "accounts/hub.html", {"emails": list_email_addresses(user=request.user)})
 
 
 @login_required

@@ -2,7 +2,6 @@
 
 import time
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from accounts.selectors import owns_verified_email
 from core import ratelimit
 from core.decorators import secret_url
 from requests_app import selectors, services
@@ -43,13 +43,9 @@ def recently_authenticated(request) -> bool:
     return bool(stamps) and time.time() - max(stamps) < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
-def _owns_email(user, email: str) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
-
-
 def _identity_verified(request, email: str) -> bool:
     user = request.user
-    return user.is_authenticated and recently_authenticated(request) and _owns_email(user, email)
+    return user.is_authenticated and recently_authenticated(request) and owns_verified_email(user=user, email=email)
 
 
 def _intake_initial(request) -> dict:
@@ -100,7 +96,7 @@ def _new_request(request):
             email = data["requester_email"].lower()
             # Only tie the request to the account when the address is one of its own verified ones:
             # otherwise a signed-in person could read the answer to a request about someone else.
-            owner = request.user if request.user.is_authenticated and _owns_email(request.user, email) else None
+            owner = request.user if owns_verified_email(user=request.user, email=email) else None
             if not _intake_within_rate(request, email=email, owner=owner):
                 form.add_error(None, _("Too many requests were sent from here. Please try again in an hour."))
                 return render(request, "requests_app/new.html", _form_context(form), status=429)
