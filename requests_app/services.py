@@ -6,6 +6,7 @@ is the one place that says which status may follow which.
 
 import logging
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,13 +17,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require_perm
 from audit import services as audit_services
-from audit.models import AuditEvent
+from audit.models import ActorKind, AuditEvent
 from audit.services import Actor
 from requests_app import deadlines, selectors
 from requests_app.models import (
@@ -111,6 +112,28 @@ def record_event(data_request: DataRequest, *, actor, kind: str, old=None, new=N
         note=note,
         request_reference=data_request.reference,
     )
+
+
+def scrub_request_trail(*, data_requests: QuerySet[DataRequest], user_ids: Iterable[int] = ()) -> int:
+    """Take a subject's data out of their requests' audit trail (erasure); what happened, and when, stays.
+
+    Rectification diffs hold their old and new values and attachment events their file names: these become
+    the mask. Their own actions carry their username or masked address: the actor becomes a role label.
+    """
+    from registry.strategies import MASK_TEXT
+
+    user_ids = [pk for pk in user_ids if pk is not None]
+    references = list(data_requests.values_list("reference", flat=True))
+    events = AuditEvent.objects.filter(request_reference__in=references)
+    rectifications = list(data_requests.filter(kind=RequestKind.RECTIFICATION).values_list("reference", flat=True))
+    diffs = events.filter(verb=EventKind.FULFILMENT, request_reference__in=rectifications)
+    changed = audit_services.mask_events(events=diffs.filter(old__isnull=False), old=MASK_TEXT)
+    changed += audit_services.mask_events(events=diffs.filter(new__isnull=False), new=MASK_TEXT)
+    files = events.filter(verb=EventKind.FILE, note=FilePurpose.ATTACHMENT, new__isnull=False)
+    changed += audit_services.mask_events(events=files, new=MASK_TEXT)
+    by_subject = Q(actor_kind=ActorKind.REQUESTER) | Q(actor_id__in=user_ids)
+    changed += audit_services.mask_events(events=events.filter(by_subject), actor_label="requester")
+    return changed
 
 
 def _queue_mail(data_request: DataRequest, mail: str, **extra) -> None:

@@ -441,8 +441,8 @@ def test_after_erasure_no_table_anywhere_holds_the_subjects_email_name_or_ip(
     assert {"demo.TrafficLog.ip_address holds " + data["ip"], "auth.User.last_name holds Oosterhuizen"} <= set(before)
     assert any(hit.startswith("requests_app.DataRequest.requester_email") for hit in before)
     assert {
-        "requests_app.RequestEvent.actor_label holds Oosterhuizen",
-        "requests_app.RequestEvent.old holds Oosterhuizen",
+        "audit.AuditEvent.actor_label holds Oosterhuizen",
+        "audit.AuditEvent.old holds Oosterhuizen",
         "requests_app.RequestFile.name holds Oosterhuizen",
     } <= set(before)
     if consent_log_held:

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from registry.models import ErasureRun, LegalHold
-from requests_app.models import DataRequest, RequestEvent
+from audit.models import AuditEvent
+from requests_app.models import DataRequest
 from retention.models import AccountDeletion, DeletionStatus, InactiveAccountNotice, NoticeStatus
 from retention.services import execute_due_account_deletions, notify_inactive_accounts
 from tests.factories import DEFAULT_PASSWORD
@@ -88,7 +89,7 @@ def test_grace_period_end_executes_the_erasure(client, user_factory, django_capt
     deletion.refresh_from_db()
     assert deletion.status == DeletionStatus.EXECUTED
     # Approved through the registry's audited self-service approval, not by a silent state change.
-    approval = RequestEvent.objects.get(data_request_id=deletion.data_request_id, new="approved (self-service)")
+    approval = DataRequest.objects.get(pk=deletion.data_request_id).events.get(new="approved (self-service)")
     assert approval.actor_id is None and "account holder" in approval.note
     assert ErasureRun.objects.get(data_request_id=deletion.data_request_id).state == ErasureRun.State.COMPLETED
     remaining = User.objects.filter(pk=user.pk).first()
@@ -156,8 +157,10 @@ def test_inactive_accounts_are_warned_then_deleted_unless_they_log_in(
     with django_capture_on_commit_callbacks(execute=True):
         result = notify_inactive_accounts(now=now + timedelta(days=31))
     assert (result["deleted"], result["kept_for_hold"]) == (1, 1)
-    assert RequestEvent.objects.filter(
-        data_request__kind="erasure", new="approved (retention policy)", note__contains="inactive-account"
+    assert AuditEvent.objects.filter(
+        request_reference__in=DataRequest.objects.filter(kind="erasure").values("reference"),
+        new="approved (retention policy)",
+        note__contains="inactive-account",
     ).exists()
     gone = User.objects.filter(pk=sleeper.pk).first()
     assert gone is None or not gone.is_active
@@ -297,8 +300,8 @@ def test_scheduled_job_approves_once_grace_period_ends(client, user_factory, dja
         approve_erasure(data_request=data_request, actor=officer)
     with django_capture_on_commit_callbacks(execute=True):
         assert execute_due_account_deletions(now=deletion.execute_after + timedelta(minutes=1))["executed"] == 1
-    assert RequestEvent.objects.filter(data_request=data_request, new="approved (self-service)").exists()
-    assert not RequestEvent.objects.filter(data_request=data_request, new="approved").exists()
+    assert data_request.events.filter(new="approved (self-service)").exists()
+    assert not data_request.events.filter(new="approved").exists()
 
 
 def test_inactive_account_erasure_is_approved_by_the_policy_in_the_audit_trail(
@@ -317,7 +320,7 @@ def test_inactive_account_erasure_is_approved_by_the_policy_in_the_audit_trail(
     assert notice.data_request_id is not None
     run = ErasureRun.objects.get(data_request_id=notice.data_request_id)
     assert run.state == ErasureRun.State.COMPLETED and run.approved_by is None and run.approved_at is not None
-    approval = RequestEvent.objects.get(data_request_id=notice.data_request_id, new="approved (retention policy)")
+    approval = DataRequest.objects.get(pk=notice.data_request_id).events.get(new="approved (retention policy)")
     assert approval.actor_id is None
     assert approval.actor_label == f"retention policy {inactive_accounts_policy_name()}"
     assert inactive_accounts_policy_name() in approval.note
@@ -359,8 +362,8 @@ def test_policy_approval_only_for_the_inactive_account_flow_after_its_warning(us
     run = approve_erasure(data_request=data_request, policy=policy, queue=False, now=now + timedelta(days=31))
     assert run.state == ErasureRun.State.APPROVED and run.approved_by is None
     assert notice.data_request_id == data_request.pk
-    assert RequestEvent.objects.filter(
-        data_request=data_request, actor_label=f"retention policy {policy}", new="approved (retention policy)"
+    assert data_request.events.filter(
+        actor_label=f"retention policy {policy}", new="approved (retention policy)"
     ).exists()
 
 
