@@ -103,7 +103,7 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         if obj.status == VersionStatus.DRAFT:
             previous = selectors.get_version_in_force(kind=obj.document.kind) or previous
         html = render_to_string(
-            "policies/admin_preview.html",
+            "admin/policies/preview.html",
             {
                 "body": render_markdown(obj.body),
                 "previous": previous,
