@@ -108,8 +108,9 @@ def _error(status: int, detail) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def _same_origin(request, origin: str) -> bool:
-    return origin == f"{request.scheme}://{request.get_host()}"
+def _origin_allowed(request, origin: str, config: dict) -> bool:
+    own = f"{request.scheme}://{request.get_host()}"
+    return services.origin_allowed(origin=origin, allowed=config["origins"], own_origin=own)
 
 
 def _guard(view):
@@ -133,7 +134,8 @@ def _guard(view):
                 response["Retry-After"] = "60"
                 return _cors(request, response, config)
             origin = request.headers.get("Origin", "")
-            allowed = not origin or origin in config["origins"] or _same_origin(request, origin)
+            # No Origin header: not a cross-origin browser request, which is all that CORS guards.
+            allowed = not origin or _origin_allowed(request, origin, config)
             if not allowed:
                 _note_refused_origin(request, config, origin)
             if request.method == "OPTIONS":
@@ -187,7 +189,7 @@ def _note_refused_origin(request, config: dict, origin: str) -> None:
 
 def _cors(request, response, config):
     origin = request.headers.get("Origin", "")
-    if origin and config and (origin in config["origins"] or _same_origin(request, origin)):
+    if config and _origin_allowed(request, origin, config):
         response["Access-Control-Allow-Origin"] = origin
         response["Access-Control-Allow-Methods"] = CORS_METHODS
         response["Access-Control-Allow-Headers"] = "Content-Type"

@@ -3,6 +3,7 @@
 import ipaddress
 import logging
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
@@ -42,6 +43,11 @@ ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]{1,180}(:[0-9]{1,5})?$")
 
 
 # --- pure rules ------------------------------------------------------------------
+
+
+def origin_allowed(*, origin: str, allowed: Iterable[str], own_origin: str) -> bool:
+    """Whether a browser request's Origin may use a property: one of its allowed origins, or the portal's own."""
+    return bool(origin) and (origin in allowed or origin == own_origin)
 
 
 def truncate_ip(ip: str | None) -> str | None:
