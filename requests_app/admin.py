@@ -179,7 +179,7 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ("requests_app/admin.css",)}
-        js = ("requests_app/admin_export.js",)
+        js = ("js/export-progress.js",)
 
     def get_readonly_fields(self, request, obj=None):
         editable = {"assignee"}
@@ -506,13 +506,13 @@ def fulfilment_html(obj: DataRequest) -> str:
         for export in exports:
             parts.append(
                 format_html(
-                    '<div class="dsr-export">{} {}: {} <progress max="100" value="{}" data-progress-url="{}"'
-                    ' aria-label="{}">{}%</progress> <span class="dsr-export-rows">{} / {}</span></div>',
+                    '<div class="dsr-export" data-progress-url="{}">{} {}: {} <progress max="100" value="{}"'
+                    ' aria-label="{}">{}%</progress> <span data-progress-text>{} / {}</span></div>',
+                    reverse("registry:export_progress", args=[export.pk]),
                     gettext("Export"),
                     timezone.localtime(export.created_at).strftime("%Y-%m-%d %H:%M"),
                     export.get_state_display(),
                     export.percent,
-                    reverse("registry:export_progress", args=[export.pk]),
                     gettext("Export progress"),
                     export.percent,
                     export.rows_done,
