@@ -1,8 +1,7 @@
 from django.contrib import admin
-from django.core.cache import cache
 
+from core import services
 from core.models import Organisation
-from core.selectors import ORGANISATION_CACHE_KEY
 
 
 @admin.register(Organisation)
@@ -24,5 +23,5 @@ class OrganisationAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        cache.delete(ORGANISATION_CACHE_KEY)
+        # The service drops the cached copy once the change is committed, not before.
+        services.update_organisation(organisation=obj, **{name: form.cleaned_data[name] for name in form.changed_data})

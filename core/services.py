@@ -11,5 +11,7 @@ def update_organisation(*, organisation: Organisation, **fields) -> Organisation
     for name, value in fields.items():
         setattr(organisation, name, value)
     organisation.save()
+    # Now, and again once committed: a page served in between would cache the old details once more.
+    cache.delete(ORGANISATION_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(ORGANISATION_CACHE_KEY))
     return organisation
