@@ -97,6 +97,7 @@ class DatasetSpec(_Strict):
     references: dict[Name, Name] = Field(default_factory=dict)
     fields: list[FieldSpec] = Field(default_factory=list)
     retention: list[RetentionSpec] = Field(default_factory=list)
+    other_columns: list[Name] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self):

@@ -101,6 +101,13 @@ class SystemDataset(models.Model):
         blank=True,
         help_text=_('For example {"customer_id": "customers.id"}: each row belongs to that customer.'),
     )
+    # Columns reviewed (by discovery or by hand) and found to hold no personal data: not reported as new.
+    other_columns = models.JSONField(
+        _("columns without personal data"),
+        default=list,
+        blank=True,
+        help_text=_("Columns reviewed and found to hold nothing about a person."),
+    )
 
     class Meta:
         ordering = ["system", "pk"]

@@ -53,6 +53,7 @@ def replace_datasets(*, system: ExternalSystem, datasets: list[DatasetSpec]) -> 
                 "description": spec.description,
                 "identity": dict(spec.identity),
                 "references": dict(spec.references),
+                "other_columns": list(spec.other_columns),
             },
         )
         dataset.fields.all().delete()
@@ -144,6 +145,8 @@ def dataset_document(dataset: SystemDataset) -> dict:
         rules.append(rule)
     if rules:
         doc["retention"] = rules
+    if dataset.other_columns:
+        doc["other_columns"] = list(dataset.other_columns)
     return doc
 
 
@@ -155,3 +158,18 @@ def dump_systems_text(*, keys: list[str] | None = None) -> str:
     return yaml.safe_dump(
         {"systems": [system_document(s) for s in systems]}, sort_keys=False, allow_unicode=True, width=120
     )
+
+
+def proposal_text(*, system: ExternalSystem, datasets: list[dict]) -> str:
+    """``system`` with ``datasets`` in its place, as a systems file."""
+    doc = system_document(system)
+    doc["datasets"] = datasets
+    return yaml.safe_dump({"systems": [doc]}, sort_keys=False, allow_unicode=True, width=120)
+
+
+@transaction.atomic
+def accept_proposal(*, system: ExternalSystem, datasets: list[dict]) -> ExternalSystem:
+    """Make a reviewed discovery proposal the system's declaration (validated like a systems file)."""
+    spec = parse_systems_file(proposal_text(system=system, datasets=datasets))
+    logger.info("discovery proposal accepted for %s", system.key)
+    return _save_system(spec=spec.systems[0])
