@@ -38,7 +38,7 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("in force"))
     def in_force(self, obj):
-        version = obj.versions.filter(status=VersionStatus.IN_FORCE).first()
+        version = selectors.get_version_in_force(kind=obj.kind)
         return f"v{version.number}" if version else "—"
 
     def has_delete_permission(self, request, obj=None):
@@ -99,9 +99,7 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         """The text as readers will see it (sanitised), and what changes against the version before."""
         if obj is None or obj.pk is None:
             return "—"
-        previous = selectors.get_previous_published(version=obj)
-        if obj.status == VersionStatus.DRAFT:
-            previous = selectors.get_version_in_force(kind=obj.document.kind) or previous
+        previous = selectors.get_compared_version(version=obj)
         html = render_to_string(
             "admin/policies/preview.html",
             {

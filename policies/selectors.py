@@ -61,6 +61,21 @@ def get_previous_published(*, version: PolicyVersion) -> PolicyVersion | None:
     )
 
 
+def get_compared_version(*, version: PolicyVersion) -> PolicyVersion | None:
+    """What a version's changes are shown against: for a draft the version in force (else the last published),
+    for a published version the one published just before it."""
+    previous = get_previous_published(version=version)
+    if version.status == VersionStatus.DRAFT:
+        return get_version_in_force(kind=version.document.kind) or previous
+    return previous
+
+
+def list_version_history(*, document: PolicyDocument) -> list[tuple[PolicyVersion, PolicyVersion | None]]:
+    """Each published version of a document, newest first, with the one published before it (None for the first)."""
+    versions = list(list_published_versions(document=document))
+    return [(v, versions[i + 1] if i + 1 < len(versions) else None) for i, v in enumerate(versions)]
+
+
 @dataclass(frozen=True)
 class MaterialRequirement:
     """For one document: the newest material version in effect, and the version to accept now."""

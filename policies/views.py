@@ -37,10 +37,8 @@ def history(request):
         documents = [d for d in documents if d.kind == wanted]
     sections = []
     for doc in documents:
-        versions = list(selectors.list_published_versions(document=doc))
         entries = []
-        for i, version in enumerate(versions):
-            previous = versions[i + 1] if i + 1 < len(versions) else None
+        for version, previous in selectors.list_version_history(document=doc):
             rows = diff_lines(previous.body, version.body) if previous else []
             entries.append({"version": version, "previous": previous, "diff": rows, "stats": diff_stats(rows)})
         sections.append({"document": doc, "entries": entries})
@@ -77,7 +75,7 @@ def accept(request):
         return redirect(next_url)
     entries = []
     for version in pending:
-        previous = selectors.get_previous_published(version=version)
+        previous = selectors.get_compared_version(version=version)
         rows = diff_lines(previous.body, version.body) if previous else []
         entries.append({"version": version, "previous": previous, "diff": rows})
     return render(
