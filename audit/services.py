@@ -20,8 +20,21 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 WITHHELD = "[withheld]"
-# Keys whose values never enter the trail: credentials and what unlocks them.
-SECRET_WORDS = ("password", "token", "secret", "hash", "session", "nonce", "signature", "verifier", "salt", "otp")
+# Keys whose values never enter the trail: credentials and what unlocks them. A bare "key" is an identifier
+# (a category's or a website's public key); "api_key", "session_key", "secret_key" and the like are secrets.
+SECRET_WORDS = (
+    "password",
+    "token",
+    "secret",
+    "hash",
+    "session",
+    "nonce",
+    "signature",
+    "verifier",
+    "salt",
+    "otp",
+    "credential",
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,7 @@ def mask_email(email: str) -> str:
 def is_secret_key(name: str) -> bool:
     """Whether a value stored under ``name`` is a credential (token, hash, key, password, session key)."""
     lowered = name.lower()
-    return lowered == "key" or lowered.endswith("_key") or any(word in lowered for word in SECRET_WORDS)
+    return lowered.endswith(("_key", "_keys")) or any(word in lowered for word in SECRET_WORDS)
 
 
 def redact(value: Any) -> Any:
@@ -107,6 +120,19 @@ def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict:
         else:
             out[name] = getattr(obj, field.attname)
     return redact(out)
+
+
+def audited_fields(model: type[models.Model], *, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The fields staff edit on ``model`` (editable columns and many-to-many), for snapshots of its rows."""
+    names = []
+    for field in model._meta.get_fields():
+        if field.auto_created or not getattr(field, "editable", False) or field.name in exclude:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            continue
+        if field.concrete or field.many_to_many:
+            names.append(field.name)
+    return names
 
 
 def changes(old: Mapping, new: Mapping) -> tuple[dict, dict]:

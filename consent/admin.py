@@ -2,7 +2,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -11,6 +10,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin import AuditTrailAdminMixin
 from consent import charts, selectors, services
 from consent.models import (
     LANGS,
@@ -88,27 +88,33 @@ def propagation_notice() -> str:
     ) % {"span": span}
 
 
-def _invalidate_banners() -> None:
-    # Now, and again once the admin's transaction commits: a banner request served in between would
-    # otherwise cache the old settings (allowed origins included) until the cache entry expires.
-    services.invalidate_banner_cache()
-    transaction.on_commit(services.invalidate_banner_cache)
-
-
-class InvalidatesBannerMixin:
-    """Any change to what a banner shows drops the cached banner configuration."""
+class InvalidatesBannerMixin(AuditTrailAdminMixin):
+    """Websites, categories and cookies are saved and deleted by consent's services (audited; banners reload)."""
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        _invalidate_banners()
+        services.save_configuration(obj=obj, actor=request.user, save_m2m=form.save_m2m)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        _invalidate_banners()
+        # The form's many-to-many fields were saved with the object (and audited there).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model not in services.CONFIG_MODELS:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.delete_configuration(obj=obj, actor=request.user)
+        for obj in instances:
+            services.save_configuration(obj=obj, actor=request.user)
+        formset.save_m2m()
 
     def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        _invalidate_banners()
+        services.delete_configuration(obj=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.delete_configuration(obj=obj, actor=request.user)
 
 
 @admin.register(Category)

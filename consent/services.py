@@ -3,7 +3,7 @@
 import ipaddress
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
@@ -12,15 +12,18 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from audit.services import audited_fields, changes, record_event, snapshot
 from consent.models import (
     Category,
     ConsentMethod,
     ConsentRecord,
+    CookieDeclaration,
     Property,
     Purpose,
     PurposeConsent,
@@ -238,15 +241,81 @@ def invalidate_banner_cache(*, keys: list[str] | None = None) -> None:
 def record_revision(*, prop: Property, note: str, actor=None, material: bool = True) -> Revision:
     """Add to a property's change history; a material change bumps the revision so every visitor is asked again."""
     prop = Property.objects.select_for_update().get(pk=prop.pk)
+    old_revision = prop.revision
     if material:
         prop.revision += 1
         prop.save(update_fields=["revision", "updated_at"])
     revision = Revision.objects.create(
         property=prop, number=prop.revision, material=material, note=note, created_by=actor
     )
+    record_event(
+        actor=actor,
+        obj=prop,
+        verb=ConfigVerb.REVISION_BUMPED if material else ConfigVerb.REVISION_NOTED,
+        old={"revision": old_revision},
+        new={"revision": prop.revision},
+        note=note,
+    )
     key = prop.key
     transaction.on_commit(lambda: invalidate_banner_cache(keys=[key]))
     return revision
+
+
+# --- configuration: websites, categories, cookies -----------------------------------------
+
+
+class ConfigVerb(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    DELETED = "deleted", _("Deleted")
+    REVISION_BUMPED = "revision_bumped", _("New banner revision (visitors asked again)")
+    REVISION_NOTED = "revision_noted", _("Change noted in the revision history")
+
+
+CONFIG_MODELS = (Property, Category, CookieDeclaration)
+
+
+def _reload_banners_on_commit() -> None:
+    # Now, and again once the transaction commits: a banner request served in between would otherwise
+    # cache the old settings (allowed origins included) until the cache entry expires.
+    invalidate_banner_cache()
+    transaction.on_commit(invalidate_banner_cache)
+
+
+@transaction.atomic
+def save_configuration(
+    *, obj: Property | Category | CookieDeclaration, actor, save_m2m: Callable[[], None] | None = None
+) -> Property | Category | CookieDeclaration:
+    """Save a website, category or cookie declaration as staff edited it, record what changed, reload banners."""
+    model = type(obj)
+    if model not in CONFIG_MODELS:
+        raise TypeError(f"{model.__name__} is not consent configuration")
+    fields = audited_fields(model)
+    stored = model.objects.filter(pk=obj.pk).first() if obj.pk is not None else None
+    before = snapshot(stored, fields) if stored is not None else None
+    obj.save()
+    if save_m2m is not None:
+        save_m2m()
+    after = snapshot(obj, fields)
+    if before is None:
+        record_event(actor=actor, obj=obj, verb=ConfigVerb.CREATED, new=after)
+    else:
+        old, new = changes(before, after)
+        if new:
+            record_event(actor=actor, obj=obj, verb=ConfigVerb.CHANGED, old=old, new=new)
+    _reload_banners_on_commit()
+    return obj
+
+
+@transaction.atomic
+def delete_configuration(*, obj: Property | Category | CookieDeclaration, actor) -> None:
+    """Delete a website, category or cookie declaration; the trail keeps what it was."""
+    model = type(obj)
+    if model not in CONFIG_MODELS:
+        raise TypeError(f"{model.__name__} is not consent configuration")
+    record_event(actor=actor, obj=obj, verb=ConfigVerb.DELETED, old=snapshot(obj, audited_fields(model)))
+    obj.delete()
+    _reload_banners_on_commit()
 
 
 # --- purpose consents ----------------------------------------------------------------------
