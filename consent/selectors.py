@@ -62,6 +62,11 @@ def _cache_set(key: str, value) -> None:
         warn_cache_unreachable("banner configuration is read from the database until it is back", exc)
 
 
+def get_property(*, key: str) -> Property | None:
+    """The website with this public key, or None."""
+    return Property.objects.filter(key=key).first()
+
+
 def get_portal_property() -> Property | None:
     key = get_portal_property_key()
     return Property.objects.filter(key=key).first() if key else None

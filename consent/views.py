@@ -92,7 +92,7 @@ def cookies(request):
 
 def property_cookies(request, key: str):
     """The cookie declaration of one website."""
-    prop = Property.objects.filter(key=key).first()
+    prop = selectors.get_property(key=key)
     if prop is None:
         raise Http404
     return _declaration_page(request, prop)
