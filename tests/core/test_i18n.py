@@ -93,7 +93,7 @@ def test_english_stays_the_default(client):
 
 
 def _po_entries(path: Path) -> list[dict]:
-    """Entries of a .po file: flags, msgid, msgid_plural and msgstr forms, unescaped; obsolete ones skipped."""
+    """Entries of a .po file: flags, msgctxt, msgid, msgid_plural and msgstr forms, unescaped; obsolete ones skipped."""
     entries, cur, field = [], None, None
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
@@ -104,7 +104,7 @@ def _po_entries(path: Path) -> list[dict]:
         if line.startswith("#~"):
             continue
         if cur is None:
-            cur = {"flags": set(), "msgid": "", "msgid_plural": None, "msgstr": {}}
+            cur = {"flags": set(), "msgctxt": None, "msgid": "", "msgid_plural": None, "msgstr": {}}
         if line.startswith("#,"):
             cur["flags"] |= {f.strip() for f in line[2:].split(",")}
             continue
@@ -122,6 +122,8 @@ def _po_entries(path: Path) -> list[dict]:
             cur["msgid_plural"] = (cur["msgid_plural"] or "") + text
         elif field == "msgid":
             cur["msgid"] += text
+        elif field == "msgctxt":
+            cur["msgctxt"] = (cur["msgctxt"] or "") + text
     return [e for e in entries if e["msgid"]]
 
 
@@ -146,7 +148,9 @@ def test_every_message_is_translated_and_compiled(lang):
         for form in forms:
             if set(PLACEHOLDER.findall(form)) != wanted:
                 problems.append(f"placeholders differ: {e['msgid']!r} -> {form!r}")
-        key = (e["msgid"], 0) if e["msgid_plural"] else e["msgid"]
+        # A message with a context is compiled under "context\x04msgid".
+        msgid = f"{e['msgctxt']}\x04{e['msgid']}" if e["msgctxt"] is not None else e["msgid"]
+        key = (msgid, 0) if e["msgid_plural"] else msgid
         if compiled.get(key) != forms[0]:
             problems.append(f"not compiled into django.mo: {e['msgid']!r}")
     assert not problems, "\n".join(problems[:20])
