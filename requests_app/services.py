@@ -727,6 +727,8 @@ def post_message(*, data_request: DataRequest, body: str, author=None, from_staf
     """Add a message to the requester/staff conversation and notify the other side by e-mail."""
     if not body.strip():
         raise ValidationError(_("The message is empty."), code="empty")
+    if not data_request.is_open:
+        raise ValidationError(_("This request is closed; please open a new one."), code="closed")
     message = RequestMessage.objects.create(
         data_request=data_request, author=_user_or_none(author), from_staff=from_staff, body=body.strip()
     )

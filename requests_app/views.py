@@ -272,17 +272,18 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
             return redirect(request.path)
         form = MessageForm(request.POST)
         if form.is_valid():
-            if not data_request.is_open:
-                messages.error(request, _("This request is closed; please open a new one."))
-                return redirect(request.path)
-            if _message_within_rate(request, data_request):
-                services.post_message(
-                    data_request=data_request,
-                    body=form.cleaned_data["body"],
-                    author=_requester_actor(request, data_request),
-                    from_staff=False,
-                )
-                messages.success(request, _("Your message was sent."))
+            if not data_request.is_open or _message_within_rate(request, data_request):
+                try:
+                    services.post_message(
+                        data_request=data_request,
+                        body=form.cleaned_data["body"],
+                        author=_requester_actor(request, data_request),
+                        from_staff=False,
+                    )
+                except ValidationError as exc:
+                    messages.error(request, exc.messages[0])
+                else:
+                    messages.success(request, _("Your message was sent."))
                 return redirect(request.path)
             # The bound form goes back to the page, so the text is still there to send later.
             form.add_error(

@@ -292,3 +292,15 @@ def test_extend_is_offered_only_where_the_law_allows_it_now(client, staff_user, 
     assert not _extend_offered(client, late)
     # LGPD has no extension at all.
     assert not _extend_offered(client, make_request(jurisdiction="lgpd", kind="erasure"))
+
+
+def test_a_closed_request_takes_no_more_messages_even_from_staff(client, staff_user, make_request):
+    from requests_app.models import RequestMessage
+
+    dr = make_request()
+    services.withdraw_request(data_request=dr, actor="requester")
+    client.force_login(staff_user)
+    url = f"/admin/requests_app/datarequest/{dr.pk}/workflow/message/"
+    response = client.post(url, {"body": "One more thing."}, follow=True)
+    assert "This request is closed" in response.content.decode()
+    assert not RequestMessage.objects.filter(data_request=dr).exists()
