@@ -773,3 +773,18 @@ def test_staff_text_that_looks_like_code_shows_as_text(page, shop_page, shop):
     assert label.inner_text().strip() == name.replace("\u2028", " ").strip() or name.split(" ")[0] in label.inner_text()
     assert "__STRINGS__ </script><!--" in label.inner_text()
     assert errors == []
+
+
+def test_the_banner_keeps_its_design_variables_to_itself(page, live_server, host_site, shop):
+    """The banner declares the portal's variables on itself: a host page's cannot restyle it, ours stay out."""
+    _, publish = host_site
+    html = HOST_PAGE.format(portal=live_server.url, key=shop.key).replace(
+        "</head>", "<style>:root{--pp-accent:#ff0000;--pp-bg:#000000}</style></head>"
+    )
+    open_host(page, publish(html, "vars.html"))
+    accept = page.get_by_role("button", name="Accept all")
+    assert accept.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 92, 173)"
+    assert page.locator(".ppc-box").evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 255, 255)"
+    plain = publish(HOST_PAGE.format(portal=live_server.url, key=shop.key), "plain.html")
+    open_host(page, plain)
+    assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--pp-accent')") == ""
