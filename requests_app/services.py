@@ -25,6 +25,7 @@ from accounts.permissions import require_perm
 from audit import services as audit_services
 from audit.models import ActorKind, AuditEvent
 from audit.services import Actor
+from core import ratelimit
 from requests_app import deadlines, selectors
 from requests_app.models import (
     OPEN_STATUSES,
@@ -497,9 +498,15 @@ def verify_with_token(*, token: str) -> tuple[DataRequest, bool]:
         return data_request, True
 
 
+# At most this many fresh links per request and hour: the resend form must not become a way to flood an inbox.
+RESEND_RATE = "3/h"
+
+
 def resend_verification(*, data_request: DataRequest) -> None:
-    """Send a fresh verification link if the request still awaits verification."""
-    if data_request.verified_at is None and data_request.status in (S.AWAITING_VERIFICATION, S.AWAITING_REQUESTER):
+    """Send a fresh verification link if the request still awaits verification, a few times an hour at most."""
+    if data_request.verified_at is not None or data_request.status not in UNVERIFIED_WAITING:
+        return
+    if ratelimit.hit(scope="dsr-resend", key=str(data_request.pk), rate=RESEND_RATE):
         _queue_mail(data_request, "verification")
 
 
@@ -749,6 +756,26 @@ def post_message(*, data_request: DataRequest, body: str, author=None, from_staf
                 data_request=data_request, to_status=back, actor=author or "requester", note=_("Requester replied.")
             )
     return message
+
+
+def intake_within_rate(*, client: str, email: str, owner) -> bool:
+    """Count one intake submission against the sender's address and the requester's; False once either is spent."""
+    # Anonymous submissions for an address count against it (case and "+tags" folded), and never against
+    # its signed-in owner, who has a budget of their own: someone else's flood cannot lock them out.
+    client_ok = ratelimit.hit(scope="dsr-intake-ip", key=client, rate=settings.DSR_INTAKE_RATE_LIMIT_IP)
+    key = f"user:{owner.pk}" if owner is not None else ratelimit.email_key(email)
+    email_ok = ratelimit.hit(scope="dsr-intake-email", key=key, rate=settings.DSR_INTAKE_RATE_LIMIT_EMAIL)
+    return client_ok and email_ok
+
+
+def message_within_rate(*, data_request: DataRequest, client: str) -> bool:
+    """Count one requester message against the request and the sender's address; False once either is spent."""
+    # Both windows count every valid message, as the intake form does.
+    request_ok = ratelimit.hit(
+        scope="dsr-message", key=str(data_request.pk), rate=settings.DSR_MESSAGE_RATE_LIMIT_REQUEST
+    )
+    client_ok = ratelimit.hit(scope="dsr-message-ip", key=client, rate=settings.DSR_MESSAGE_RATE_LIMIT_IP)
+    return request_ok and client_ok
 
 
 @transaction.atomic

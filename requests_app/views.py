@@ -97,7 +97,7 @@ def _new_request(request):
             # Only tie the request to the account when the address is one of its own verified ones:
             # otherwise a signed-in person could read the answer to a request about someone else.
             owner = request.user if owns_verified_email(user=request.user, email=email) else None
-            if not _intake_within_rate(request, email=email, owner=owner):
+            if not services.intake_within_rate(client=ratelimit.client_key(request), email=email, owner=owner):
                 form.add_error(None, _("Too many requests were sent from here. Please try again in an hour."))
                 return render(request, "requests_app/new.html", _form_context(form), status=429)
             verified = _identity_verified(request, data["requester_email"])
@@ -124,17 +124,6 @@ def _new_request(request):
     else:
         form = DataRequestForm(initial=initial)
     return render(request, "requests_app/new.html", _form_context(form))
-
-
-def _intake_within_rate(request, *, email: str, owner) -> bool:
-    # Anonymous submissions for an address count against it (case and "+tags" folded), and never against
-    # its signed-in owner, who has a budget of their own: someone else's flood cannot lock them out.
-    ip_ok = ratelimit.hit(
-        scope="dsr-intake-ip", key=ratelimit.client_key(request), rate=settings.DSR_INTAKE_RATE_LIMIT_IP
-    )
-    key = f"user:{owner.pk}" if owner is not None else ratelimit.email_key(email)
-    email_ok = ratelimit.hit(scope="dsr-intake-email", key=key, rate=settings.DSR_INTAKE_RATE_LIMIT_EMAIL)
-    return ip_ok and email_ok
 
 
 def _form_context(form) -> dict:
@@ -207,8 +196,7 @@ def _verified_page(request, data_request: DataRequest, *, newly: bool):
 def _resend(request, token: str):
     _state, data_request = selectors.verification_link_state(token=token)
     if data_request is not None:
-        if ratelimit.hit(scope="dsr-resend", key=str(data_request.pk), rate="3/h"):
-            services.resend_verification(data_request=data_request)
+        services.resend_verification(data_request=data_request)
     # The same answer whatever happened, so the form tells nothing about other people's requests.
     messages.info(request, _("If the request still needs verifying, a new link is on its way."))
     return redirect("requests_app:new")
@@ -247,17 +235,6 @@ def status_by_token(request, token: str):
     return _status_page(request, data_request, via_token=token)
 
 
-def _message_within_rate(request, data_request: DataRequest) -> bool:
-    # Both windows count every valid message, as the intake form does.
-    request_ok = ratelimit.hit(
-        scope="dsr-message", key=str(data_request.pk), rate=settings.DSR_MESSAGE_RATE_LIMIT_REQUEST
-    )
-    ip_ok = ratelimit.hit(
-        scope="dsr-message-ip", key=ratelimit.client_key(request), rate=settings.DSR_MESSAGE_RATE_LIMIT_IP
-    )
-    return request_ok and ip_ok
-
-
 def _status_page(request, data_request: DataRequest, *, via_token: str | None):
     form = MessageForm()
     status = 200
@@ -272,7 +249,8 @@ def _status_page(request, data_request: DataRequest, *, via_token: str | None):
             return redirect(request.path)
         form = MessageForm(request.POST)
         if form.is_valid():
-            if not data_request.is_open or _message_within_rate(request, data_request):
+            client = ratelimit.client_key(request)
+            if not data_request.is_open or services.message_within_rate(data_request=data_request, client=client):
                 try:
                     services.post_message(
                         data_request=data_request,

@@ -363,3 +363,21 @@ def test_demo_seed_is_idempotent_and_touches_no_account(db, staff_user):
     assert {s for s in qs.values_list("status", flat=True)} == set(S.values)
     figures = build_metrics()
     assert figures["total"] == qs.count() and figures["overall"]["median_days"] is not None
+
+
+def test_resending_the_verification_link_is_limited_per_request(
+    make_request, staff_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    dr = make_request(email="resend@example.com")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            services.resend_verification(data_request=dr)
+    assert len([m for m in mailoutbox if "resend@example.com" in m.to]) == 3
+    # Once verified, nothing is sent, and the budget of another request is its own.
+    other = make_request(email="other@example.com")
+    services.verify_request(data_request=other, actor=staff_user)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resend_verification(data_request=other)
+    assert mailoutbox == []
