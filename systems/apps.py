@@ -9,7 +9,16 @@ class SystemsConfig(AppConfig):
     verbose_name = _("Connected systems")
 
     def ready(self):
+        from audit.verbs import register_verbs
         from systems.checks import declared_columns_check
 
+        register_verbs(
+            "systems",
+            {
+                "loaded": _("declaration loaded from a file"),
+                "changed": _("declaration changed"),
+                "discovery_accepted": _("proposal from the database's layout accepted"),
+            },
+        )
         # It connects out to every system, so it is a deployment check: ``manage.py check --deploy --tag systems``.
         checks.register(declared_columns_check, "systems", deploy=True)

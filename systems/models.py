@@ -6,6 +6,7 @@ Credentials are never stored here: an SQL system names the environment variable 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import HttpsURLField
 from registry.sites import LegalBasis
 from registry.strategies import Strategy
 from registry.taxonomy import DATA_CATEGORIES
@@ -56,7 +57,7 @@ class ExternalSystem(models.Model):
         blank=True,
         help_text=_("Name of the environment variable that holds the database address and password."),
     )
-    url = models.URLField(_("web address"), blank=True, help_text=_("For a web service."))
+    url = HttpsURLField(_("web address"), blank=True, help_text=_("For a web service."))
     secret_env = models.CharField(
         _("signing key variable"),
         max_length=128,

@@ -7,6 +7,7 @@ import logging
 import yaml
 from django.db import transaction
 
+from audit.services import changes, record_event
 from systems.declarations import DatasetSpec, SystemSpec, parse_systems_file
 from systems.models import ExternalSystem, Kind, SystemDataset, SystemField, SystemRetentionRule
 
@@ -14,12 +15,33 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def load_systems(*, text: str) -> list[ExternalSystem]:
-    """Validate a whole systems file, then create or update each system it names and replace its datasets."""
+def load_systems(*, text: str, actor=None) -> list[ExternalSystem]:
+    """Validate a whole systems file, then create or update each system it names and replace its datasets.
+
+    Records one audit event per system whose declaration changed (``actor`` None: the portal's command).
+    """
     spec = parse_systems_file(text)  # raises InvalidSystemsFile before anything is written
-    systems = [_save_system(spec=s) for s in spec.systems]
+    systems = []
+    for system_spec in spec.systems:
+        existing = ExternalSystem.objects.filter(key=system_spec.key).first()
+        old = system_document(existing) if existing else None
+        system = _save_system(spec=system_spec)
+        _record(system=system, old=old, actor=actor or "load_systems", verb="loaded")
+        systems.append(system)
     logger.info("systems loaded: %s", ", ".join(s.key for s in systems))
     return systems
+
+
+def _record(*, system: ExternalSystem, old: dict | None, actor, verb: str) -> None:
+    new = system_document(system)
+    before, after = changes(old or {}, new)
+    if before or after:
+        record_event(actor=actor, obj=system, verb=verb, old=before, new=after)
+
+
+def record_declaration_edit(*, system: ExternalSystem, old: dict | None, actor) -> None:
+    """Append the audit event of a declaration edited in admin (what changed, before and after)."""
+    _record(system=system, old=old, actor=actor, verb="changed")
 
 
 def _save_system(*, spec: SystemSpec) -> ExternalSystem:
@@ -168,8 +190,11 @@ def proposal_text(*, system: ExternalSystem, datasets: list[dict]) -> str:
 
 
 @transaction.atomic
-def accept_proposal(*, system: ExternalSystem, datasets: list[dict]) -> ExternalSystem:
-    """Make a reviewed discovery proposal the system's declaration (validated like a systems file)."""
+def accept_proposal(*, system: ExternalSystem, datasets: list[dict], actor=None) -> ExternalSystem:
+    """Make a reviewed discovery proposal the system's declaration (validated like a systems file), audited."""
     spec = parse_systems_file(proposal_text(system=system, datasets=datasets))
+    old = system_document(system)
+    system = _save_system(spec=spec.systems[0])
+    _record(system=system, old=old, actor=actor or "discover_system", verb="discovery_accepted")
     logger.info("discovery proposal accepted for %s", system.key)
-    return _save_system(spec=spec.systems[0])
+    return system
