@@ -1,6 +1,6 @@
 """Staff work the request queue here; every action calls the same services as everything else."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -19,7 +19,6 @@ from audit.selectors import list_request_events
 from core import csvsafe
 from requests_app import forms, selectors, services
 from requests_app.models import (
-    OPEN_STATUSES,
     DataRequest,
     InternalNote,
     RequestFile,
@@ -34,11 +33,9 @@ def due_badge_class(data_request: DataRequest, now=None) -> tuple[str, str]:
     left = (data_request.due_date - services.today(now)).days
     if left < 0:
         return "dsr-badge dsr-overdue", gettext("overdue")
-    if left <= 5:
-        return "dsr-badge dsr-due5", gettext("due in %(n)s d") % {"n": left}
-    if left <= 10:
-        return "dsr-badge dsr-due10", gettext("due in %(n)s d") % {"n": left}
-    return "dsr-badge dsr-due-later", gettext("due in %(n)s d") % {"n": left}
+    label = gettext("due in %(n)s d") % {"n": left}
+    window = next((days for days in selectors.DUE_SOON_DAYS if left <= days), None)
+    return (f"dsr-badge dsr-due{window}" if window else "dsr-badge dsr-due-later"), label
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -46,18 +43,14 @@ class DueFilter(admin.SimpleListFilter):
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
+        # One entry per window of ``selectors.DUE_SOON_DAYS``, each its own text for the translators.
         return [("overdue", _("Overdue")), ("5", _("Due within 5 days")), ("10", _("Due within 10 days"))]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        now = timezone.now()
-        open_qs = queryset.filter(status__in=OPEN_STATUSES)
-        if value == "overdue":
-            return open_qs.filter(due_at__lt=now)
-        days = int(value)
-        return open_qs.filter(due_at__gte=now, due_at__lte=now + timedelta(days=days))
+        return selectors.filter_by_due(queryset=queryset, due=value)
 
 
 class ApprovalFilter(admin.SimpleListFilter):
@@ -69,9 +62,7 @@ class ApprovalFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "waiting":
-            return queryset.filter(
-                release_approval_required=True, release_approved_at__isnull=True, status__in=OPEN_STATUSES
-            )
+            return selectors.filter_awaiting_release_approval(queryset=queryset)
         return queryset
 
 
@@ -277,9 +268,7 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
-            from django.contrib.auth import get_user_model
-
-            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+            kwargs["queryset"] = selectors.list_assignable_staff()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -113,6 +114,34 @@ def open_requests_like(*, email: str, kind: str, exclude_pk: int | None = None) 
 
 def result_files(*, data_request: DataRequest) -> QuerySet[RequestFile]:
     return data_request.files.filter(purpose=FilePurpose.RESULT)
+
+
+# The queue's "due soon" windows, in days: its filter and its due-date badge both use them.
+DUE_SOON_DAYS = (5, 10)
+
+
+def filter_by_due(*, queryset: QuerySet[DataRequest], due: str, now=None) -> QuerySet[DataRequest]:
+    """Open requests that are overdue (``due="overdue"``) or due within one of ``DUE_SOON_DAYS`` ("5", "10")."""
+    now = now or timezone.now()
+    open_qs = queryset.filter(status__in=OPEN_STATUSES)
+    if due == "overdue":
+        return open_qs.filter(due_at__lt=now)
+    days = int(due) if due.isdigit() else None
+    if days not in DUE_SOON_DAYS:
+        return queryset.none()
+    return open_qs.filter(due_at__gte=now, due_at__lte=now + timedelta(days=days))
+
+
+def filter_awaiting_release_approval(*, queryset: QuerySet[DataRequest]) -> QuerySet[DataRequest]:
+    """The requests of ``queryset`` that wait for a staff member's approval (``DataRequest.awaits_release_approval``)."""
+    return queryset.filter(release_approval_required=True, release_approved_at__isnull=True, status__in=OPEN_STATUSES)
+
+
+def list_assignable_staff() -> QuerySet:
+    """The staff members a request may be given to: active staff accounts."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_staff=True, is_active=True)
 
 
 def list_overdue_requests(*, now=None) -> QuerySet[DataRequest]:

@@ -571,7 +571,7 @@ def _user_or_none(actor):
 def assign_request(*, data_request: DataRequest, assignee, actor) -> DataRequest:
     """Give the request to a staff member (or None to unassign)."""
     data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
-    if assignee is not None and not assignee.is_staff:
+    if assignee is not None and not selectors.list_assignable_staff().filter(pk=assignee.pk).exists():
         raise ValidationError(_("Requests can only be assigned to staff."), code="not_staff")
     old = data_request.assignee
     if old == assignee:

@@ -304,3 +304,18 @@ def test_a_closed_request_takes_no_more_messages_even_from_staff(client, staff_u
     response = client.post(url, {"body": "One more thing."}, follow=True)
     assert "This request is closed" in response.content.decode()
     assert not RequestMessage.objects.filter(data_request=dr).exists()
+
+
+def test_due_filter_of_the_queue(client, staff_user, make_request):
+    soon = make_request(email="soon@example.com")
+    DataRequest.objects.filter(pk=soon.pk).update(due_at=timezone.now() + timedelta(days=3))
+    late = make_request(email="late@example.com")
+    DataRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(days=1))
+    client.force_login(staff_user)
+    page = client.get(CHANGELIST_URL, {"due": "5"}).content.decode()
+    assert soon.reference in page and late.reference not in page
+    page = client.get(CHANGELIST_URL, {"due": "overdue"}).content.decode()
+    assert late.reference in page and soon.reference not in page
+    # A value typed into the address is no error page.
+    response = client.get(CHANGELIST_URL, {"due": "abc"})
+    assert response.status_code == 200 and soon.reference not in response.content.decode()

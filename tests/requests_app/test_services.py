@@ -381,3 +381,12 @@ def test_resending_the_verification_link_is_limited_per_request(
     with django_capture_on_commit_callbacks(execute=True):
         services.resend_verification(data_request=other)
     assert mailoutbox == []
+
+
+def test_requests_are_assigned_only_to_active_staff(make_request, staff_user, user_factory):
+    dr = make_request()
+    for nobody in (user_factory(email="customer@example.com"), user_factory(is_staff=True, is_active=False)):
+        with pytest.raises(ValidationError) as exc:
+            services.assign_request(data_request=dr, assignee=nobody, actor=staff_user)
+        assert exc.value.code == "not_staff"
+    assert services.assign_request(data_request=dr, assignee=staff_user, actor=staff_user).assignee == staff_user
