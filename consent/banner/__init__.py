@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
 from consent.selectors import get_property_config
+from core.languages import BASE_LANGUAGE, language_codes
 
 try:
     import brotli
@@ -52,7 +53,7 @@ TEXTS = {
 
 def banner_languages() -> list[str]:
     """The languages the banner speaks: the portal's own."""
-    return [code for code, _name in settings.LANGUAGES]
+    return list(language_codes())
 
 
 def banner_texts() -> dict[str, dict[str, str]]:
@@ -107,7 +108,7 @@ def render_script(config: dict) -> str:
     payload = {
         "key": config["key"],
         "revision": config["revision"],
-        "lang": config["lang"] if config["lang"] in langs else "en",
+        "lang": config["lang"] if config["lang"] in langs else BASE_LANGUAGE,
         "acceptDays": config["acceptance_days"],
         "refuseDays": config["refusal_days"],
         "css": config["css"],
