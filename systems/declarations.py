@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from registry.sites import LegalBasis
 from registry.strategies import Strategy
@@ -56,14 +56,29 @@ class FieldSpec(_Strict):
     rectifiable: bool = False
     description: str = ""
 
+    # Field validators run each on their own, so that one wrong value does not hide another.
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _identifier(value, "column")
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str) -> str:
+        if value not in DATA_CATEGORIES:
+            hint = f" (now '{LEGACY_CATEGORIES[value]}')" if value in LEGACY_CATEGORIES else ""
+            raise ValueError(f"unknown data category '{value}'{hint}")
+        return value
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _legal_basis(cls, value: str) -> str:
+        if value not in LegalBasis.LABELS:
+            raise ValueError(f"unknown legal basis '{value}', one of: {', '.join(LegalBasis.LABELS)}")
+        return value
+
     @model_validator(mode="after")
     def _check(self):
-        _identifier(self.name, "column")
-        if self.category not in DATA_CATEGORIES:
-            hint = f" (now '{LEGACY_CATEGORIES[self.category]}')" if self.category in LEGACY_CATEGORIES else ""
-            raise ValueError(f"unknown data category '{self.category}'{hint}")
-        if self.legal_basis not in LegalBasis.LABELS:
-            raise ValueError(f"unknown legal basis '{self.legal_basis}', one of: {', '.join(LegalBasis.LABELS)}")
         if self.erase == Strategy.KEEP and not self.keep_reason.strip():
             raise ValueError(f"column '{self.name}' is kept on erasure: give keep_reason")
         return self
@@ -78,9 +93,18 @@ class RetentionSpec(_Strict):
     legal_basis: str = ""
     description: str = ""
 
+    @field_validator("date_field")
+    @classmethod
+    def _date_field(cls, value: str) -> str:
+        return _identifier(value, "date column")
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: list[str]) -> list[str]:
+        return [_identifier(v, "column") for v in value]
+
     @model_validator(mode="after")
     def _check(self):
-        _identifier(self.date_field, "date column")
         needs_fields = self.action in (RetentionAction.NULL, RetentionAction.MASK, RetentionAction.PSEUDONYMISE)
         if needs_fields and not self.fields:
             raise ValueError(f"rule '{self.name}' changes columns: list them under fields")
@@ -99,9 +123,13 @@ class DatasetSpec(_Strict):
     retention: list[RetentionSpec] = Field(default_factory=list)
     other_columns: list[Name] = Field(default_factory=list)
 
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str) -> str:
+        return _identifier(value, "table")
+
     @model_validator(mode="after")
     def _check(self):
-        _identifier(self.table, "table")
         for column in self.identity.values():
             _identifier(column, "identity column")
         for column, target in self.references.items():
@@ -237,17 +265,52 @@ def _node_at(root, loc: tuple) -> yaml.Node:
     return node
 
 
+TYPE_WORDS = {
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+PATTERN_WORDS = {
+    "email": "not an e-mail address",
+    "key": "use lower-case letters, digits, _ and -",
+    "name": "use lower-case letters, digits, _ and -",
+    "url_env": "use capital letters, digits and _, e.g. LEGACY_SHOP_DATABASE_URL",
+    "secret_env": "use capital letters, digits and _",
+    "url": "must start with https:// or http://",
+}
+
+
 def _describe(error: dict) -> str:
-    loc = [str(p) for p in error["loc"] if not str(p).startswith(("literal[", "function-after", "constrained-"))]
-    where = ".".join(p for p in loc if not p.isdigit()) or "file"
-    kind = error["type"]
+    loc = [p for p in error["loc"] if not isinstance(p, int)]
+    if loc and loc[0] == "systems" and len(loc) > 1:
+        loc = loc[1:]
+    where = ".".join(str(p) for p in loc) or "file"
+    kind, given = error["type"], error.get("input")
     if kind == "missing":
         return f"{where}: required"
     if kind == "extra_forbidden":
         return f"{where}: unknown key"
     if kind == "value_error":
         return str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
-    return f"{where}: {error['msg'].lower()}" + (f", got {error['input']!r}" if kind.endswith("_type") else "")
+    if kind in TYPE_WORDS:
+        return f"{where}: must be {TYPE_WORDS[kind]}, got {given!r}"
+    if kind == "literal_error":
+        return f"{where}: {given!r} is not one of {error['ctx']['expected']}"
+    if kind == "string_pattern_mismatch":
+        return f"{where}: {PATTERN_WORDS.get(str(loc[-1]) if loc else '', 'not allowed here')}, got {given!r}"
+    if kind in ("string_too_short", "too_short"):
+        return f"{where}: must not be empty"
+    if kind == "string_too_long":
+        return f"{where}: too long (at most {error['ctx']['max_length']} characters)"
+    if kind in ("greater_than", "less_than_equal"):
+        return f"{where}: {error['msg'].lower()}, got {given!r}"
+    return f"{where}: {error['msg'].lower()}"
 
 
 def parse_systems_file(text: str) -> SystemsFileSpec:

@@ -205,3 +205,15 @@ def test_retention_masks_fields_when_the_rule_says_so(shop):
     outcome = enforce_retention_rule(system=system, rule=rule, now=NOW + dt.timedelta(days=2))
     assert outcome.changed == 2
     assert {r["shipping_address"] for r in select_all(url, "orders")} == {"[erased]"}
+
+
+def test_a_file_loaded_while_running_is_used_by_the_next_call(shop):
+    system, _url = shop
+    assert "full_name" in _export(system, ANN)["customers"][0]
+    load_systems(
+        text=SHOP_YAML.replace(
+            "legal_basis: contract, erase: mask}", "legal_basis: contract, erase: mask, secret: true}", 1
+        )
+    )
+    columns, withheld, rows = _export(system, ANN)["customers"]  # the same system object: nothing cached on it
+    assert "full_name" in withheld and "full_name" not in rows[0]
