@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
+from audit.admin import AuditTrailAdminMixin
 from privacyportal.celery import SCHEDULED_JOBS, may_run_on_schedule
 from retention.enforcement import RunLocked, enforce_retention
 from retention.models import (
@@ -18,11 +19,16 @@ from retention.models import (
     ScheduledJob,
     ScheduledJobEvent,
 )
-from retention.services import record_schedule_change, run_scheduled_job
+from retention.services import (
+    delete_retention_policy,
+    record_schedule_change,
+    run_scheduled_job,
+    save_retention_policy,
+)
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("name", "dataset", "period_display", "date_field", "action", "enabled", "source", "customised")
     list_filter = ("enabled", "action", "source", "customised")
     search_fields = ("name", "dataset", "description", "legal_basis")
@@ -40,10 +46,14 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
         return obj.period_display
 
     def save_model(self, request, obj, form, change):
-        # A staff edit of a seeded policy is kept when the registry's rules are seeded again.
-        if change and form.changed_data:
-            obj.customised = True
-        super().save_model(request, obj, form, change)
+        save_retention_policy(policy=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        delete_retention_policy(policy=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for policy in queryset:
+            delete_retention_policy(policy=policy, actor=request.user)
 
     @admin.action(description=_("Dry run the selected policies (counts only)"), permissions=["view"])
     def dry_run_selected(self, request, queryset):
@@ -77,7 +87,7 @@ class RunItemInline(admin.TabularInline):
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(admin.ModelAdmin):
+class RetentionRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "started_at", "finished_at", "status", "dry_run", "trigger", "totals")
     list_filter = ("status", "dry_run", "trigger")
     readonly_fields = [f.name for f in RetentionRun._meta.fields]

@@ -12,3 +12,7 @@ class RetentionConfig(AppConfig):
 
         signals.connect()
         post_migrate.connect(signals.on_post_migrate, sender=self, dispatch_uid="retention.seed_policies")
+        from audit.verbs import register_verbs
+        from retention.models import RetentionVerb
+
+        register_verbs("retention", dict(RetentionVerb.choices))

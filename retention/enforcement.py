@@ -26,6 +26,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.sql.subqueries import DeleteQuery
 from django.utils import timezone
 
+from audit.services import Actor, record_event
 from core.retention_actions import ENFORCEABLE
 from retention import registry_bridge, rules
 from retention.locks import LockLost, enforcement_lock
@@ -35,6 +36,7 @@ from retention.models import (
     RetentionPolicy,
     RetentionRun,
     RetentionRunItem,
+    RetentionVerb,
     RunStatus,
 )
 
@@ -286,10 +288,47 @@ def _execute(
             item.status = ItemStatus.FAILED
             item.errors = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
             item.save(update_fields=["status", "errors"])
-    run.status = RunStatus.FAILED if failed else RunStatus.COMPLETED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+    with transaction.atomic():
+        run.status = RunStatus.FAILED if failed else RunStatus.COMPLETED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        if not run.dry_run:
+            _record_run(run)
     return run
+
+
+def _record_run(run: RetentionRun) -> None:
+    # One event per policy and one for the run, written once when the run finishes (a resumed run too).
+    actor = Actor.system("retention enforcement")
+    items = list(run.items.select_related("policy").order_by("policy_name"))
+    for item in items:
+        counts = {
+            "status": item.status,
+            "matched": item.matched,
+            "deleted": item.deleted,
+            "modified": item.modified,
+            "skipped_hold": item.skipped_hold,
+        }
+        record_event(
+            actor=actor,
+            obj=item.policy or item,
+            verb=RetentionVerb.ENFORCED,
+            new=counts,
+            note=f"{run} ({run.trigger})",
+        )
+    record_event(
+        actor=actor,
+        obj=run,
+        verb=RetentionVerb.RUN_FINISHED,
+        new={
+            "status": run.status,
+            "policies": len(items),
+            "deleted": sum(i.deleted for i in items),
+            "modified": sum(i.modified for i in items),
+            "skipped_hold": sum(i.skipped_hold for i in items),
+        },
+        note=run.trigger,
+    )
 
 
 # Which rows are under a hold, for the policy being enforced: read by ``_delete``'s last check.

@@ -320,3 +320,13 @@ class ScheduledJobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_name or self.task}: {self.get_kind_display()}"
+
+
+class RetentionVerb(models.TextChoices):
+    """What retention's services write to the audit trail."""
+
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    DELETED = "deleted", _("Deleted")
+    ENFORCED = "enforced", _("Enforced by a retention run")
+    RUN_FINISHED = "run_finished", _("Retention run finished")

@@ -18,6 +18,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require_perm
+from audit import services as audit_services
+from audit.services import audited_fields
 from core import ratelimit
 from retention import registry_bridge, rules
 from retention.models import (
@@ -28,6 +30,7 @@ from retention.models import (
     NoticeStatus,
     RetentionAction,
     RetentionPolicy,
+    RetentionVerb,
     ScheduledJobEvent,
 )
 from retention.selectors import inactive_accounts_policy_name
@@ -454,3 +457,42 @@ def record_schedule_change(*, job, actor, old: dict, new: dict) -> ScheduledJobE
         old="; ".join(f"{k}: {old.get(k)}" for k in sorted(changed)),
         new="; ".join(f"{k}: {new.get(k)}" for k in sorted(changed)),
     )
+
+
+# --- dataset retention policies and runs -------------------------------------------------
+
+
+# What staff edit on a policy; ``customised`` and the timestamps follow from the edit.
+POLICY_FIELDS = audited_fields(RetentionPolicy, exclude=("customised", "source"))
+
+
+@transaction.atomic
+def save_retention_policy(*, policy: RetentionPolicy, actor) -> RetentionPolicy:
+    """Save a retention policy as staff edited it, with the old and new values; an edited seeded one stays so."""
+    stored = RetentionPolicy.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
+    before = audit_services.snapshot(stored, POLICY_FIELDS) if stored is not None else None
+    after = audit_services.snapshot(policy, POLICY_FIELDS)
+    if before is None:
+        policy.save()
+        audit_services.record_event(actor=actor, obj=policy, verb=RetentionVerb.CREATED, new=after)
+        return policy
+    old, new = audit_services.changes(before, after)
+    if not new:
+        return policy
+    # A staff edit of a seeded policy is kept when the registry's rules are seeded again.
+    policy.customised = True
+    policy.save()
+    audit_services.record_event(actor=actor, obj=policy, verb=RetentionVerb.CHANGED, old=old, new=new)
+    return policy
+
+
+@transaction.atomic
+def delete_retention_policy(*, policy: RetentionPolicy, actor) -> None:
+    """Delete a retention policy; the trail keeps what it said."""
+    audit_services.record_event(
+        actor=actor,
+        obj=policy,
+        verb=RetentionVerb.DELETED,
+        old=audit_services.snapshot(policy, POLICY_FIELDS),
+    )
+    policy.delete()

@@ -24,7 +24,7 @@ def forwards(apps, schema_editor):
                     created_at=e.created_at,
                     actor_kind=("staff" if e.actor.is_staff else "requester") if e.actor_id else "system",
                     actor_id=e.actor_id,
-                    actor_label=e.actor.get_username()[:200] if e.actor_id else "policy schedule",
+                    actor_label=e.actor.username[:200] if e.actor_id else "policy schedule",
                     content_type=ct,
                     object_id=str(e.version_id),
                     object_label=f"{e.version.document.title} v{e.version.number}"[:200],
