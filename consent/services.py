@@ -31,7 +31,7 @@ from consent.models import (
     RefusedOrigin,
     Revision,
 )
-from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config
+from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config, has_consent
 
 logger = logging.getLogger(__name__)
 
@@ -334,6 +334,14 @@ def set_purpose_consent(*, user, purpose: str, granted: bool, source: str = Purp
     return PurposeConsent.objects.create(
         user=user, purpose=purpose_obj, version=version, granted=granted, source=source
     )
+
+
+def set_marketing_subscription(*, user, subscribed: bool, source: str = PurposeConsentSource.EMAIL_PREFERENCES) -> bool:
+    """Turn marketing e-mail on or off for an account holder; records a consent only when the choice changes."""
+    if has_consent(user=user, purpose=Purpose.MARKETING) == subscribed:
+        return False
+    set_purpose_consent(user=user, purpose=Purpose.MARKETING, granted=subscribed, source=source)
+    return True
 
 
 def build_unsubscribe_url(*, user, purpose: str = Purpose.MARKETING) -> str:

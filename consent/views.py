@@ -145,14 +145,7 @@ def email_preferences(request):
     subscribed = selectors.has_consent(user=request.user, purpose=Purpose.MARKETING)
     form = EmailPreferencesForm(request.POST if request.method == "POST" else None, initial={"marketing": subscribed})
     if request.method == "POST" and form.is_valid():
-        wanted = form.cleaned_data["marketing"]
-        if wanted != subscribed:
-            services.set_purpose_consent(
-                user=request.user,
-                purpose=Purpose.MARKETING,
-                granted=wanted,
-                source=PurposeConsentSource.EMAIL_PREFERENCES,
-            )
+        services.set_marketing_subscription(user=request.user, subscribed=form.cleaned_data["marketing"])
         messages.success(request, _("Your e-mail preferences were saved."))
         return redirect("consent:email_preferences")
     return render(request, "consent/email_preferences.html", {"form": form, "subscribed": subscribed})

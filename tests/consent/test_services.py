@@ -320,3 +320,17 @@ def test_a_new_wording_that_asks_again_suspends_earlier_consent(user_factory, pu
         purpose=purposes[Purpose.MARKETING], version=4, title="News", wording="Typo", requires_new_consent=False
     )
     assert selectors.has_consent(user=user, purpose=Purpose.MARKETING)
+
+
+def test_marketing_subscription_records_only_a_change(user_factory, purposes):
+    from consent.models import PurposeConsent
+
+    user = user_factory()
+    assert services.set_marketing_subscription(user=user, subscribed=False) is False
+    assert services.set_marketing_subscription(user=user, subscribed=True) is True
+    assert services.set_marketing_subscription(user=user, subscribed=True) is False
+    assert services.set_marketing_subscription(user=user, subscribed=False) is True
+    assert list(PurposeConsent.objects.filter(user=user).order_by("pk").values_list("granted", flat=True)) == [
+        True,
+        False,
+    ]
