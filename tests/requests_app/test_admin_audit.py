@@ -32,7 +32,7 @@ def test_change_form_assignment_and_note_inline_are_audited(officer_client, make
     assert ("assigned", me, ActorKind.STAFF) in _trail(dr) and ("note", me, ActorKind.STAFF) in _trail(dr)
     assigned = dr.events.get(verb="assigned")
     assert (assigned.old, assigned.new, assigned.request_reference) == (
-        None,
+        "",
         officer_client.user.username,
         dr.reference,
     )
