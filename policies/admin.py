@@ -32,9 +32,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(admin.ModelAdmin):
+class PolicyDocumentAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("title", "kind", "in_force")
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        services.save_document(document=obj, actor=request.user)
 
     @admin.display(description=_("in force"))
     def in_force(self, obj):

@@ -94,6 +94,23 @@ def ensure_document(*, kind: str, title: str | None = None) -> PolicyDocument:
 
 
 @transaction.atomic
+def save_document(*, document: PolicyDocument, actor=None) -> PolicyDocument:
+    """Save a policy document's own details (its title) as staff edited them, with the old and new values."""
+    fields = ["kind", "title"]
+    stored = PolicyDocument.objects.filter(pk=document.pk).first() if document.pk is not None else None
+    before = audit_services.snapshot(stored, fields) if stored is not None else None
+    document.save()
+    after = audit_services.snapshot(document, fields)
+    if before is None:
+        audit_services.record_event(actor=actor, obj=document, verb=PolicyEvent.Kind.CREATED, new=after)
+    else:
+        old, new = audit_services.changes(before, after)
+        if new:
+            audit_services.record_event(actor=actor, obj=document, verb=PolicyEvent.Kind.EDITED, old=old, new=new)
+    return document
+
+
+@transaction.atomic
 def create_version(
     *, document: PolicyDocument, body: str, summary: str = "", is_material: bool = False, actor=None
 ) -> PolicyVersion:
