@@ -89,7 +89,7 @@ def propagation_notice() -> str:
 
 
 class InvalidatesBannerMixin(AuditTrailAdminMixin):
-    """Websites, categories and cookies are saved and deleted by consent's services (audited; banners reload)."""
+    """Consent configuration is saved and deleted by consent's services (audited; banners reload)."""
 
     def save_model(self, request, obj, form, change):
         services.save_configuration(obj=obj, actor=request.user, save_m2m=form.save_m2m)
@@ -324,7 +324,7 @@ class RevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     list_display = ("name", "country", "privacy_policy_url")
     search_fields = ("name", "purpose")
     filter_horizontal = ("properties",)
@@ -430,7 +430,7 @@ class PurposeVersionInline(admin.StackedInline):
 
 
 @admin.register(Purpose)
-class PurposeAdmin(admin.ModelAdmin):
+class PurposeAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     list_display = ("key", "__str__", "order")
     inlines = [PurposeVersionInline]
 

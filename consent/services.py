@@ -28,8 +28,10 @@ from consent.models import (
     Purpose,
     PurposeConsent,
     PurposeConsentSource,
+    PurposeVersion,
     RefusedOrigin,
     Revision,
+    Vendor,
 )
 from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config, has_consent
 
@@ -261,7 +263,7 @@ def record_revision(*, prop: Property, note: str, actor=None, material: bool = T
     return revision
 
 
-# --- configuration: websites, categories, cookies -----------------------------------------
+# --- configuration: websites, categories, cookies, vendors, purposes -----------------------
 
 
 class ConfigVerb(models.TextChoices):
@@ -272,7 +274,9 @@ class ConfigVerb(models.TextChoices):
     REVISION_NOTED = "revision_noted", _("Change noted in the revision history")
 
 
-CONFIG_MODELS = (Property, Category, CookieDeclaration)
+# Staff configure these in admin; every save and delete goes through the two services below.
+CONFIG_MODELS = (Property, Category, CookieDeclaration, Vendor, Purpose, PurposeVersion)
+ConfigObject = Property | Category | CookieDeclaration | Vendor | Purpose | PurposeVersion
 
 
 def _reload_banners_on_commit() -> None:
@@ -283,10 +287,8 @@ def _reload_banners_on_commit() -> None:
 
 
 @transaction.atomic
-def save_configuration(
-    *, obj: Property | Category | CookieDeclaration, actor, save_m2m: Callable[[], None] | None = None
-) -> Property | Category | CookieDeclaration:
-    """Save a website, category or cookie declaration as staff edited it, record what changed, reload banners."""
+def save_configuration(*, obj: ConfigObject, actor, save_m2m: Callable[[], None] | None = None) -> ConfigObject:
+    """Save a website, category, cookie, vendor or purpose as staff edited it, record what changed, reload banners."""
     model = type(obj)
     if model not in CONFIG_MODELS:
         raise TypeError(f"{model.__name__} is not consent configuration")
@@ -308,8 +310,8 @@ def save_configuration(
 
 
 @transaction.atomic
-def delete_configuration(*, obj: Property | Category | CookieDeclaration, actor) -> None:
-    """Delete a website, category or cookie declaration; the trail keeps what it was."""
+def delete_configuration(*, obj: ConfigObject, actor) -> None:
+    """Delete a website, category, cookie, vendor or purpose; the trail keeps what it was."""
     model = type(obj)
     if model not in CONFIG_MODELS:
         raise TypeError(f"{model.__name__} is not consent configuration")

@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import ActorKind, AuditEvent
 from audit.selectors import list_object_events
-from consent.models import Category, CookieDeclaration, Property
+from consent.models import Category, CookieDeclaration, Property, Purpose, PurposeVersion, Vendor
 from tests.audit.helpers import change_form_data, officer
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,39 @@ def test_website_created_in_admin_is_audited_with_its_categories(officer_client,
     assert created.actor == officer_client.user
     assert sorted(created.new["categories"]) == sorted(str(c) for c in blog.categories.all())
     assert created.new["key"] == blog.key  # a website's public key is an identifier, not a secret
+
+
+def test_vendor_and_purpose_wording_added_in_admin_are_audited(officer_client, prop, purposes):
+    page = officer_client.get("/admin/consent/vendor/add/")
+    data = change_form_data(
+        page,
+        name="Example Analytics Ltd",
+        purpose="Visit statistics",
+        country="Ireland",
+        privacy_policy_url="https://analytics.example.com/privacy",
+        properties=[str(prop.pk)],
+    )
+    response = officer_client.post("/admin/consent/vendor/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    vendor = Vendor.objects.get(name="Example Analytics Ltd")
+    created = list_object_events(obj=vendor).get(verb="created")
+    assert created.actor == officer_client.user and created.new["properties"] == [str(prop)]
+
+    purpose = Purpose.objects.order_by("pk").first()
+    url = f"/admin/consent/purpose/{purpose.pk}/change/"
+    data = change_form_data(officer_client.get(url))
+    last = purpose.versions.order_by("-version").first()
+    new = int(data["versions-TOTAL_FORMS"]) - 1  # the blank extra form
+    data.update(
+        {
+            f"versions-{new}-version": str(last.version + 1),
+            f"versions-{new}-title": "Newsletter",
+            f"versions-{new}-wording": "A monthly e-mail about new features.",
+            f"versions-{new}-purpose": str(purpose.pk),
+        }
+    )
+    response = officer_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    version = PurposeVersion.objects.get(purpose=purpose, version=last.version + 1)
+    event = list_object_events(obj=version).get(verb="created")
+    assert event.actor == officer_client.user and event.new["wording"] == "A monthly e-mail about new features."
