@@ -39,6 +39,17 @@ _engines: dict[str, sa.Engine] = {}  # by URL
 _urls: dict[str, str] = {}  # system key -> the URL its engine was made for
 
 
+def _forget_engines_in_child() -> None:
+    # A forked worker must not share its parent's pooled sockets: it opens its own (the parent keeps its).
+    for engine in _engines.values():
+        engine.dispose(close=False)
+    _engines.clear()
+    _urls.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
 def database_url(system) -> str:
     """The system's SQLAlchemy URL, from the environment variable its declaration names."""
     # The declaration names a variable rather than a setting: an integrator adds a system without a deploy.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from registry.sites import LegalBasis
+from registry.taxonomy import category_label
 from systems.models import Action, ExternalSystem, Kind, SystemDataset, SystemField, SystemRetentionRule
 
 
@@ -42,3 +44,28 @@ def list_retention_rules() -> list[tuple[ExternalSystem, SystemDataset, SystemRe
         for dataset in system.datasets.all()
         for rule in dataset.retention_rules.all()
     ]
+
+
+def dataset_information(*, system: ExternalSystem, dataset: SystemDataset) -> dict:
+    """Art. 15 information for one external dataset, in the shape of ``registry.exports.dataset_information``."""
+    fields = list(dataset.fields.all())
+    return {
+        "label": f"{system.key}.{dataset.table}",
+        "title": dataset.title,
+        "description": dataset.description,
+        "system": system.name,
+        "categories": sorted({category_label(f.category) for f in fields}),
+        "purposes": sorted({f.purpose for f in fields}),
+        "legal_bases": [LegalBasis.label(b) for b in sorted({f.legal_basis for f in fields})],
+        "recipients": sorted({r for f in fields for r in f.recipients}),
+        "sources": [],
+        "retention": [
+            _period(rule.period_days)
+            + (f": {rule.description or rule.legal_basis}" if rule.description or rule.legal_basis else "")
+            for rule in dataset.retention_rules.all()
+        ],
+    }
+
+
+def _period(days: int) -> str:
+    return f"{days // 365} years" if days % 365 == 0 else f"{days} days"

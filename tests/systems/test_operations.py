@@ -217,3 +217,14 @@ def test_a_file_loaded_while_running_is_used_by_the_next_call(shop):
     )
     columns, withheld, rows = _export(system, ANN)["customers"]  # the same system object: nothing cached on it
     assert "full_name" in withheld and "full_name" not in rows[0]
+
+
+def test_dataset_information_says_why_each_external_dataset_is_held(shop):
+    from systems.selectors import dataset_information, get_system
+
+    system = get_system(key="legacy_shop")
+    info = dataset_information(system=system, dataset=system.datasets.get(table="orders"))
+    assert info["label"] == "legacy_shop.orders" and info["title"] == "Shop orders"
+    assert info["categories"] == ["Postal address"] and info["purposes"] == ["delivery"]
+    assert info["legal_bases"] == ["Performance of a contract (Art. 6(1)(b))"]
+    assert info["retention"] == ["10 years: Tax law: invoices kept 10 years."]
