@@ -20,14 +20,14 @@ def declared_columns_check(app_configs=None, **kwargs):
             missing = declared_but_missing(system=system)
         except SystemUnavailable as exc:
             messages.append(
-                checks.Warning(f"{system.name}: cannot read the schema ({exc.reason}).", id="systems.W001", obj=system)
+                checks.Warning(f"cannot read the database's layout ({exc.reason}).", id="systems.W001", obj=system)
             )
             continue
         for table, column in missing:
             what = f"table '{table}'" if column is None else f"column '{table}.{column}'"
             messages.append(
                 checks.Error(
-                    f"{system.name}: declared {what} no longer exists in the database.",
+                    f"declared {what} no longer exists in the database.",
                     hint="Run discover_system to see the difference, then update the declaration.",
                     obj=system,
                     id="systems.E001",

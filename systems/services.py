@@ -14,6 +14,23 @@ from systems.models import ExternalSystem, Kind, SystemDataset, SystemField, Sys
 logger = logging.getLogger(__name__)
 
 
+class _Flow(dict):
+    """A mapping written on one line, as the README writes owners, connections and fields."""
+
+
+class _FlowList(list):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)  # list items indented under their key, as people write them
+
+
+_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
+_Dumper.add_representer(_FlowList, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True))
+
+
 @transaction.atomic
 def load_systems(*, text: str, actor=None) -> list[ExternalSystem]:
     """Validate a whole systems file, then create or update each system it names and replace its datasets.
@@ -117,18 +134,18 @@ def system_document(system: ExternalSystem) -> dict:
     doc: dict = {
         "key": system.key,
         "name": system.name,
-        "owner": {"name": system.owner_name, "email": system.owner_email},
+        "owner": _Flow(name=system.owner_name, email=system.owner_email),
     }
     if system.kind != Kind.SQL:
         doc["kind"] = system.kind
     if system.kind == Kind.SQL:
-        doc["connection"] = {"url_env": system.url_env}
+        doc["connection"] = _Flow(url_env=system.url_env)
     if system.kind == Kind.HTTP:
         doc["url"] = system.url
         if system.secret_env:
             doc["secret_env"] = system.secret_env
         doc["timeout"] = system.timeout
-    doc["actions"] = list(system.actions)
+    doc["actions"] = _FlowList(system.actions)
     datasets = [dataset_document(d) for d in system.datasets.prefetch_related("fields", "retention_rules")]
     if datasets or system.kind == Kind.SQL:
         doc["datasets"] = datasets
@@ -140,27 +157,27 @@ def dataset_document(dataset: SystemDataset) -> dict:
     if dataset.description:
         doc["description"] = dataset.description
     if dataset.identity:
-        doc["identity"] = dict(dataset.identity)
+        doc["identity"] = _Flow(dataset.identity)
     if dataset.references:
-        doc["references"] = dict(dataset.references)
+        doc["references"] = _Flow(dataset.references)
     doc["fields"] = []
     for f in dataset.fields.all():
-        field = {"name": f.name, "category": f.category, "purpose": f.purpose, "legal_basis": f.legal_basis}
+        field = _Flow(name=f.name, category=f.category, purpose=f.purpose, legal_basis=f.legal_basis)
         field["erase"] = f.strategy
         for attr in ("keep_reason", "description"):
             if getattr(f, attr):
                 field[attr] = getattr(f, attr)
         if f.recipients:
-            field["recipients"] = list(f.recipients)
+            field["recipients"] = _FlowList(f.recipients)
         for attr in ("secret", "rectifiable"):
             if getattr(f, attr):
                 field[attr] = True
         doc["fields"].append(field)
     rules = []
     for r in dataset.retention_rules.all():
-        rule = {"name": r.name, "period_days": r.period_days, "date_field": r.date_field, "action": r.action}
+        rule = _Flow(name=r.name, period_days=r.period_days, date_field=r.date_field, action=r.action)
         if r.fields:
-            rule["fields"] = list(r.fields)
+            rule["fields"] = _FlowList(r.fields)
         for attr in ("legal_basis", "description"):
             if getattr(r, attr):
                 rule[attr] = getattr(r, attr)
@@ -168,7 +185,7 @@ def dataset_document(dataset: SystemDataset) -> dict:
     if rules:
         doc["retention"] = rules
     if dataset.other_columns:
-        doc["other_columns"] = list(dataset.other_columns)
+        doc["other_columns"] = _FlowList(dataset.other_columns)
     return doc
 
 
@@ -177,16 +194,18 @@ def dump_systems_text(*, keys: list[str] | None = None) -> str:
     systems = ExternalSystem.objects.order_by("key")
     if keys:
         systems = systems.filter(key__in=keys)
-    return yaml.safe_dump(
-        {"systems": [system_document(s) for s in systems]}, sort_keys=False, allow_unicode=True, width=120
-    )
+    return _dump({"systems": [system_document(s) for s in systems]})
+
+
+def _dump(data: dict) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100_000, indent=2)
 
 
 def proposal_text(*, system: ExternalSystem, datasets: list[dict]) -> str:
     """``system`` with ``datasets`` in its place, as a systems file."""
     doc = system_document(system)
     doc["datasets"] = datasets
-    return yaml.safe_dump({"systems": [doc]}, sort_keys=False, allow_unicode=True, width=120)
+    return _dump({"systems": [doc]})
 
 
 @transaction.atomic

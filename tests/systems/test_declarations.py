@@ -67,6 +67,8 @@ def test_dump_loads_back_to_the_same_declarations():
     load_systems(text=SHOP_YAML)
     dumped = dump_systems_text()
     assert yaml.safe_load(dumped) == yaml.safe_load(SHOP_YAML)
+    unquoted = str.maketrans("", "", "'\"")
+    assert dumped.translate(unquoted) == SHOP_YAML.translate(unquoted)  # written as a person writes it
     load_systems(text=dumped)
     assert dump_systems_text() == dumped
 
