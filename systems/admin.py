@@ -49,6 +49,8 @@ class DeclarationAuditMixin(AuditTrailAdminMixin):
 
 class DatasetInline(admin.TabularInline):
     model = SystemDataset
+    verbose_name = _("table")
+    verbose_name_plural = _("tables")
     fields = ("table", "title", "person_link")
     readonly_fields = fields
     extra = 0
@@ -194,6 +196,8 @@ class ExternalSystemAdmin(DeclarationAuditMixin, admin.ModelAdmin):
 
 class FieldInline(admin.TabularInline):
     model = SystemField
+    verbose_name = _("personal-data column")
+    verbose_name_plural = _("personal-data columns")
     form = SystemFieldForm
     fields = (
         "name",
@@ -211,6 +215,8 @@ class FieldInline(admin.TabularInline):
 
 class RetentionRuleInline(admin.TabularInline):
     model = SystemRetentionRule
+    verbose_name = _("retention rule")
+    verbose_name_plural = _("retention rules")
     form = SystemRetentionRuleForm
     fields = ("name", "period_days", "date_field", "action", "fields_text", "legal_basis")
     extra = 0
