@@ -97,9 +97,9 @@ class RecordKindFilter(admin.SimpleListFilter):
     parameter_name = "record"
 
     def lookups(self, request, model_admin):
-        cts = ContentType.objects.get_for_models(*AUDITED_MODELS, for_concrete_models=False).values()
-        pairs = [(str(ct.pk), presentation.type_label(ct)) for ct in cts]
-        return sorted(pairs, key=lambda p: p[1])
+        cts = ContentType.objects.get_for_models(*AUDITED_MODELS).values()
+        pairs = {str(ct.pk): presentation.type_label(ct) for ct in cts}
+        return sorted(pairs.items(), key=lambda p: p[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(content_type_id=self.value()) if self.value() else queryset

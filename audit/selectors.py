@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 
 def list_object_events(*, obj: models.Model) -> QuerySet[AuditEvent]:
     """Every event about ``obj``, oldest first."""
-    ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    ct = ContentType.objects.get_for_model(obj)
     return AuditEvent.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor", "content_type")
 
 

@@ -158,7 +158,7 @@ def record_event(
         actor_kind=who.kind,
         actor=account,
         actor_label=who.label[:200],
-        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        content_type=ContentType.objects.get_for_model(obj),
         object_id=str(obj.pk) if obj.pk is not None else "",
         object_label=str(obj)[:200],
         verb=verb[:40],

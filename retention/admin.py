@@ -24,6 +24,7 @@ from retention.services import (
     record_schedule_change,
     run_scheduled_job,
     save_retention_policy,
+    switch_scheduled_jobs,
 )
 
 
@@ -179,7 +180,7 @@ admin.site.unregister(PeriodicTask)
 
 
 @admin.register(PeriodicTask)
-class PortalPeriodicTaskAdmin(PeriodicTaskAdmin):
+class PortalPeriodicTaskAdmin(AuditTrailAdminMixin, PeriodicTaskAdmin):
     """Periodic tasks: superusers edit them (scheduled jobs only); other staff only switch and reschedule them."""
 
     form = ScheduledJobTaskForm
@@ -222,17 +223,21 @@ class PortalPeriodicTaskAdmin(PeriodicTaskAdmin):
     def _switchable(self, request, queryset):
         return queryset if request.user.is_superuser else queryset.filter(task__in=SCHEDULED_JOBS)
 
+    def _switch(self, request, queryset, enabled):
+        count = switch_scheduled_jobs(jobs=self._switchable(request, queryset), actor=request.user, enabled=enabled)
+        self.message_user(request, _("%(n)s tasks changed.") % {"n": count})
+
     @admin.action(description=_("Enable selected tasks"), permissions=["change"])
     def enable_tasks(self, request, queryset):
-        return super().enable_tasks(request, self._switchable(request, queryset))
+        self._switch(request, queryset, True)
 
     @admin.action(description=_("Disable selected tasks"), permissions=["change"])
     def disable_tasks(self, request, queryset):
-        return super().disable_tasks(request, self._switchable(request, queryset))
+        self._switch(request, queryset, False)
 
     @admin.action(description=_("Toggle activity of selected tasks"), permissions=["change"])
     def toggle_tasks(self, request, queryset):
-        return super().toggle_tasks(request, self._switchable(request, queryset))
+        self._switch(request, queryset, None)
 
     @admin.action(description=_("Run selected tasks"), permissions=["run"])
     def run_tasks(self, request, queryset):

@@ -13,6 +13,6 @@ class RetentionConfig(AppConfig):
         signals.connect()
         post_migrate.connect(signals.on_post_migrate, sender=self, dispatch_uid="retention.seed_policies")
         from audit.verbs import register_verbs
-        from retention.models import RetentionVerb
+        from retention.models import JobEventKind, RetentionVerb
 
-        register_verbs("retention", dict(RetentionVerb.choices))
+        register_verbs("retention", {**dict(RetentionVerb.choices), **dict(JobEventKind.choices)})

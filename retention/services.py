@@ -399,6 +399,7 @@ def run_scheduled_job(*, job, actor) -> ScheduledJobEvent:
         actor_label=_actor_label(actor),
         note=_("Started by hand, outside its schedule."),
     )
+    audit_services.record_event(actor=actor, obj=job, verb=JobEventKind.RUN_NOW, note=event.note)
     transaction.on_commit(lambda: task.delay())
     return event
 
@@ -448,6 +449,13 @@ def record_schedule_change(*, job, actor, old: dict, new: dict) -> ScheduledJobE
     changed = {k for k in new if old.get(k) != new.get(k)}
     if not changed:
         return None
+    audit_services.record_event(
+        actor=actor,
+        obj=job,
+        verb=JobEventKind.SCHEDULE_CHANGED,
+        old={k: old.get(k) for k in sorted(changed)},
+        new={k: new.get(k) for k in sorted(changed)},
+    )
     return ScheduledJobEvent.objects.create(
         task=job.task,
         schedule_name=job.name,
@@ -496,3 +504,18 @@ def delete_retention_policy(*, policy: RetentionPolicy, actor) -> None:
         old=audit_services.snapshot(policy, POLICY_FIELDS),
     )
     policy.delete()
+
+
+@transaction.atomic
+def switch_scheduled_jobs(*, jobs, actor, enabled: bool | None) -> int:
+    """Enable or disable scheduled jobs (``enabled=None`` flips each); every change is recorded with its actor."""
+    switched = 0
+    for job in jobs.select_for_update():
+        new = (not job.enabled) if enabled is None else enabled
+        if new == job.enabled:
+            continue
+        job.enabled = new
+        job.save(update_fields=["enabled"])  # saving (not updating) tells a running beat to reload
+        record_schedule_change(job=job, actor=actor, old={"enabled": not new}, new={"enabled": new})
+        switched += 1
+    return switched

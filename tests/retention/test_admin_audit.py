@@ -72,3 +72,30 @@ def test_a_run_writes_one_event_per_policy_and_one_for_the_run(sample_policy, ma
     finished = list_object_events(obj=run).get(verb="run_finished")
     assert finished.new == {"status": "completed", "policies": 1, "deleted": 3, "modified": 0, "skipped_hold": 0}
     assert AuditEvent.objects.count() == 2
+
+
+def test_switching_and_running_scheduled_jobs_in_admin_is_audited(officer_client, django_capture_on_commit_callbacks):
+    from django_celery_beat.models import PeriodicTask
+
+    from privacyportal.celery import app
+
+    app.loader.import_default_modules()
+    job = PeriodicTask.objects.get(task="retention.enforce_retention")
+    changelist = "/admin/django_celery_beat/periodictask/"
+    officer_client.post(changelist, {"action": "disable_tasks", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.enabled is False
+    off = list_object_events(obj=job).get(verb="schedule_changed")
+    assert (off.actor, off.old, off.new) == (officer_client.user, {"enabled": True}, {"enabled": False})
+    officer_client.post(changelist, {"action": "toggle_tasks", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.enabled is True and list_object_events(obj=job).filter(verb="schedule_changed").count() == 2
+
+    with django_capture_on_commit_callbacks(execute=False):  # the job itself is not the point here
+        officer_client.post(
+            "/admin/retention/scheduledjob/", {"action": "run_now", "_selected_action": [job.pk]}, follow=True
+        )
+    ran = list_object_events(obj=job).get(verb="run_now")
+    assert ran.actor == officer_client.user
+    page = officer_client.get(f"/admin/django_celery_beat/periodictask/{job.pk}/audit/").content.decode()
+    assert "Run now by staff" in page and "Schedule changed" in page
