@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.portal",
+                "consent.context_processors.portal_banner",
             ],
         },
     },
