@@ -7,6 +7,7 @@ every key here against its default taxonomy.
 
 from django.utils.translation import gettext, gettext_noop
 
+# Labels reuse the wording the portal had before the move, so that their translations still apply.
 DATA_CATEGORIES: dict[str, str] = {
     "user.unique_id": gettext_noop("Account identifier"),
     "user.account.username": gettext_noop("User name"),
@@ -29,10 +30,10 @@ DATA_CATEGORIES: dict[str, str] = {
     "user.demographic.language": gettext_noop("Language"),
     "user.job_title": gettext_noop("Job title"),
     "user.workplace": gettext_noop("Company"),
-    "user.privacy_preferences": gettext_noop("Privacy choices and requests"),
-    "user.content.private": gettext_noop("Messages and files"),
+    "user.privacy_preferences": gettext_noop("Consent choices"),
+    "user.content.private": gettext_noop("Messages and conversations"),
     "user.content.public": gettext_noop("Published comments"),
-    "user.device": gettext_noop("Device and browser details"),
+    "user.device": gettext_noop("Browser and device type"),
     "user.device.device_id": gettext_noop("Device serial number"),
     "user.device.ip_address": gettext_noop("IP address"),
     "user.device.cookie_id": gettext_noop("Cookie identifier"),
@@ -41,7 +42,7 @@ DATA_CATEGORIES: dict[str, str] = {
     "user.location.imprecise": gettext_noop("Approximate location"),
     "user.behavior.browsing_history": gettext_noop("Pages visited"),
     "user.behavior.purchase_history": gettext_noop("Purchases"),
-    "user.financial": gettext_noop("Invoices and tax details"),
+    "user.financial": gettext_noop("Invoices"),
     "user.financial.bank_account": gettext_noop("Bank account"),
     "user.financial.credit_card": gettext_noop("Payment card"),
     "user.payment": gettext_noop("Payments"),

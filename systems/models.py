@@ -39,8 +39,13 @@ class RetentionAction(models.TextChoices):
     KEEP = "keep", _("keep (report only)")
 
 
-CATEGORY_CHOICES = [(key, label) for key, label in DATA_CATEGORIES.items()]
-LEGAL_BASIS_CHOICES = list(LegalBasis.LABELS.items())
+def category_choices() -> list[tuple[str, str]]:
+    """The taxonomy's categories (a callable, so that a new label needs no migration)."""
+    return [(key, _(label)) for key, label in DATA_CATEGORIES.items()]
+
+
+def legal_basis_choices() -> list[tuple[str, str]]:
+    return [(key, _(label)) for key, label in LegalBasis.LABELS.items()]
 
 
 class ExternalSystem(models.Model):
@@ -125,9 +130,9 @@ class SystemField(models.Model):
 
     dataset = models.ForeignKey(SystemDataset, on_delete=models.CASCADE, related_name="fields")
     name = models.CharField(_("column"), max_length=128)
-    category = models.CharField(_("kind of data"), max_length=80, choices=CATEGORY_CHOICES)
+    category = models.CharField(_("kind of data"), max_length=80, choices=category_choices)
     purpose = models.CharField(_("purpose"), max_length=200)
-    legal_basis = models.CharField(_("legal basis"), max_length=32, choices=LEGAL_BASIS_CHOICES)
+    legal_basis = models.CharField(_("legal basis"), max_length=32, choices=legal_basis_choices)
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
     strategy = models.CharField(_("on erasure"), max_length=16, choices=Strategy.choices, default=Strategy.DELETE)
     keep_reason = models.CharField(_("why it is kept"), max_length=300, blank=True)

@@ -146,7 +146,11 @@ def test_the_discovery_review_page_shows_the_proposal_and_accepts_it(client, sta
     assert action.status_code == 302 and action["Location"] == review_url
     page = client.get(review_url)
     html = page.content.decode()
-    assert "new table reviews" in html and "Messages and files" in html and "customer_id points at customers.id" in html
+    assert (
+        "new table reviews" in html
+        and "Messages and conversations" in html
+        and "customer_id points at customers.id" in html
+    )
     assert "user.content.private" not in html  # categories in words, not keys
     refused = client.post(review_url, {"digest": "stale"})
     assert refused.status_code == 200 and not system.datasets.filter(table="reviews").exists()
