@@ -147,6 +147,10 @@ ACCOUNT_HOLDER = [
     "/accounts/logout/",
     _pending_policy_change,
 ]
+def _request_trail(demo) -> str:
+    return f"/admin/requests_app/datarequest/{demo['request'].pk}/audit/"
+
+
 STAFF = [
     "/admin/",
     "/admin/requests_app/datarequest/",
@@ -162,6 +166,8 @@ STAFF = [
     "/admin/policies/changenotice/",
     "/admin/core/organisation/",
     "/admin/django_celery_beat/periodictask/",
+    "/admin/audit/auditevent/",
+    _request_trail,
 ]
 
 
