@@ -14,11 +14,11 @@ class SignupForm(forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
 
     def signup(self, request, user):
-        # allauth's hook once the account exists; the service does the work.
-        from accounts.services import complete_signup
-        from core.ratelimit import client_ip
+        # allauth's hook once the account exists. The policies the page names are recorded as accepted by
+        # policies, on allauth's user_signed_up signal.
+        from accounts.services import update_name
 
-        complete_signup(user=user, name=self.cleaned_data["name"], ip=client_ip(request))
+        update_name(user=user, name=self.cleaned_data["name"])
 
 
 class NameForm(forms.Form):

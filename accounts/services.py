@@ -10,12 +10,3 @@ def update_name(*, user, name: str):
     user.first_name, user.last_name = first[:150], last[:150]
     user.save(update_fields=["first_name", "last_name"])
     return user
-
-
-@transaction.atomic
-def complete_signup(*, user, name: str, ip: str) -> None:
-    """Finish a new account: store the name, and the proof of the terms and policy the sign-up page named."""
-    from policies.services import record_signup_acceptances
-
-    update_name(user=user, name=name)
-    record_signup_acceptances(user=user, ip=ip)
