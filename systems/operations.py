@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from registry.checks import looks_secret
 from registry.strategies import PSEUDONYM_LENGTH, Strategy, mask, pseudonymise, pseudonymise_uuid
 from systems.engine import SystemUnavailable, classified, engine_for, reflect_tables
-from systems.models import ExternalSystem, IdentityKind, RetentionAction, SystemDataset, SystemRetentionRule
+from systems.models import ExternalSystem, IdentityKind, Kind, RetentionAction, SystemDataset, SystemRetentionRule
 
 BATCH_SIZE = 500
 FIELD_STRATEGIES = (Strategy.NULL, Strategy.MASK, Strategy.PSEUDONYMISE)
@@ -43,6 +43,8 @@ class SystemGraph:
     """A system's declared datasets over their reflected tables, and the conditions that reach a person."""
 
     def __init__(self, system: ExternalSystem):
+        if system.kind != Kind.SQL:
+            raise ValueError(f"{system.name} is not a database")
         self.system = system
         self.datasets: dict[str, SystemDataset] = {d.table: d for d in system.datasets.all()}
         self.engine = engine_for(system)
@@ -448,6 +450,7 @@ class RetentionOutcome:
     table: str
     matched: int = 0
     changed: int = 0
+    skipped_hold: int = 0  # expired rows of people under a legal hold, left alone
     cascaded: dict[str, int] = field(default_factory=dict)  # child rows deleted with expiring ones
     held: bool = False
     dry_run: bool = False
@@ -482,9 +485,13 @@ def enforce_retention_rule(
     now: dt.datetime,
     dry_run: bool = False,
     held: Iterable[tuple[str, str]] = (),
+    held_people: Identities | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> RetentionOutcome:
-    """Apply one rule to rows older than its period, in keyset batches; a dry run only counts."""
+    """Apply one rule to rows older than its period, in keyset batches; a dry run only counts.
+
+    ``held`` (system key, table) pairs skip the table; rows of ``held_people`` are left alone and counted.
+    """
     graph = SystemGraph(system)
     table = rule.dataset.table
     outcome = RetentionOutcome(rule=rule.name, table=table, dry_run=dry_run)
@@ -496,7 +503,13 @@ def enforce_retention_rule(
         if rule.date_field not in t.c:
             raise SystemUnavailable(system.name, f"unknown column {table}.{rule.date_field}")
         expired = t.c[rule.date_field] < _cutoff(t.c[rule.date_field], now, rule.period_days)
+        on_hold = graph.condition(table, held_people) if held_people else None
         with graph.engine.connect() as conn:
+            if on_hold is not None:
+                outcome.skipped_hold = conn.execute(
+                    sa.select(sa.func.count()).select_from(t).where(expired, on_hold)
+                ).scalar_one()
+                expired = sa.and_(expired, sa.not_(on_hold))
             outcome.matched = conn.execute(sa.select(sa.func.count()).select_from(t).where(expired)).scalar_one()
         if dry_run or rule.action == RetentionAction.KEEP or not outcome.matched:
             return outcome

@@ -228,3 +228,39 @@ def test_dataset_information_says_why_each_external_dataset_is_held(shop):
     assert info["categories"] == ["Postal address"] and info["purposes"] == ["delivery"]
     assert info["legal_bases"] == ["Performance of a contract (Art. 6(1)(b))"]
     assert info["retention"] == ["10 years: Tax law: invoices kept 10 years."]
+
+
+def test_retention_leaves_the_rows_of_a_person_on_hold(shop):
+    system, url = shop
+    rule = system.datasets.get(table="orders").retention_rules.get()
+    rule.action, rule.fields, rule.period_days = "mask", ["shipping_address"], 1
+    outcome = enforce_retention_rule(system=system, rule=rule, now=NOW + dt.timedelta(days=2), held_people=BOB)
+    assert (outcome.matched, outcome.changed, outcome.skipped_hold) == (1, 1, 1)
+    assert {r["id"]: r["shipping_address"] for r in select_all(url, "orders")} == {10: "2 Bob Road", 20: "[erased]"}
+
+
+def test_an_export_streams_in_bounded_memory(tmp_path, monkeypatch):
+    import tracemalloc
+
+    url = f"sqlite:///{tmp_path / 'big.sqlite3'}"
+    monkeypatch.setenv("LEGACY_SHOP_DATABASE_URL", url)
+    t = make_shop_schema(url)
+    insert(url, t["customers"], [{"id": 1, "email": "ann@example.com", "full_name": "Ann", "created_at": NOW}])
+    insert(url, t["orders"], [{"id": 1, "customer_id": 1, "shipping_address": "x", "created_at": NOW}])
+    insert(url, t["order_items"], [{"id": i, "order_id": 1, "sku": f"SKU-{i:06d}" * 4} for i in range(1, 30_001)])
+    (system,) = load_systems(text=SHOP_YAML)
+
+    def peak(limit):
+        tracemalloc.start()
+        n = 0
+        for dataset in iter_person_rows(system=system, who=ANN, batch_size=500):
+            for _row in dataset.rows:
+                n += 1
+                if n >= limit:
+                    break
+        result = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return result
+
+    small, large = peak(3_000), peak(30_000)
+    assert large < small + 2_000_000, (small, large)  # ten times the rows, not ten times the memory
