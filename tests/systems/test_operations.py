@@ -264,3 +264,80 @@ def test_an_export_streams_in_bounded_memory(tmp_path, monkeypatch):
 
     small, large = peak(3_000), peak(30_000)
     assert large < small + 2_000_000, (small, large)  # ten times the rows, not ten times the memory
+
+
+EXTRA_TABLES = """\
+      - table: order_lines
+        title: Order lines
+        references: {order_id: orders.id}
+        fields:
+          - {name: note, category: user.content.private, purpose: delivery, legal_basis: contract, erase: mask}
+      - table: newsletter_log
+        title: Newsletter log
+        identity: {email: address}
+        fields:
+          - {name: address, category: user.contact.email, purpose: marketing, legal_basis: consent, erase: delete}
+"""
+
+
+@pytest.fixture
+def odd_keys(shop):
+    """A table keyed by two columns and one with no key at all."""
+    system, url = shop
+    md = sa.MetaData()
+    lines = sa.Table(
+        "order_lines",
+        md,
+        sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("line_no", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("note", sa.String(100)),
+    )
+    log = sa.Table("newsletter_log", md, sa.Column("address", sa.String(254)), sa.Column("sent", sa.Integer))
+    engine = sa.create_engine(url)
+    md.create_all(engine)
+    engine.dispose()
+    insert(url, lines, [{"order_id": o, "line_no": n, "note": f"{o}-{n}"} for o in (10, 20) for n in (1, 2, 3)])
+    insert(url, log, [{"address": a, "sent": n} for a in ("ann@example.com", "bob@example.com") for n in (1, 2)])
+    (system,) = load_systems(text=SHOP_YAML + EXTRA_TABLES)
+    return system, url
+
+
+def test_tables_keyed_by_two_columns_or_none_are_read_and_erased(odd_keys):
+    system, url = odd_keys
+    export = _export(system, ANN, batch_size=2)
+    assert [r["note"] for r in export["order_lines"][2]] == ["20-1", "20-2", "20-3"]
+    assert sorted(r["sent"] for r in export["newsletter_log"][2]) == [1, 2]
+    problems = {p.table: p.problems for p in preview_erasure(system=system, who=ANN)}
+    assert problems["newsletter_log"] == ["no primary key: erased in one statement, without resume"]
+    checkpoint = apply_erasure(system=system, who=ANN, batch_size=2)
+    assert checkpoint.tables["order_lines"].counts == {"mask": 3} and checkpoint.tables["order_lines"].last_pk == [
+        20,
+        3,
+    ]
+    assert checkpoint.tables["newsletter_log"].counts == {"delete": 2}
+    assert {r["note"] for r in select_all(url, "order_lines")} == {"10-1", "10-2", "10-3", "[erased]"}
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        left = conn.exec_driver_sql("SELECT address FROM newsletter_log").scalars().all()
+    engine.dispose()
+    assert left == ["bob@example.com", "bob@example.com"]
+
+
+def test_two_people_who_share_nothing_see_only_their_own_rows(shop):
+    system, url = shop
+    t = {
+        name: sa.Table(name, sa.MetaData(), autoload_with=sa.create_engine(url))
+        for name in ("customers", "orders", "order_items")
+    }
+    insert(url, t["customers"], [{"id": 30, "email": "cara@example.com", "full_name": "Cara C", "created_at": NOW}])
+    insert(url, t["orders"], [{"id": 30, "customer_id": 30, "shipping_address": "3 Cara Lane", "created_at": NOW}])
+    insert(url, t["order_items"], [{"id": 300, "order_id": 30, "sku": "CARA-SKU"}])
+    cara = Identities.of(emails=["cara@example.com"])
+    ann_rows, cara_rows = (
+        {table: rows for table, (_c, _w, rows) in _export(system, who).items()} for who in (ANN, cara)
+    )
+    assert [r["sku"] for r in cara_rows["order_items"]] == ["CARA-SKU"]
+    assert not {r["id"] for r in ann_rows["order_items"]} & {r["id"] for r in cara_rows["order_items"]}
+    apply_erasure(system=system, who=cara)
+    assert {table: rows for table, (_c, _w, rows) in _export(system, ANN).items()} == ann_rows
+    assert next(r for r in select_all(url, "customers") if r["id"] == 30)["full_name"] == "[erased]"
