@@ -510,7 +510,9 @@ def delete_retention_policy(*, policy: RetentionPolicy, actor) -> None:
 def switch_scheduled_jobs(*, jobs, actor, enabled: bool | None) -> int:
     """Enable or disable scheduled jobs (``enabled=None`` flips each); every change is recorded with its actor."""
     switched = 0
-    for job in jobs.select_for_update():
+    # Locked by primary key: the admin's queryset joins the nullable schedules, which cannot be locked.
+    pks = list(jobs.values_list("pk", flat=True))
+    for job in jobs.model.objects.select_for_update().filter(pk__in=pks).order_by("pk"):
         new = (not job.enabled) if enabled is None else enabled
         if new == job.enabled:
             continue
