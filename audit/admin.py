@@ -141,7 +141,7 @@ class AuditEventAdmin(admin.ModelAdmin):
             return format_html('<a href="{}">{}</a>', url, obj.object_label or obj.object_id)
         return obj.object_label or "—"
 
-    @admin.display(description=_("change"))
+    @admin.display(description=_("what changed"))
     def changes(self, obj):
         lines = presentation.change_lines(obj)
         if not lines:
