@@ -51,16 +51,32 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _choice(event: AuditEvent, name: str, value: Any) -> Any:
+    # A stored enum value reads as its label ("in_progress" -> "In progress").
+    model = event.content_type.model_class() if event.content_type_id else None
+    if model is None or not isinstance(value, str):
+        return value
+    try:
+        choices = dict(model._meta.get_field(name).flatchoices)
+    except FieldDoesNotExist:
+        return value
+    return str(choices.get(value, value))
+
+
 def change_lines(event: AuditEvent) -> list[tuple[str, str, str]]:
     """(what, before, after) rows: one per changed field, or a single row for a plain value."""
     old, new = event.old, event.new
     if isinstance(old, dict) or isinstance(new, dict):
         old, new = old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
         names = list(dict.fromkeys([*old, *new]))
-        return [(_field_label(event, n), _value(old.get(n)), _value(new.get(n))) for n in names]
+        return [
+            (_field_label(event, n), _value(_choice(event, n, old.get(n))), _value(_choice(event, n, new.get(n))))
+            for n in names
+        ]
     if old is None and new is None:
         return []
-    return [("", _value(old), _value(new))]
+    # A plain value is most often a status (a request's, a version's): shown by its label when it is one.
+    return [("", _value(_choice(event, "status", old)), _value(_choice(event, "status", new)))]
 
 
 def sentence(event: AuditEvent) -> str:

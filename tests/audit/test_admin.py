@@ -55,3 +55,11 @@ def test_an_audited_record_links_to_its_own_trail(client, version):
     assert f"/admin/policies/policyversion/{version.pk}/audit/" in change
     trail = client.get(f"/admin/policies/policyversion/{version.pk}/audit/").content.decode()
     assert "Edited" in trail and "Summary of changes: a → b" in trail
+
+
+def test_stored_enum_values_read_as_their_labels(client, version):
+    record_event(actor=None, obj=version, verb="in_force", old="scheduled", new="in_force")
+    record_event(actor=None, obj=version, verb="edited", old={"status": "draft"}, new={"status": "superseded"})
+    client.force_login(officer())
+    trail = client.get(f"/admin/policies/policyversion/{version.pk}/audit/").content.decode()
+    assert "Scheduled → In force" in trail and "Status: Draft → Superseded" in trail
