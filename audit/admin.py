@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from audit import presentation, selectors
 from audit.models import AuditEvent
-from audit.verbs import verb_choices
+from audit.verbs import registered_verbs, verb_choices
 
 # Models whose admin shows an "Audit trail" page; the trail's "kind of record" filter lists these.
 AUDITED_MODELS: set[type] = set()
@@ -81,12 +84,32 @@ def _row(event: AuditEvent) -> dict:
     }
 
 
+class EstimatedCountPaginator(Paginator):
+    """On PostgreSQL the unfiltered trail is counted from the planner's estimate, not by reading every row."""
+
+    estimate_above = 10_000  # below this, counting is cheap and exact
+
+    @cached_property
+    def count(self):
+        qs = self.object_list
+        if connection.vendor == "postgresql" and not qs.query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [AuditEvent._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] > self.estimate_above:
+                return row[0]
+        return super().count
+
+
 class VerbFilter(admin.SimpleListFilter):
     title = _("what happened")
     parameter_name = "verb"
 
     def lookups(self, request, model_admin):
-        return verb_choices(AuditEvent.objects.order_by().values_list("verb", flat=True).distinct())
+        # The declared vocabulary, not a DISTINCT over the whole trail: the filter opens as fast at any size.
+        return verb_choices(registered_verbs())
 
     def queryset(self, request, queryset):
         return queryset.filter(verb=self.value()) if self.value() else queryset
@@ -111,12 +134,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     list_display = ("created_at", "who", "what", "record_kind", "record", "request_reference")
     list_filter = ("actor_kind", VerbFilter, RecordKindFilter, ("created_at", admin.DateFieldListFilter))
-    search_fields = ("=request_reference", "object_label", "actor_label")
-    search_help_text = _("Search by request reference (exact), record name or who made the change.")
-    date_hierarchy = "created_at"
+    # Exact reference only: it is indexed, where a substring search would read the whole trail.
+    search_fields = ("=request_reference",)
+    search_help_text = _("Search by request reference, e.g. DSR-2026-000042.")
     list_select_related = ("content_type", "actor")
     ordering = ("-created_at", "-pk")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = ("created_at", "who", "what", "record_kind", "record", "request_reference", "changes", "note")
     readonly_fields = fields
 

@@ -23,6 +23,11 @@ def verb_label(verb: str, app_label: str = "") -> str:
     return capfirst(verb.replace("_", " "))
 
 
+def registered_verbs() -> set[str]:
+    """Every verb an app has declared."""
+    return {verb for (_app, verb) in _LABELS}
+
+
 def verb_choices(verbs) -> list[tuple[str, str]]:
     """(verb, label) pairs for a filter, one per verb, labels of verbs several apps share joined."""
     out = []

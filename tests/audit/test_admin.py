@@ -63,3 +63,26 @@ def test_stored_enum_values_read_as_their_labels(client, version):
     client.force_login(officer())
     trail = client.get(f"/admin/policies/policyversion/{version.pk}/audit/").content.decode()
     assert "Scheduled → In force" in trail and "Status: Draft → Superseded" in trail
+
+
+def test_the_unfiltered_trail_is_counted_from_the_estimate_on_postgresql(client, version, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.admin import EstimatedCountPaginator
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's row estimate is PostgreSQL's")
+    for _ in range(30):
+        record_event(actor=None, obj=version, verb="edited")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditevent")
+    monkeypatch.setattr(EstimatedCountPaginator, "estimate_above", 10)
+    client.force_login(officer())
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/admin/audit/auditevent/").status_code == 200
+    counts = [q["sql"] for q in captured if "COUNT(*)" in q["sql"] and "audit_auditevent" in q["sql"]]
+    assert counts == [] and any("reltuples" in q["sql"] for q in captured)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/admin/audit/auditevent/?verb=edited").status_code == 200
+    assert any("COUNT(*)" in q["sql"] for q in captured)  # a filtered list is counted exactly
