@@ -27,10 +27,13 @@ run: install
 	@bash scripts/run.sh
 
 test: install-test
+	@# The apps' layers first: a broken contract fails in a second, before the suite starts.
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-auto} $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check .
 
 clean:

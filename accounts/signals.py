@@ -1,4 +1,4 @@
-from accounts.permissions import sync_group_permissions
+from core.permissions import sync_group_permissions
 
 
 def apply_group_permissions(sender, using="default", **kwargs):

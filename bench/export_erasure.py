@@ -29,7 +29,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from demo import models as m  # noqa: E402
-from registry import services  # noqa: E402
+from fulfilment import services  # noqa: E402
 
 # Share of the subject's rows per dataset.
 MIX = [

@@ -34,6 +34,7 @@ from consent.models import (
     Vendor,
 )
 from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config, has_consent
+from core.permissions import officer_emails
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ UNSUBSCRIBE_SALT = "consent.unsubscribe"
 # cannot grow the table without bound (past the cap, known origins are still counted, new ones dropped).
 REFUSED_ORIGINS_MAX = 50
 REFUSED_ORIGIN_ALERT_EVERY = timedelta(days=1)
-PRIVACY_OFFICER_GROUP = "Privacy officer"
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]{1,180}(:[0-9]{1,5})?$")
 
 
@@ -198,15 +198,12 @@ def _queue_refused_origin_alert(refused_origin_pk: int) -> None:
 
 def alert_refused_origin(*, refused_origin_pk: int) -> int:
     """E-mail the privacy officers that a website address was refused; returns the number of recipients."""
-    from django.contrib.auth.models import Group
-
     from core.mail import send_templated_mail
 
     row = RefusedOrigin.objects.select_related("property").filter(pk=refused_origin_pk).first()
-    group = Group.objects.filter(name=PRIVACY_OFFICER_GROUP).first()
-    if row is None or group is None:
+    if row is None:
         return 0
-    recipients = sorted({u.email for u in group.user_set.filter(is_active=True).exclude(email="")})
+    recipients = officer_emails()
     if not recipients:
         return 0
     send_templated_mail(

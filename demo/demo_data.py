@@ -406,10 +406,8 @@ def _flush_orders(orders, counts) -> None:
 
 def _seed_marketing_consents(created, rng: random.Random) -> None:
     """About half the demo users agreed to marketing e-mail (so the newsletter send has recipients)."""
-    try:
-        from consent.models import Purpose, PurposeConsent, PurposeConsentSource
-    except ImportError:
-        return
+    from consent.models import Purpose, PurposeConsent, PurposeConsentSource
+
     purpose = Purpose.objects.filter(key="marketing").first()
     version = purpose.current_version() if purpose else None
     if version is None:

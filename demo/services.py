@@ -9,7 +9,7 @@ from demo.models import NewsletterSubscription
 def newsletter_recipients(*, list_name: str = "product-news"):
     """Account holders subscribed to ``list_name`` who consented to marketing and did not restrict or object."""
     from consent.selectors import has_consent
-    from registry.services import is_processing_allowed
+    from registry.selectors import is_processing_allowed
 
     User = get_user_model()
     user_ids = (
@@ -44,7 +44,7 @@ def send_newsletter(*, subject: str, body: str, list_name: str = "product-news",
 def share_with_partner(*, user) -> bool:
     """Send a customer's profile to the reseller partner, only with consent and unrestricted processing."""
     from consent.selectors import has_consent
-    from registry.services import is_processing_allowed
+    from registry.selectors import is_processing_allowed
 
     if not (
         has_consent(user=user, purpose="third_party_sharing")

@@ -16,11 +16,11 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import require_perm
 from audit import services as audit_services
 from audit.models import AuditEvent
 from audit.services import Actor
 from core.mail import SERVICE, send_templated_mail
+from core.permissions import require_perm
 from policies.models import (
     ChangeNotice,
     DocumentKind,

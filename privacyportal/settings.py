@@ -55,9 +55,10 @@ INSTALLED_APPS = [
     "consent",
     "requests_app",
     "registry",
-    "demo",
     "retention",
     "systems",
+    "fulfilment",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,6 @@ urlpatterns = [
     path("privacy/", include("policies.urls")),
     path("requests/", include("requests_app.urls")),
     path("", include("consent.urls")),
-    path("", include("retention.urls")),
+    path("", include("fulfilment.urls")),
     path("", include("core.urls")),
 ]

@@ -1,23 +1,12 @@
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from core.selectors import get_organisation
 from registry import selectors, services
-from registry.models import (
-    DataExport,
-    ErasureRun,
-    ErasureStep,
-    ExportDownload,
-    FulfilmentQueue,
-    LegalHold,
-    ProcessingRestriction,
-    RecordOfProcessing,
-)
+from registry.models import LegalHold, RecordOfProcessing
 
 
 @admin.register(RecordOfProcessing)
@@ -44,34 +33,6 @@ class RecordOfProcessingAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/registry/record_of_processing.html", context)
-
-
-@admin.register(FulfilmentQueue)
-class FulfilmentQueueAdmin(admin.ModelAdmin):
-    """Verified requests with the registry's fulfilment pages: export, erasure review, rectification."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        include_closed = request.GET.get("all") == "1"
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Requests to fulfil"),
-            "requests": selectors.list_requests_to_fulfil(include_closed=include_closed)[:500],
-            "include_closed": include_closed,
-            "export_kinds": sorted(services.EXPORT_KINDS),
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/registry/fulfilment_queue.html", context)
 
 
 def _dataset_choices():
@@ -121,113 +82,3 @@ class LegalHoldAdmin(admin.ModelAdmin):
     def release(self, request, queryset):
         for hold in queryset.filter(released_at__isnull=True):
             services.release_legal_hold(hold=hold, actor=request.user)
-
-
-@admin.register(ProcessingRestriction)
-class ProcessingRestrictionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "purposes", "request_reference", "created_at", "lift_notified_at", "lifted_at")
-    list_filter = ("kind", "lifted_at")
-    search_fields = ("email", "request_reference")
-    raw_id_fields = ("user",)
-    readonly_fields = ("lift_notified_at", "lifted_at")
-    actions = ["notify_lift", "lift"]
-
-    @admin.action(description="Tell the subject the restriction will be lifted", permissions=["change"])
-    def notify_lift(self, request, queryset):
-        for r in queryset:
-            try:
-                services.notify_restriction_lift(restriction=r, actor=request.user)
-            except ValidationError as exc:
-                self.message_user(request, f"{r}: {' '.join(exc.messages)}", messages.ERROR)
-
-    @admin.action(description="Lift the selected restrictions (subject must have been told)", permissions=["change"])
-    def lift(self, request, queryset):
-        for r in queryset:
-            try:
-                services.lift_restriction(restriction=r, actor=request.user)
-            except ValidationError as exc:
-                self.message_user(request, f"{r}: {' '.join(exc.messages)}", messages.ERROR)
-
-
-class ExportDownloadInline(admin.TabularInline):
-    model = ExportDownload
-    extra = 0
-    can_delete = False
-    readonly_fields = ("user", "via", "ip", "at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(DataExport)
-class DataExportAdmin(admin.ModelAdmin):
-    list_display = (
-        "data_request",
-        "state",
-        "progress",
-        "size_bytes",
-        "created_at",
-        "expires_at",
-        "download_count",
-        "new_export_link",
-    )
-    list_filter = ("state",)
-    search_fields = ("data_request__reference",)
-    readonly_fields = [f.name for f in DataExport._meta.fields]
-    inlines = [ExportDownloadInline]
-
-    @admin.display(description="progress")
-    def progress(self, obj):
-        return f"{obj.rows_done} / {obj.rows_total} ({obj.percent}%)"
-
-    @admin.display(description="new export")
-    def new_export_link(self, obj):
-        return format_html(
-            '<a href="{}">start a new export</a>', reverse("registry:start_export", args=[obj.data_request_id])
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-
-class ErasureStepInline(admin.TabularInline):
-    model = ErasureStep
-    extra = 0
-    can_delete = False
-    readonly_fields = ("position", "dataset", "state", "counts", "kept", "finished_at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ErasureRun)
-class ErasureRunAdmin(admin.ModelAdmin):
-    list_display = ("data_request", "state", "approved_by", "approved_at", "finished_at", "review_link")
-    list_filter = ("state",)
-    search_fields = ("data_request__reference",)
-    readonly_fields = [f.name for f in ErasureRun._meta.fields if f.name != "id"]
-    inlines = [ErasureStepInline]
-    actions = ["approve", "resume"]
-
-    @admin.display(description="preview")
-    def review_link(self, obj):
-        return format_html('<a href="{}">review</a>', reverse("registry:erasure_review", args=[obj.data_request_id]))
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Approve the selected erasures (privacy officers)", permissions=["change"])
-    def approve(self, request, queryset):
-        for run in queryset:
-            try:
-                services.approve_erasure(data_request=run.data_request, actor=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{run}: {exc}", messages.ERROR)
-
-    @admin.action(description="Resume the selected failed erasures", permissions=["change"])
-    def resume(self, request, queryset):
-        for run in queryset.select_related("data_request"):
-            try:
-                services.resume_erasure(data_request=run.data_request, actor=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{run}: {exc}", messages.ERROR)

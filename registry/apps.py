@@ -10,9 +10,7 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        from registry import receivers
         from registry.checks import registry_check
 
         autodiscover_modules("privacy")
         checks.register(registry_check, "registry")
-        receivers.connect()

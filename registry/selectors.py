@@ -1,8 +1,8 @@
-"""Reads for the registry: legal holds, restrictions, exports, the record of processing."""
+"""Reads of the declarations: legal holds and restrictions with their evaluators, the record of processing."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
 
@@ -126,17 +126,20 @@ def record_of_processing() -> list[dict]:
     return rows
 
 
+# Retention, the layer above, knows which policies are enforced and how staff reworded them. It plugs in its
+# reader when it loads (``retention.apps``); without one, the declared wording stands.
+_enforced_texts_reader: Callable[[], dict[str, str]] | None = None
+
+
+def set_enforced_retention_texts_reader(reader: Callable[[], dict[str, str]] | None) -> None:
+    """Install the function that returns the enforced policies' descriptions by rule name."""
+    global _enforced_texts_reader
+    _enforced_texts_reader = reader
+
+
 def enforced_retention_texts() -> dict[str, str]:
     """Descriptions of the retention policies actually enforced, by rule name (staff may have edited them)."""
-    if not apps.is_installed("retention"):
-        return {}
-    from retention.models import RetentionPolicy
-
-    return {
-        name: description
-        for name, description in RetentionPolicy.objects.filter(enabled=True).values_list("name", "description")
-        if description
-    }
+    return _enforced_texts_reader() if _enforced_texts_reader is not None else {}
 
 
 def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
@@ -186,14 +189,16 @@ def public_summary() -> list[dict]:
     return out
 
 
-FULFILMENT_KINDS = ("access", "portability", "erasure", "rectification", "restriction", "objection")
+# Purposes a restriction (Art. 18) still allows: keeping the data and defending legal claims.
+STORAGE_PURPOSES = {"storage", "legal_claims"}
+DEFAULT_OBJECTION_PURPOSES = ["marketing"]
 
 
-def list_requests_to_fulfil(*, include_closed: bool = False):
-    """Verified requests the registry fulfils, earliest deadline first, with their exports and erasure run."""
-    from requests_app.models import OPEN_STATUSES, DataRequest
-
-    qs = DataRequest.objects.filter(kind__in=FULFILMENT_KINDS, verified_at__isnull=False)
-    if not include_closed:
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    return qs.select_related("erasure_run").prefetch_related("exports").order_by("due_at", "pk")
+def is_processing_allowed(*, user=None, email=None, purpose: str) -> bool:
+    """False if the subject restricted processing (storage only) or objected to ``purpose``."""
+    for r in active_restrictions(user=user, email=email):
+        if r.kind == ProcessingRestriction.Kind.RESTRICTION and purpose not in STORAGE_PURPOSES:
+            return False
+        if r.kind == ProcessingRestriction.Kind.OBJECTION and purpose in (r.purposes or DEFAULT_OBJECTION_PURPOSES):
+            return False
+    return True

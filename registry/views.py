@@ -1,72 +1,16 @@
-"""Public data summary, export downloads and progress, and staff pages for erasure and rectification."""
+"""The public summary of the data held, and the record of processing as CSV for staff."""
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.http import HttpResponse
+from django.shortcuts import render
 
-from accounts.permissions import require_perm, staff_perm_required
 from core import csvsafe
-from core.decorators import secret_url
-from core.ratelimit import client_ip
-from registry import selectors, services
-from registry.exports import export_file_path
-from registry.models import DataExport, ErasureRun
+from core.permissions import staff_perm_required
+from registry import selectors
 
 
 def public_data(request):
     """What we collect, why, for how long, and who receives it."""
     return render(request, "registry/public_data.html", {"datasets": selectors.public_summary()})
-
-
-def _export_for(request, export_id):
-    export = get_object_or_404(DataExport.objects.select_related("data_request"), pk=export_id)
-    token = request.GET.get("t", "")
-    via = services.can_download(export=export, user=request.user, status_token=token)
-    return export, via
-
-
-@secret_url
-@never_cache
-def export_download(request, export_id):
-    """Serve the ZIP to its verified requester only, while the link is valid; audit every download."""
-    export, via = _export_for(request, export_id)
-    path = export_file_path(export) if via else None
-    if not via or path is None:
-        if not request.user.is_authenticated and not request.GET.get("t"):
-            return redirect(f"/accounts/login/?next={request.get_full_path()}")
-        raise PermissionDenied(_("This download link is not valid for you, or it has expired."))
-    services.record_download(export=export, user=request.user, via=via, ip=client_ip(request))
-    filename = f"{export.data_request.reference}-personal-data.zip"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type="application/zip")
-
-
-@never_cache
-def export_progress(request, export_id):
-    """Progress of an export as JSON, for the requester's status page."""
-    export = get_object_or_404(DataExport.objects.select_related("data_request"), pk=export_id)
-    dr = export.data_request
-    owner = request.user.is_authenticated and dr.user_id == request.user.pk
-    token_ok = False
-    if not owner and request.GET.get("t"):
-        from requests_app.selectors import get_request_for_status_token
-
-        found = get_request_for_status_token(token=request.GET["t"])
-        token_ok = found is not None and found.pk == dr.pk
-    if not (owner or token_ok or request.user.has_perm("registry.view_dataexport")):
-        raise Http404
-    return JsonResponse(
-        {
-            "state": export.state,
-            "rows_done": export.rows_done,
-            "rows_total": export.rows_total,
-            "percent": export.percent,
-        }
-    )
 
 
 @staff_perm_required("registry.view_recordofprocessing")
@@ -94,102 +38,3 @@ def inventory_csv(request):
     for row in rows:
         writer.writerow([row[c] for c in columns])
     return response
-
-
-# Working a request (rectifying, exporting) is for staff who may change requests, not read-only staff.
-WORK_PERM = "requests_app.change_datarequest"
-ERASURE_PERM = services.ERASURE_PERM
-
-
-def _staff_context(request, **extra) -> dict:
-    """The admin's own context (user tools, sidebar) so staff pages read as part of the admin."""
-    from django.contrib import admin
-
-    return {**admin.site.each_context(request), **extra}
-
-
-def _request_or_404(pk):
-    from requests_app.models import DataRequest
-
-    return get_object_or_404(DataRequest, pk=pk)
-
-
-@staff_perm_required("registry.view_erasurerun")
-def erasure_review(request, pk):
-    """Dry-run preview of an erasure, with approval for a privacy officer."""
-    data_request = _request_or_404(pk)
-    run = ErasureRun.objects.filter(data_request=data_request).first()
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "preview":
-                require_perm(request.user, ERASURE_PERM, _("You may not prepare erasures."))
-                services.preview_erasure(data_request=data_request)
-                messages.success(request, _("Preview refreshed."))
-            elif request.POST.get("action") == "approve":
-                services.approve_erasure(data_request=data_request, actor=request.user)
-                messages.success(request, _("Erasure approved; it runs now."))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("registry:erasure_review", pk=pk)
-    return render(
-        request,
-        "registry/erasure_review.html",
-        _staff_context(
-            request,
-            data_request=data_request,
-            run=run,
-            steps=run.steps.all() if run else [],
-            can_approve=request.user.has_perm(ERASURE_PERM),
-            grace_deletion=services.pending_self_service_deletion(data_request=data_request, run=run),
-        ),
-    )
-
-
-@staff_perm_required(WORK_PERM)
-def rectify(request, pk):
-    """Staff see the subject's registered fields and correct them."""
-    data_request = _request_or_404(pk)
-    if request.method == "POST":
-        try:
-            services.rectify_field(
-                data_request=data_request,
-                actor=request.user,
-                dataset=request.POST["dataset"],
-                pk=request.POST["pk"],
-                field=request.POST["field"],
-                value=request.POST.get("value", ""),
-            )
-            messages.success(request, _("Saved; the change is in the audit trail and the requester was told."))
-        except (ValidationError, PermissionDenied, KeyError) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("registry:rectify", pk=pk)
-    refusal = services.rectification_refusal(data_request=data_request)
-    rows = [] if refusal else services.rectifiable_rows(data_request=data_request)
-    return render(
-        request, "registry/rectify.html", _staff_context(request, data_request=data_request, rows=rows, refusal=refusal)
-    )
-
-
-@staff_perm_required(WORK_PERM)
-def start_export_view(request, pk):
-    """Staff start (or restart) an export for a verified request; GET asks for confirmation."""
-    data_request = _request_or_404(pk)
-    if request.method != "POST":
-        return render(
-            request,
-            "registry/start_export.html",
-            _staff_context(
-                request, data_request=data_request, exports=data_request.exports.order_by("-created_at")[:10]
-            ),
-        )
-    try:
-        services.start_export(data_request=data_request, actor=request.user)
-        messages.success(request, _("Export queued."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("admin:registry_dataexport_changelist")
-    return redirect(next_url)

@@ -476,7 +476,7 @@ def fulfilment_html(obj: DataRequest) -> str:
         parts.append(
             format_html(
                 '<a class="button" href="{}">{}</a>{}',
-                reverse("registry:erasure_review", args=[obj.pk]),
+                reverse("fulfilment:erasure_review", args=[obj.pk]),
                 gettext("Review and approve the erasure"),
                 state,
             )
@@ -485,7 +485,7 @@ def fulfilment_html(obj: DataRequest) -> str:
         parts.append(
             format_html(
                 '<a class="button" href="{}">{}</a>',
-                reverse("registry:rectify", args=[obj.pk]),
+                reverse("fulfilment:rectify", args=[obj.pk]),
                 gettext("Correct the requester's data"),
             )
         )
@@ -518,7 +518,7 @@ def fulfilment_html(obj: DataRequest) -> str:
                 format_html(
                     '<button type="submit" class="button" formaction="{}" formmethod="post" name="next" value="{}">'
                     "{}</button>",
-                    reverse("registry:start_export", args=[obj.pk]),
+                    reverse("fulfilment:start_export", args=[obj.pk]),
                     reverse("admin:requests_app_datarequest_change", args=[obj.pk]),
                     gettext("Start a new export") if exports else gettext("Start the export"),
                 )

@@ -11,3 +11,6 @@ class RequestsAppConfig(AppConfig):
         from requests_app.models import EventKind
 
         register_verbs("requests_app", dict(EventKind.choices))
+        from requests_app import signals
+
+        signals.connect()

@@ -3,11 +3,11 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from core import ratelimit
 from core.mail import send_templated_mail
+from core.permissions import officer_emails
 from core.selectors import get_organisation
 from requests_app.models import DataRequest, EventKind
 
@@ -30,15 +30,7 @@ logger = logging.getLogger(__name__)
 def _staff_recipients(data_request: DataRequest) -> list[str]:
     if data_request.assignee_id and data_request.assignee.email:
         return [data_request.assignee.email]
-    from requests_app.services import PRIVACY_OFFICER_GROUP
-
-    officers = list(
-        get_user_model()
-        .objects.filter(groups__name=PRIVACY_OFFICER_GROUP, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    return officers or [get_organisation().contact_email]
+    return officer_emails() or [get_organisation().contact_email]
 
 
 def send_request_mail(*, data_request_id: int, mail: str, extra: dict) -> int:

@@ -21,11 +21,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import require_perm
 from audit import services as audit_services
 from audit.models import ActorKind, AuditEvent
 from audit.services import Actor
 from core import ratelimit
+from core.permissions import officer_emails, require_perm
 from requests_app import deadlines, selectors
 from requests_app.models import (
     OPEN_STATUSES,
@@ -65,7 +65,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.EXPIRED: frozenset(),
 }
 STATUS_SALT = "requests_app.status-link"
-PRIVACY_OFFICER_GROUP = "Privacy officer"
 VERIFICATION_REMINDER_DAYS_BEFORE = 3
 # Open statuses a request can be in before its identity is verified; the expiry job watches both.
 UNVERIFIED_WAITING = (S.AWAITING_VERIFICATION, S.AWAITING_REQUESTER)
@@ -830,7 +829,6 @@ def send_deadline_reminders(*, now=None) -> dict:
 
     Runs a fixed number of queries whatever the number of requests; mails are digests per recipient.
     """
-    from django.contrib.auth import get_user_model
 
     from core.tasks import send_templated_mail_task
 
@@ -856,13 +854,7 @@ def send_deadline_reminders(*, now=None) -> dict:
                 if left <= offset:
                     candidates.append((dr, "assignee", f"{offset}d:{due_iso}", dr.assignee.email))
 
-    officers = list(
-        get_user_model()
-        .objects.filter(groups__name=PRIVACY_OFFICER_GROUP, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    officers = officer_emails()
     if officers:
         cutoff = now - timedelta(days=settings.DSR_ESCALATE_UNASSIGNED_DAYS)
         from django.db.models import Q

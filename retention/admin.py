@@ -11,8 +11,6 @@ from audit.admin import AuditTrailAdminMixin
 from privacyportal.celery import SCHEDULED_JOBS, may_run_on_schedule
 from retention.enforcement import RunLocked, enforce_retention
 from retention.models import (
-    AccountDeletion,
-    InactiveAccountNotice,
     RetentionPolicy,
     RetentionRun,
     RetentionRunItem,
@@ -110,33 +108,6 @@ class RetentionRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # run reports are the proof that retention is kept
-
-
-@admin.register(InactiveAccountNotice)
-class InactiveAccountNoticeAdmin(admin.ModelAdmin):
-    list_display = ("pk", "user", "status", "warned_at", "delete_after", "closed_at")
-    list_filter = ("status",)
-    readonly_fields = [f.name for f in InactiveAccountNotice._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the warning sent is part of the account's deletion record
-
-
-@admin.register(AccountDeletion)
-class AccountDeletionAdmin(admin.ModelAdmin):
-    list_display = ("pk", "request_reference", "user", "status", "requested_at", "execute_after", "closed_at")
-    list_filter = ("status",)
-    search_fields = ("request_reference",)
-    readonly_fields = [f.name for f in AccountDeletion._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a scheduled deletion guards its erasure request; it ends by running or being cancelled
 
 
 # --- scheduled jobs ------------------------------------------------------------------------

@@ -98,20 +98,11 @@ def _pending_q(policy: RetentionPolicy, model) -> Q | None:
         if policy.action == RetentionAction.MASK:
             has_value &= ~Q(**{name: mask})
         elif policy.action == RetentionAction.PSEUDONYMISE:
-            prefix = _pseudonym_prefix()
+            prefix = registry_bridge.pseudonym_prefix()
             if prefix:
                 has_value &= ~Q(**{f"{name}__startswith": prefix})
         q |= has_value
     return q
-
-
-def _pseudonym_prefix() -> str:
-    # Pseudonyms carry a fixed marker before the digest; recognising it keeps later runs from re-hashing.
-    sample = registry_bridge.pseudonymise("x")
-    for sep in ("-", "_", ":"):
-        if sep in sample:
-            return sample.split(sep, 1)[0] + sep
-    return ""
 
 
 def _apply(policy: RetentionPolicy, model, window) -> tuple[int, int]:

@@ -187,62 +187,6 @@ class RetentionRunItem(models.Model):
         return f"{self.policy_name} in run {self.run_id}"
 
 
-class NoticeStatus(models.TextChoices):
-    WARNED = "warned", _("Warned")
-    CANCELLED = "cancelled", _("Cancelled by a login")
-    DELETED = "deleted", _("Account deleted")
-    HELD = "held", _("Kept: legal hold")
-
-
-class InactiveAccountNotice(models.Model):
-    """A warning sent to an inactive account; deleted after the grace period unless the user logs in."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    status = models.CharField(max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.WARNED)
-    last_login_at_warning = models.DateTimeField(null=True, blank=True)
-    warned_at = models.DateTimeField()
-    delete_after = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    # The erasure request opened when the grace period ended: the registry approves a policy-driven
-    # erasure only for a request linked here.
-    data_request_id = models.BigIntegerField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-warned_at"]
-        indexes = [models.Index(fields=["status", "delete_after"])]
-
-    def __str__(self) -> str:
-        return f"Inactivity notice {self.pk} ({self.status})"
-
-
-class DeletionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", _("Scheduled")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXECUTED = "executed", _("Executed")
-    FAILED = "failed", _("Failed")
-
-
-class AccountDeletion(models.Model):
-    """A self-service account deletion waiting out its grace period."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    status = models.CharField(max_length=10, choices=DeletionStatus.choices, default=DeletionStatus.SCHEDULED)
-    # The erasure request lives in requests_app; kept as plain values so each app migrates on its own.
-    data_request_id = models.BigIntegerField(null=True, blank=True)
-    request_reference = models.CharField(max_length=40, blank=True)
-    requested_at = models.DateTimeField()
-    execute_after = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-requested_at"]
-        indexes = [models.Index(fields=["status", "execute_after"])]
-
-    def __str__(self) -> str:
-        return f"Account deletion {self.request_reference or self.pk} ({self.status})"
-
-
 class SweepSample(models.Model):
     """A plain dataset for measuring and checking the enforcement engine (bench/retention_sweep.py, tests)."""
 

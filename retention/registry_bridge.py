@@ -4,21 +4,19 @@ Retention works on any model label; the registry tells it which datasets exist,
 their default rules, how to find a subject's rows, and which holds are active.
 """
 
-import hashlib
-import hmac
-
-from django.conf import settings
 from django.db.models import Q
+
+from registry import site
+from registry.cascades import blocked_q, reached_held_models
+from registry.selectors import held_dataset_labels as _held_dataset_labels
+from registry.selectors import held_subjects as _held_subjects
+from registry.strategies import MASK_TEXT, PSEUDONYM_PREFIX
+from registry.strategies import pseudonymise as _pseudonymise
 
 
 def retention_rules() -> list:
-    """The registry's declared RetentionRule objects (empty when no registry is installed)."""
-    try:
-        from registry import site
-    except ImportError:
-        return []
-    rules = getattr(site, "retention_rules", None)
-    return list(rules()) if rules else []
+    """The registry's declared RetentionRule objects."""
+    return list(site.retention_rules())
 
 
 def translate_policy_text(policy_name: str, text: str) -> str:
@@ -30,14 +28,7 @@ def translate_policy_text(policy_name: str, text: str) -> str:
 
 
 def _dataset(label: str):
-    try:
-        from registry import site
-    except ImportError:
-        return None
-    datasets = getattr(site, "datasets", None)
-    if datasets is None:
-        return None
-    for ds in datasets():
+    for ds in site.datasets():
         if ds.label.lower() == label.lower():
             return ds
     return None
@@ -45,32 +36,17 @@ def _dataset(label: str):
 
 def kept_on_erasure_labels() -> set[str]:
     """Labels of datasets some of whose fields the registry keeps when a subject is erased (a legal reason)."""
-    try:
-        from registry import site
-    except ImportError:
-        return set()
-    datasets = getattr(site, "datasets", None)
-    if datasets is None:
-        return set()
-    return {ds.label for ds in datasets() if any(str(f.strategy) == "keep" for f in ds.fields)}
+    return {ds.label for ds in site.datasets() if any(str(f.strategy) == "keep" for f in ds.fields)}
 
 
 def held_dataset_labels(*, now) -> set[str]:
     """Model labels of datasets under an active legal hold (lower-cased)."""
-    try:
-        from registry.selectors import held_dataset_labels as held
-    except ImportError:
-        return set()
-    return {label.lower() for label in held(now=now)}
+    return {label.lower() for label in _held_dataset_labels(now=now)}
 
 
 def held_subjects(*, now) -> tuple[set, set]:
     """(user ids, e-mail addresses) under an active legal hold."""
-    try:
-        from registry.selectors import held_subjects as held
-    except ImportError:
-        return set(), set()
-    user_ids, emails = held(now=now)
+    user_ids, emails = _held_subjects(now=now)
     return set(user_ids), {e.lower() for e in emails}
 
 
@@ -124,10 +100,6 @@ def cascade_hold_q(model, held_for) -> Q | None:
     """Rows of ``model`` whose delete would delete, change or be refused by held rows elsewhere (cascades)."""
     if held_for is None:
         return None
-    try:
-        from registry.cascades import blocked_q
-    except ImportError:
-        return None
     return blocked_q(model, held_for)
 
 
@@ -135,31 +107,18 @@ def held_models_reached(collector, held_for) -> list[str]:
     """Labels of models whose held rows a collected delete would delete or change (a last check before it runs)."""
     if held_for is None:
         return []
-    try:
-        from registry.cascades import reached_held_models
-    except ImportError:
-        return []
     return reached_held_models(collector, held_for)
 
 
-MASK_TEXT_FALLBACK = "[removed]"
-
-
 def mask_text() -> str:
-    try:
-        from registry.strategies import MASK_TEXT
-    except ImportError:
-        return MASK_TEXT_FALLBACK
     return MASK_TEXT
 
 
+def pseudonym_prefix() -> str:
+    """The marker every pseudonym starts with: a row carrying it was already pseudonymised."""
+    return PSEUDONYM_PREFIX
+
+
 def pseudonymise(value: str) -> str:
-    """Keyed-HMAC pseudonym of ``value`` (the registry's strategy when present)."""
-    try:
-        from registry.strategies import pseudonymise as strategy
-    except ImportError:
-        strategy = None
-    if strategy is not None:
-        return strategy(value)
-    digest = hmac.new(settings.PSEUDONYMISATION_KEY.encode(), str(value).encode(), hashlib.sha256).hexdigest()
-    return f"pseudo-{digest[:24]}"
+    """The registry's keyed-HMAC pseudonym of ``value``: the same as an erasure writes."""
+    return _pseudonymise(value)

@@ -1,17 +1,9 @@
 """Reads for retention's pages and reports."""
 
-from django.db.models import F, Q
+from django.db.models import Q
 
 from retention import registry_bridge
-from retention.models import (
-    AccountDeletion,
-    DeletionStatus,
-    InactiveAccountNotice,
-    NoticeStatus,
-    RetentionAction,
-    RetentionPolicy,
-    RetentionRun,
-)
+from retention.models import RetentionAction, RetentionPolicy, RetentionRun
 
 # Records that outlive an account deletion because the law asks for them (the request itself, pseudonymised).
 RECORD_DATASETS = ["requests_app.DataRequest", "consent.ConsentRecord"]
@@ -41,19 +33,6 @@ def latest_runs(*, limit: int = 20):
     return RetentionRun.objects.prefetch_related("items").order_by("-started_at")[:limit]
 
 
-def deletion_in_grace_period(*, data_request_id: int, user_ids=(), now) -> AccountDeletion | None:
-    """The self-service account deletion still in its grace period for this request or account, if any."""
-    match = Q(data_request_id=data_request_id)
-    ids = [pk for pk in user_ids if pk]
-    if ids:
-        match |= Q(user_id__in=ids)
-    return (
-        AccountDeletion.objects.filter(match, status=DeletionStatus.SCHEDULED, execute_after__gt=now)
-        .order_by("execute_after")
-        .first()
-    )
-
-
 # The inactive-account flow's name when staff have not (yet) seeded or created its policy.
 INACTIVE_ACCOUNTS_POLICY = "inactive-accounts"
 
@@ -69,26 +48,10 @@ def inactive_accounts_policy_name() -> str:
     return name or INACTIVE_ACCOUNTS_POLICY
 
 
-def inactive_account_erasure_notice(*, data_request_id: int, user_id, policy: str, now) -> InactiveAccountNotice | None:
-    """The warning whose grace period ended for this request's account, if ``policy`` may erase it now."""
-    flows = RetentionPolicy.objects.filter(action=RetentionAction.ACCOUNT_FLOW)
-    if flows.exists():
-        if not flows.filter(name=policy, enabled=True).exists():
-            return None
-    elif policy != INACTIVE_ACCOUNTS_POLICY:
-        return None
-    if not user_id:
-        return None
-    return (
-        InactiveAccountNotice.objects.filter(
-            data_request_id=data_request_id,
-            user_id=user_id,
-            status=NoticeStatus.WARNED,
-            delete_after__lte=now,
-        )
-        .filter(
-            # A login since the warning means the account is in use: no policy erases it.
-            Q(user__last_login__isnull=True) | Q(user__last_login__lte=F("warned_at"))
-        )
-        .first()
-    )
+def enforced_policy_texts() -> dict[str, str]:
+    """Descriptions of the enabled policies by name, as staff worded them (the registry shows these)."""
+    return {
+        name: description
+        for name, description in RetentionPolicy.objects.filter(enabled=True).values_list("name", "description")
+        if description
+    }

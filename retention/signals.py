@@ -1,12 +1,6 @@
-"""Receivers: job failure alerts (Celery) and login hooks (allauth). Connected in RetentionConfig.ready."""
+"""Receivers: job failure alerts (Celery) and seeding after migrate. Connected in RetentionConfig.ready."""
 
 import logging
-
-from django.contrib import messages
-from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.html import format_html
-from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -20,25 +14,6 @@ def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
         alert_job_failure(task_name=task_name, error=f"{type(exception).__name__}: {exception}", task_id=task_id or "")
     except Exception:  # the alert must never mask the original failure
         logger.exception("Could not send the failure alert for %s", task_name)
-
-
-def on_user_logged_in(sender, request, user, **kwargs):
-    """A login proves the account is used, and offers to cancel a pending deletion."""
-    from retention.services import cancel_inactivity_notices, pending_deletion
-
-    cancel_inactivity_notices(user=user)
-    deletion = pending_deletion(user=user)
-    if deletion is not None and request is not None:
-        messages.warning(
-            request,
-            format_html(
-                '{} <a href="{}">{}</a>',
-                _("Your account is scheduled for deletion on %(date)s.")
-                % {"date": formats.date_format(timezone.localtime(deletion.execute_after), "j F Y")},
-                reverse("retention:cancel_deletion"),
-                _("Keep my account"),
-            ),
-        )
 
 
 def on_post_migrate(sender, **kwargs):
@@ -57,8 +32,6 @@ def on_post_migrate(sender, **kwargs):
 
 
 def connect() -> None:
-    from allauth.account.signals import user_logged_in
     from celery.signals import task_failure
 
     task_failure.connect(on_task_failure, dispatch_uid="retention.on_task_failure", weak=False)
-    user_logged_in.connect(on_user_logged_in, dispatch_uid="retention.on_user_logged_in")

@@ -35,29 +35,3 @@ def enforce_retention_task(policy_name: str | None = None) -> dict:
             error="\n".join(f"{name}: {errors}" for name, errors in failed) or f"Run {run.pk} failed.",
         )
     return {"run": run.pk, "status": run.status}
-
-
-@shared_task(
-    name="retention.notify_inactive_accounts",
-    **SCHEDULED_JOB_RETRY,
-    soft_time_limit=1800,
-    time_limit=1900,
-)
-def notify_inactive_accounts_task() -> dict:
-    """Warn inactive accounts and delete those whose grace period ended without a login."""
-    from retention.services import notify_inactive_accounts
-
-    return notify_inactive_accounts()
-
-
-@shared_task(
-    name="retention.execute_due_account_deletions",
-    **SCHEDULED_JOB_RETRY,
-    soft_time_limit=1800,
-    time_limit=1900,
-)
-def execute_due_account_deletions_task() -> dict:
-    """Erase the accounts whose self-service deletion grace period has ended."""
-    from retention.services import execute_due_account_deletions
-
-    return execute_due_account_deletions()

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, permitted, sync_group_permissions
+from core.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, permitted, sync_group_permissions
 
 pytestmark = pytest.mark.django_db
 

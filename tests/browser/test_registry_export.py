@@ -18,7 +18,7 @@ def _login(page, live_server, email):
 
 
 def test_requester_downloads_export_and_another_user_cannot(page, browser, live_server, user_factory, tmp_path):
-    from registry.models import DataExport
+    from fulfilment.models import DataExport
     from requests_app.services import create_verified_request
     from tests.registry.conftest import make_subject_data
 

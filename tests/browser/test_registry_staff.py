@@ -20,7 +20,7 @@ def test_officer_reviews_and_approves_erasure_and_rectifies_from_the_admin(page,
     from django.contrib.auth.models import Group
 
     from demo.models import Profile, TrafficLog
-    from registry.models import ErasureRun
+    from fulfilment.models import ErasureRun
     from requests_app.services import create_verified_request
     from tests.registry.conftest import make_subject_data
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from fulfilment.models import AccountDeletion, DeletionStatus
 from requests_app.models import DataRequest
-from retention.models import AccountDeletion, DeletionStatus
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -241,7 +241,7 @@ def test_erasure_unlinks_the_logs_before_the_account_goes(prop, purposes, user_f
     from django.contrib.auth import get_user_model
 
     from consent.models import PurposeConsent
-    from registry.services import approve_erasure, execute_erasure, preview_erasure
+    from fulfilment.services import approve_erasure, execute_erasure, preview_erasure
     from requests_app.services import create_verified_request
 
     user = user_factory(email="leaving@example.com")
@@ -265,8 +265,8 @@ def test_erasure_unlinks_the_logs_before_the_account_goes(prop, purposes, user_f
 
 def test_a_shared_browser_never_mixes_two_peoples_consent_proof(prop, user_factory):
     """A and B logged in one after the other on one browser: one consent id, two people."""
+    from fulfilment.services import approve_erasure, execute_erasure, preview_erasure
     from registry import site
-    from registry.services import approve_erasure, execute_erasure, preview_erasure
     from requests_app.services import create_verified_request
 
     a, b = user_factory(), user_factory()

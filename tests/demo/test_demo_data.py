@@ -15,7 +15,7 @@ def test_seed_demo_creates_users_and_every_dataset_and_exports_stay_separate(cli
     from allauth.account.models import EmailAddress
 
     from demo import models as m
-    from registry import services
+    from fulfilment import services
     from requests_app.services import create_verified_request
 
     call_command("seed_demo", users=40)

@@ -11,7 +11,7 @@ def test_newsletter_honours_consent_restriction_and_objection(user_factory, mail
     from consent.defaults import ensure_purposes
     from consent.services import set_purpose_consent
     from demo.services import send_newsletter
-    from registry.services import restrict_processing
+    from fulfilment.services import restrict_processing
 
     ensure_purposes()
     consenting, no_consent, restricted, objecting = (user_factory() for _ in range(4))
@@ -37,7 +37,7 @@ def test_third_party_sharing_needs_consent_and_no_restriction(user_factory):
     from consent.defaults import ensure_purposes
     from consent.services import set_purpose_consent
     from demo.services import share_with_partner
-    from registry.services import restrict_processing
+    from fulfilment.services import restrict_processing
 
     ensure_purposes()
     user = user_factory()

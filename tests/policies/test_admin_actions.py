@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
-from accounts.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
+from core.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
 from policies.models import VersionStatus
 from policies.services import publish_version
 

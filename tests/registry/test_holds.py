@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from registry import services
-from registry.models import ErasureRun, ErasureStep, LegalHold
+from fulfilment import services
+from fulfilment.models import ErasureRun, ErasureStep
+from registry.models import LegalHold
 
 
 def _erase(data_request, officer):
@@ -119,7 +120,7 @@ def test_a_delete_that_would_still_reach_held_rows_is_refused_and_nothing_is_los
 ):
     """The collector's last check: if the relation walk ever misses a path, the step fails instead of deleting."""
     from demo.models import SupportConversation, SupportMessage
-    from registry import erasure
+    from fulfilment import erasure
 
     user = user_factory()
     subject_data(user)
@@ -168,7 +169,7 @@ def test_requesters_read_that_data_is_held_but_never_the_staffs_reason(
     # Staff keep the full reason: in the run's report and on the erasure page.
     assert any(staff_text in k["reason"] for k in run.report["kept"])
     client.force_login(officer)
-    review = client.get(reverse("registry:erasure_review", args=[data_request.pk])).content.decode()
+    review = client.get(reverse("fulfilment:erasure_review", args=[data_request.pk])).content.decode()
     assert staff_text in review
 
 

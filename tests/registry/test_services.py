@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from fulfilment import services as fulfilment_services
 from registry import selectors, services
 
 
@@ -13,27 +14,27 @@ from registry import selectors, services
 @pytest.mark.django_db
 def test_restriction_allows_only_storage_and_objection_only_blocks_its_purposes(user_factory):
     alice, bob = user_factory(), user_factory()
-    services.restrict_processing(user=alice, kind="restriction")
-    services.restrict_processing(email=bob.email.upper(), kind="objection", purposes=["marketing"])
-    assert not services.is_processing_allowed(user=alice, purpose="marketing")
-    assert not services.is_processing_allowed(email=alice.email, purpose="third_party_sharing")
-    assert services.is_processing_allowed(user=alice, purpose="storage")
-    assert not services.is_processing_allowed(user=bob, purpose="marketing")
-    assert services.is_processing_allowed(user=bob, purpose="research")
-    assert services.is_processing_allowed(email="nobody@example.com", purpose="marketing")
+    fulfilment_services.restrict_processing(user=alice, kind="restriction")
+    fulfilment_services.restrict_processing(email=bob.email.upper(), kind="objection", purposes=["marketing"])
+    assert not selectors.is_processing_allowed(user=alice, purpose="marketing")
+    assert not selectors.is_processing_allowed(email=alice.email, purpose="third_party_sharing")
+    assert selectors.is_processing_allowed(user=alice, purpose="storage")
+    assert not selectors.is_processing_allowed(user=bob, purpose="marketing")
+    assert selectors.is_processing_allowed(user=bob, purpose="research")
+    assert selectors.is_processing_allowed(email="nobody@example.com", purpose="marketing")
 
 
 @pytest.mark.django_db
 def test_requester_is_told_before_a_restriction_is_lifted(user_factory, mailoutbox, django_capture_on_commit_callbacks):
     user = user_factory()
-    restriction = services.restrict_processing(user=user, kind="restriction")
+    restriction = fulfilment_services.restrict_processing(user=user, kind="restriction")
     with pytest.raises(ValidationError):
-        services.lift_restriction(restriction=restriction, actor=None)
+        fulfilment_services.lift_restriction(restriction=restriction, actor=None)
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify_restriction_lift(restriction=restriction, actor=None)
+        fulfilment_services.notify_restriction_lift(restriction=restriction, actor=None)
     assert [m.to for m in mailoutbox] == [[user.email]]
-    services.lift_restriction(restriction=restriction, actor=None)
-    assert services.is_processing_allowed(user=user, purpose="marketing")
+    fulfilment_services.lift_restriction(restriction=restriction, actor=None)
+    assert selectors.is_processing_allowed(user=user, purpose="marketing")
 
 
 @pytest.mark.django_db
@@ -43,7 +44,7 @@ def test_verified_objection_request_applies_objection(user_factory, django_captu
     user = user_factory()
     with django_capture_on_commit_callbacks(execute=True):
         create_verified_request(user=user, kind="objection")
-    assert not services.is_processing_allowed(user=user, purpose="marketing")
+    assert not selectors.is_processing_allowed(user=user, purpose="marketing")
 
 
 @pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_lifting_a_requested_restriction_is_in_the_requests_audit_trail(
     with django_capture_on_commit_callbacks(execute=True):
         data_request = create_verified_request(user=user, kind="restriction")
     restriction = ProcessingRestriction.objects.get(request_reference=data_request.reference)
-    services.notify_restriction_lift(restriction=restriction, actor=staff_user)
-    services.lift_restriction(restriction=restriction, actor=staff_user)
+    fulfilment_services.notify_restriction_lift(restriction=restriction, actor=staff_user)
+    fulfilment_services.lift_restriction(restriction=restriction, actor=staff_user)
     events = list(data_request.events.filter(verb="fulfilment").values_list("new", "actor_id"))
     assert ("notified", staff_user.pk) in events and ("lifted", staff_user.pk) in events

@@ -4,9 +4,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
-from accounts.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
-from registry import services
-from registry.models import DataExport, LegalHold, ProcessingRestriction
+from core.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
+from fulfilment import services
+from fulfilment.models import DataExport
+from registry import services as registry_services
+from registry.models import LegalHold, ProcessingRestriction
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def _post_action(client, model, action, pk):
 
 def test_a_support_agent_cannot_release_a_hold_or_lift_a_restriction(client, staff_in, user_factory):
     subject = user_factory()
-    hold = services.place_legal_hold(reason="Pending litigation", user=subject)
+    hold = registry_services.place_legal_hold(reason="Pending litigation", user=subject)
     restriction = ProcessingRestriction.objects.create(
         user=subject, email=subject.email, kind=ProcessingRestriction.Kind.OBJECTION, purposes=["marketing"]
     )
@@ -42,13 +44,13 @@ def test_a_support_agent_cannot_release_a_hold_or_lift_a_restriction(client, sta
     restriction.refresh_from_db()
     assert hold.released_at is None and restriction.lifted_at is None
     with pytest.raises(PermissionDenied):
-        services.release_legal_hold(hold=hold, actor=agent)
+        registry_services.release_legal_hold(hold=hold, actor=agent)
     with pytest.raises(PermissionDenied):
         services.lift_restriction(restriction=restriction, actor=agent)
 
 
 def test_a_privacy_officer_releases_a_hold_and_is_recorded(client, staff_in, user_factory):
-    hold = services.place_legal_hold(reason="Tax audit", user=user_factory())
+    hold = registry_services.place_legal_hold(reason="Tax audit", user=user_factory())
     officer = staff_in(PRIVACY_OFFICER)
     client.force_login(officer)
     _post_action(client, "legalhold", "release", hold.pk)
@@ -72,7 +74,7 @@ def _staff_pages(data_request_for_kind) -> list[str]:
         f"/privacy/data/staff/requests/{data_request_for_kind['access'].pk}/export/",
         "/privacy/data/staff/record-of-processing.csv",
         "/admin/registry/recordofprocessing/",
-        "/admin/registry/fulfilmentqueue/",
+        "/admin/fulfilment/fulfilmentqueue/",
     ]
 
 

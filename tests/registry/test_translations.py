@@ -63,7 +63,7 @@ def test_export_report_lists_datasets_in_the_requesters_language(user_factory, s
 
     from django.conf import settings as django_settings
 
-    from registry import services
+    from fulfilment import services
 
     user = user_factory()
     subject_data(user)

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from registry import services
-from registry.models import DataExport, ExportDownload
+from fulfilment import services
+from fulfilment.models import DataExport, ExportDownload
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def ready_export(user_factory, subject_data, verified_request_for):
 
 
 def _url(export, token=""):
-    url = reverse("registry:export_download", args=[export.pk])
+    url = reverse("fulfilment:export_download", args=[export.pk])
     assert "download" in url and url.startswith("/privacy/data/exports/")
     return f"{url}?t={token}" if token else url
 
@@ -70,7 +70,7 @@ def test_other_users_anonymous_and_expired_links_are_refused(client, ready_expor
 @pytest.mark.django_db
 def test_progress_json_only_for_the_requester(client, ready_export, user_factory):
     owner, export = ready_export
-    url = reverse("registry:export_progress", args=[export.pk])
+    url = reverse("fulfilment:export_progress", args=[export.pk])
     assert client.get(url).status_code == 404
     client.force_login(owner)
     assert client.get(url).json()["percent"] == 100
@@ -82,7 +82,7 @@ def test_fulfilment_panel_shows_download_link_to_owner(ready_export):
     request = RequestFactory().get("/requests/x/")
     request.user = owner
     request.resolver_match = None
-    html = Template("{% load registry_tags %}{% fulfilment_panel dr %}").render(
+    html = Template("{% load fulfilment_tags %}{% fulfilment_panel dr %}").render(
         Context({"request": request, "dr": export.data_request})
     )
     assert _url(export) in html and "Download your data" in html
@@ -120,12 +120,12 @@ def test_rectification_records_diff_and_tells_requester(
     subject_data(user)
     data_request = verified_request_for(user, kind="rectification")
     client.force_login(staff_user)
-    page = client.get(reverse("registry:rectify", args=[data_request.pk]))
+    page = client.get(reverse("fulfilment:rectify", args=[data_request.pk]))
     assert b"job_title" in page.content
     profile = Profile.objects.get(user=user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            reverse("registry:rectify", args=[data_request.pk]),
+            reverse("fulfilment:rectify", args=[data_request.pk]),
             {"dataset": "demo.Profile", "pk": profile.pk, "field": "job_title", "value": "Chief Engineer"},
         )
     profile.refresh_from_db()
@@ -141,7 +141,7 @@ def test_erasure_review_page_approves_for_officer(client, officer, user_factory,
     subject_data(user)
     data_request = verified_request_for(user, kind="erasure")
     client.force_login(officer)
-    url = reverse("registry:erasure_review", args=[data_request.pk])
+    url = reverse("fulfilment:erasure_review", args=[data_request.pk])
     client.post(url, {"action": "preview"})
     page = client.get(url)
     assert b"Rows to delete" in page.content and b"tax law" in page.content
@@ -153,7 +153,7 @@ def test_erasure_review_page_approves_for_officer(client, officer, user_factory,
 def test_registry_admin_lists_requests_to_fulfil_with_their_pages(client, user_factory, verified_request_for):
     from django.contrib.auth.models import Group
 
-    from accounts.permissions import SUPPORT_AGENT, sync_group_permissions
+    from core.permissions import SUPPORT_AGENT, sync_group_permissions
 
     sync_group_permissions()
     agent = user_factory(is_staff=True)  # a support agent works the queue through the group's permissions
@@ -163,14 +163,14 @@ def test_registry_admin_lists_requests_to_fulfil_with_their_pages(client, user_f
     rectification = verified_request_for(user_factory(), kind="rectification")
     client.force_login(agent)
     index = client.get(reverse("admin:index"))
-    queue_url = reverse("admin:registry_fulfilmentqueue_changelist")
+    queue_url = reverse("admin:fulfilment_fulfilmentqueue_changelist")
     assert queue_url in index.content.decode()
     html = client.get(queue_url).content.decode()
-    assert reverse("registry:start_export", args=[access.pk]) in html
-    assert reverse("registry:erasure_review", args=[erasure.pk]) in html
-    assert reverse("registry:rectify", args=[rectification.pk]) in html
+    assert reverse("fulfilment:start_export", args=[access.pk]) in html
+    assert reverse("fulfilment:erasure_review", args=[erasure.pk]) in html
+    assert reverse("fulfilment:rectify", args=[rectification.pk]) in html
     assert reverse("admin:requests_app_datarequest_change", args=[access.pk]) in html
-    assert client.get(reverse("registry:rectify", args=[rectification.pk])).status_code == 200
+    assert client.get(reverse("fulfilment:rectify", args=[rectification.pk])).status_code == 200
 
 
 @pytest.mark.django_db
@@ -179,15 +179,15 @@ def test_start_export_page_confirms_then_queues_and_refuses_outside_redirects(
 ):
     data_request = verified_request_for(user_factory(), kind="portability")
     client.force_login(staff_user)
-    url = reverse("registry:start_export", args=[data_request.pk])
+    url = reverse("fulfilment:start_export", args=[data_request.pk])
     page = client.get(url)
     assert page.status_code == 200 and b"Start the export" in page.content
     assert not DataExport.objects.filter(data_request=data_request).exists()  # GET changes nothing
     response = client.post(url, {"next": "https://evil.example.com/"})
-    assert response.status_code == 302 and response.url == reverse("admin:registry_dataexport_changelist")
+    assert response.status_code == 302 and response.url == reverse("admin:fulfilment_dataexport_changelist")
     assert DataExport.objects.filter(data_request=data_request).count() == 1
     assert client.post(url, {"next": url}).url == url
-    changelist = client.get(reverse("admin:registry_dataexport_changelist")).content.decode()
+    changelist = client.get(reverse("admin:fulfilment_dataexport_changelist")).content.decode()
     assert url in changelist
 
 
@@ -203,7 +203,7 @@ def test_rectify_refuses_other_subjects_rows_and_bad_input_without_error_pages(
     data_request = verified_request_for(user, kind="rectification")
     others_profile = Profile.objects.get(user=other)
     client.force_login(staff_user)
-    url = reverse("registry:rectify", args=[data_request.pk])
+    url = reverse("fulfilment:rectify", args=[data_request.pk])
     for data in (
         {"dataset": "demo.Profile", "pk": others_profile.pk, "field": "job_title", "value": "Hacked"},
         {"dataset": "demo.Profile", "pk": "not-a-number", "field": "job_title", "value": "x"},
@@ -235,7 +235,7 @@ def test_rectification_only_through_an_open_rectification_request(
         (access, "only be rectified through a rectification request"),
         (closed, "data can no longer be rectified through it"),
     ):
-        url = reverse("registry:rectify", args=[data_request.pk])
+        url = reverse("fulfilment:rectify", args=[data_request.pk])
         page = client.get(url).content.decode()
         assert refusal in page and 'name="value"' not in page  # the page says why and offers no form
         with django_capture_on_commit_callbacks(execute=True):
@@ -279,7 +279,7 @@ def test_rectification_page_never_offers_credentials_or_the_login_email(
     subject_data(user)
     data_request = verified_request_for(user, kind="rectification")
     client.force_login(staff_user)
-    url = reverse("registry:rectify", args=[data_request.pk])
+    url = reverse("fulfilment:rectify", args=[data_request.pk])
     html = client.get(url).content.decode()
     assert 'value="first_name"' in html and 'value="job_title"' in html
     # Contact and billing details held elsewhere can be corrected too; issued invoices cannot.

@@ -153,11 +153,11 @@ def _change_page(client, dr) -> str:
 @pytest.mark.parametrize(
     "kind, present, absent",
     [
-        ("erasure", ["registry:erasure_review"], ["registry:rectify", "registry:start_export"]),
-        ("rectification", ["registry:rectify"], ["registry:erasure_review", "registry:start_export"]),
-        ("access", ["registry:start_export"], ["registry:erasure_review", "registry:rectify"]),
-        ("portability", ["registry:start_export"], ["registry:erasure_review", "registry:rectify"]),
-        ("complaint", [], ["registry:erasure_review", "registry:rectify", "registry:start_export"]),
+        ("erasure", ["fulfilment:erasure_review"], ["fulfilment:rectify", "fulfilment:start_export"]),
+        ("rectification", ["fulfilment:rectify"], ["fulfilment:erasure_review", "fulfilment:start_export"]),
+        ("access", ["fulfilment:start_export"], ["fulfilment:erasure_review", "fulfilment:rectify"]),
+        ("portability", ["fulfilment:start_export"], ["fulfilment:erasure_review", "fulfilment:rectify"]),
+        ("complaint", [], ["fulfilment:erasure_review", "fulfilment:rectify", "fulfilment:start_export"]),
     ],
 )
 def test_change_view_links_to_the_registry_pages_for_its_kind(
@@ -177,22 +177,22 @@ def test_change_view_links_to_the_registry_pages_for_its_kind(
 def test_export_started_from_admin_shows_its_progress(client, staff_user, verified_request, settings):
     from django.urls import reverse
 
-    from registry.models import DataExport
+    from fulfilment.models import DataExport
 
     settings.CELERY_TASK_ALWAYS_EAGER = True
     dr = verified_request(kind="access")
     client.force_login(staff_user)
-    assert f'formaction="{reverse("registry:start_export", args=[dr.pk])}"' in _change_page(client, dr)
+    assert f'formaction="{reverse("fulfilment:start_export", args=[dr.pk])}"' in _change_page(client, dr)
     change_url = f"/admin/requests_app/datarequest/{dr.pk}/change/"
-    response = client.post(reverse("registry:start_export", args=[dr.pk]), {"next": change_url})
+    response = client.post(reverse("fulfilment:start_export", args=[dr.pk]), {"next": change_url})
     assert response.status_code == 302 and response["Location"] == change_url
     export = DataExport.objects.get(data_request=dr)
     DataExport.objects.filter(pk=export.pk).update(state="running", rows_done=30, rows_total=120)
     page = _change_page(client, dr)
     assert 'value="25"' in page and "30 / 120" in page
-    assert reverse("registry:export_progress", args=[export.pk]) in page
+    assert reverse("fulfilment:export_progress", args=[export.pk]) in page
     # While one export is under way, no second one is offered.
-    assert reverse("registry:start_export", args=[dr.pk]) not in page
+    assert reverse("fulfilment:start_export", args=[dr.pk]) not in page
 
 
 def test_unverified_access_request_offers_no_export(client, staff_user, make_request):
@@ -201,7 +201,7 @@ def test_unverified_access_request_offers_no_export(client, staff_user, make_req
     dr = make_request(kind="access")
     client.force_login(staff_user)
     page = _change_page(client, dr)
-    assert reverse("registry:start_export", args=[dr.pk]) not in page
+    assert reverse("fulfilment:start_export", args=[dr.pk]) not in page
     assert "once the requester" in page
 
 

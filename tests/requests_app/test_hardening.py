@@ -10,8 +10,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
 from core import ratelimit
+from core.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
 from requests_app import services
 from requests_app.models import DataRequest, RequestStatus
 from requests_app.signals import request_verified
@@ -79,7 +79,8 @@ def test_email_only_request_waits_for_staff_before_anything_happens(
     dr.refresh_from_db()
     assert dr.status == S.VERIFIED and dr.awaits_release_approval
     assert signals == []  # no export, no restriction started
-    from registry.models import DataExport, ProcessingRestriction
+    from fulfilment.models import DataExport
+    from registry.models import ProcessingRestriction
 
     assert not DataExport.objects.filter(data_request=dr).exists()
     assert not ProcessingRestriction.objects.filter(request_reference=dr.reference).exists()
@@ -88,7 +89,7 @@ def test_email_only_request_waits_for_staff_before_anything_happens(
 
 
 def test_held_request_cannot_be_worked_exported_or_restricted_before_approval(make_request, client, staff_user):
-    from registry import services as registry_services
+    from fulfilment import services as registry_services
 
     dr = make_request(kind="access")
     _confirm_by_link(client, dr)

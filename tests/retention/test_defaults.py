@@ -15,11 +15,12 @@ from django.core.files.base import ContentFile
 
 from consent.models import ConsentRecord, Property
 from demo.models import BlogComment, Invoice, SupportConversation, SupportMessage, TrafficLog
+from fulfilment.lifecycle import notify_inactive_accounts
+from fulfilment.models import InactiveAccountNotice
 from requests_app.models import DataRequest, RequestEvent, RequestFile
 from retention.enforcement import enforce_retention
-from retention.models import InactiveAccountNotice, RetentionPolicy
+from retention.models import RetentionPolicy
 from retention.policies import sync_policies
-from retention.services import notify_inactive_accounts
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # Mid-July: no daylight-saving change lies between "now" and any of the cut-offs below (all in summer).

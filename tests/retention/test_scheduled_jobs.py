@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from accounts.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
+from core.permissions import PRIVACY_OFFICER, SUPPORT_AGENT, sync_group_permissions
 from privacyportal.celery import SCHEDULED_JOBS, NotAScheduledJob, app
 from retention.models import JobEventKind, ScheduledJob, ScheduledJobEvent
 from retention.services import run_scheduled_job
@@ -193,7 +193,7 @@ def test_officer_runs_a_job_now_from_the_scheduled_jobs_screen(
 ):
     job = PeriodicTask.objects.get(task="registry.purge_expired_exports")
     ran = []
-    monkeypatch.setattr("registry.services.purge_expired_exports", lambda **kw: ran.append(kw) or 0)
+    monkeypatch.setattr("fulfilment.services.purge_expired_exports", lambda **kw: ran.append(kw) or 0)
     changelist = reverse("admin:retention_scheduledjob_changelist")
     page = officer_client.get(changelist).content.decode()
     assert 'value="run_now"' in page and job.name in page
@@ -213,7 +213,7 @@ def test_run_now_is_refused_without_the_permission(client, user_factory, monkeyp
     looker.user_permissions.add(Permission.objects.get(codename="view_scheduledjob"))
     job = ScheduledJob.objects.get(task="registry.purge_expired_exports")
     ran = []
-    monkeypatch.setattr("registry.services.purge_expired_exports", lambda **kw: ran.append(kw) or 0)
+    monkeypatch.setattr("fulfilment.services.purge_expired_exports", lambda **kw: ran.append(kw) or 0)
     changelist = reverse("admin:retention_scheduledjob_changelist")
     client.force_login(agent)
     assert client.get(changelist).status_code == 403

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from registry import services
-from registry.models import DataExport, ErasureRun
-from registry.recovery import resume_stalled_runs
+from fulfilment import services
+from fulfilment.models import DataExport, ErasureRun
+from fulfilment.recovery import resume_stalled_runs
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -105,9 +105,9 @@ def test_a_stalled_export_is_rebuilt_by_the_watchdog_and_a_progressing_one_is_le
 
 @pytest.mark.django_db
 def test_the_watchdog_command_and_task_run_the_same_service(monkeypatch):
-    from registry.tasks import resume_stalled_runs_task
+    from fulfilment.tasks import resume_stalled_runs_task
 
-    monkeypatch.setattr("registry.recovery.resume_stalled_runs", lambda **kw: {"exports": 2, "erasures": 1})
+    monkeypatch.setattr("fulfilment.recovery.resume_stalled_runs", lambda **kw: {"exports": 2, "erasures": 1})
     out = StringIO()
     call_command("resume_stalled_runs", stdout=out)
     assert "Resumed 1 erasure(s) and restarted 2 export(s)." in out.getvalue()

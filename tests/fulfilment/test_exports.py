@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from registry import services, site
-from registry.models import DataExport
+from fulfilment import services
+from fulfilment.models import DataExport
+from registry import site
 
 
 def _build(data_request) -> DataExport:
@@ -195,7 +196,7 @@ def test_failed_export_is_recorded_and_the_privacy_team_told_then_restarts(
     data_request = verified_request_for(user, kind="access")
     export = services.start_export(data_request=data_request)
     with (
-        mock.patch("registry.exports._write_dataset", side_effect=OSError("disk full")),
+        mock.patch("fulfilment.exports._write_dataset", side_effect=OSError("disk full")),
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(OSError),
     ):

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from registry.models import DataExport, ErasureRun
+from fulfilment.models import DataExport, ErasureRun
 
 WATCHDOG = "watchdog"  # the actor in the request's trail
 
@@ -45,7 +45,7 @@ def resume_stalled_runs(*, now=None) -> dict:
 
 @transaction.atomic
 def _resume_export(*, pk, now) -> bool:
-    from registry.services import _queue_build, _record
+    from fulfilment.services import _queue_build, _record
 
     cutoff = stall_cutoff(now=now)
     export = DataExport.objects.select_for_update().select_related("data_request").filter(pk=pk).first()
@@ -77,7 +77,7 @@ def _resume_export(*, pk, now) -> bool:
 
 @transaction.atomic
 def _resume_erasure(*, pk, now) -> bool:
-    from registry.services import _queue_erasure, _record
+    from fulfilment.services import _queue_erasure, _record
 
     cutoff = stall_cutoff(now=now)
     run = ErasureRun.objects.select_for_update().select_related("data_request").filter(pk=pk).first()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from registry.recovery import resume_stalled_runs
+from fulfilment.recovery import resume_stalled_runs
 
 
 class Command(BaseCommand):

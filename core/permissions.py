@@ -1,4 +1,5 @@
-"""Staff groups and their least-privilege permissions, declared once and applied after every migrate.
+"""Roles and permissions, in one place: the staff groups, their least-privilege grants (applied after every
+migrate), the check every staff view and service makes (``require_perm``), and who the privacy officers are.
 
 Models of other apps arrive over time, so the map names permissions by app label and codename
 pattern (fnmatch); permissions that do not exist yet are skipped and picked up by a later migrate.
@@ -20,6 +21,7 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         # Answer questions about consent and the data held, without changing them.
         ("consent", "view_*"),
         ("registry", "view_*"),
+        ("fulfilment", "view_*"),
         ("policies", "view_*"),
         ("core", "view_organisation"),
     ],
@@ -28,6 +30,7 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("consent", "*"),
         ("policies", "*"),
         ("registry", "*"),
+        ("fulfilment", "*"),
         ("retention", "*"),
         # The whole audit trail, to read: nobody writes it by hand.
         ("audit", "view_auditevent"),
@@ -124,3 +127,11 @@ def staff_perm_required(perm: str, message: str = ""):
         return wrapped
 
     return decorator
+
+
+def officer_emails() -> list[str]:
+    """E-mail addresses of the active privacy officers, who receive the portal's alerts."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(groups__name=PRIVACY_OFFICER, is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))

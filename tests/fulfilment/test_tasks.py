@@ -10,8 +10,8 @@ from tests.conftest import wait_until
 def test_erasure_on_a_real_worker_mails_the_real_address_then_seals(
     smtp_server, celery_worker_process, user_factory, officer
 ):
-    from registry import services
-    from registry.models import ErasureRun
+    from fulfilment import services
+    from fulfilment.models import ErasureRun
     from requests_app.models import DataRequest
     from requests_app.services import create_verified_request
     from tests.registry.conftest import make_subject_data

@@ -17,9 +17,9 @@ from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from fulfilment.models import ErasureRun, ErasureStep
 from registry.cascades import HeldDataReached, blocking_paths, reached_held_models
 from registry.checks import unique_field_names
-from registry.models import ErasureRun, ErasureStep
 from registry.selectors import HoldScope, held_dataset_labels, hold_scope, subject_holds
 from registry.sites import site
 from registry.strategies import MASK_TEXT, Strategy, pseudonymise_for

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from registry.services import purge_expired_exports
+from fulfilment.services import purge_expired_exports
 
 
 class Command(BaseCommand):

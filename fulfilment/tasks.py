@@ -1,4 +1,8 @@
-"""Thin Celery wrappers around registry services."""
+"""Thin Celery wrappers around fulfilment services.
+
+Task names are public: schedules stored in the database and messages already queued refer to them, so
+they keep the names they had before fulfilment became an app of its own.
+"""
 
 from celery import shared_task
 
@@ -8,8 +12,8 @@ from core.tasks import SCHEDULED_JOB_RETRY
 @shared_task(name="registry.build_export", acks_late=True, soft_time_limit=3600, time_limit=3700)
 def build_export_task(export_id: str) -> str:
     """Build one access/portability export ZIP."""
-    from registry.models import DataExport
-    from registry.services import build_export
+    from fulfilment.models import DataExport
+    from fulfilment.services import build_export
 
     export = DataExport.objects.filter(pk=export_id).first()
     if export is None:
@@ -20,8 +24,8 @@ def build_export_task(export_id: str) -> str:
 @shared_task(name="registry.execute_erasure", acks_late=True, soft_time_limit=3600, time_limit=3700)
 def execute_erasure_task(run_id: int) -> str:
     """Run or resume an approved erasure."""
-    from registry.models import ErasureRun
-    from registry.services import execute_erasure
+    from fulfilment.models import ErasureRun
+    from fulfilment.services import execute_erasure
 
     run = ErasureRun.objects.select_related("data_request").get(pk=run_id)
     return execute_erasure(data_request=run.data_request).state
@@ -30,8 +34,8 @@ def execute_erasure_task(run_id: int) -> str:
 @shared_task(name="registry.seal_erasure", acks_late=True)
 def seal_erasure_task(run_id: int) -> bool:
     """Pseudonymise the erasure request itself (no-op if the completion mail already sealed it)."""
-    from registry.models import ErasureRun
-    from registry.services import seal_erasure
+    from fulfilment.models import ErasureRun
+    from fulfilment.services import seal_erasure
 
     run = ErasureRun.objects.filter(pk=run_id).first()
     return seal_erasure(run=run) if run is not None else False
@@ -45,7 +49,7 @@ def seal_erasure_task(run_id: int) -> bool:
 )
 def purge_expired_exports_task() -> int:
     """Delete export files whose download link has expired."""
-    from registry.services import purge_expired_exports
+    from fulfilment.services import purge_expired_exports
 
     return purge_expired_exports()
 
@@ -58,6 +62,32 @@ def purge_expired_exports_task() -> int:
 )
 def resume_stalled_runs_task() -> dict:
     """The watchdog: queue again the exports and erasures whose worker died mid-run."""
-    from registry.recovery import resume_stalled_runs
+    from fulfilment.recovery import resume_stalled_runs
 
     return resume_stalled_runs()
+
+
+@shared_task(
+    name="retention.notify_inactive_accounts",
+    **SCHEDULED_JOB_RETRY,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def notify_inactive_accounts_task() -> dict:
+    """Warn inactive accounts and delete those whose grace period ended without a login."""
+    from fulfilment.lifecycle import notify_inactive_accounts
+
+    return notify_inactive_accounts()
+
+
+@shared_task(
+    name="retention.execute_due_account_deletions",
+    **SCHEDULED_JOB_RETRY,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def execute_due_account_deletions_task() -> dict:
+    """Erase the accounts whose self-service deletion grace period has ended."""
+    from fulfilment.lifecycle import execute_due_account_deletions
+
+    return execute_due_account_deletions()

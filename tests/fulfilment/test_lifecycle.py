@@ -7,11 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from registry.models import ErasureRun, LegalHold
 from audit.models import AuditEvent
+from fulfilment.lifecycle import execute_due_account_deletions, notify_inactive_accounts
+from fulfilment.models import AccountDeletion, DeletionStatus, ErasureRun, InactiveAccountNotice, NoticeStatus
+from registry.models import LegalHold
 from requests_app.models import DataRequest
-from retention.models import AccountDeletion, DeletionStatus, InactiveAccountNotice, NoticeStatus
-from retention.services import execute_due_account_deletions, notify_inactive_accounts
 from tests.factories import DEFAULT_PASSWORD
 
 User = get_user_model()
@@ -174,7 +174,7 @@ def test_one_account_that_cannot_be_erased_does_not_hold_up_the_others(
 ):
     from django.contrib.auth.models import Group
 
-    from retention import services
+    from fulfilment import lifecycle as services
 
     officer = user_factory(email="officer@example.com", is_staff=True)
     officer.groups.add(Group.objects.get_or_create(name="Privacy officer")[0])
@@ -223,7 +223,7 @@ def test_a_failed_account_deletion_alerts_the_privacy_officers(
     def broken(**kwargs):
         raise RuntimeError("storage unavailable")
 
-    monkeypatch.setattr("registry.services.execute_erasure", broken)
+    monkeypatch.setattr("fulfilment.lifecycle.execute_erasure", broken)
     with django_capture_on_commit_callbacks(execute=True):
         assert execute_due_account_deletions(now=timezone.now() + timedelta(days=15)) == {"executed": 0, "failed": 1}
     deletion = AccountDeletion.objects.get(user=user)
@@ -238,7 +238,7 @@ def test_officer_cannot_approve_erasure_during_self_service_grace_period(
     from django.contrib.auth.models import Group
     from django.core.exceptions import ValidationError
 
-    from registry.services import approve_erasure, preview_erasure
+    from fulfilment.services import approve_erasure, preview_erasure
     from requests_app.services import submit_request
 
     officer = user_factory(email="officer@example.com", is_staff=True)
@@ -285,7 +285,7 @@ def test_scheduled_job_approves_once_grace_period_ends(client, user_factory, dja
     from django.contrib.auth.models import Group
     from django.core.exceptions import ValidationError
 
-    from registry.services import approve_erasure, preview_erasure
+    from fulfilment.services import approve_erasure, preview_erasure
 
     officer = user_factory(email="officer2@example.com", is_staff=True)
     officer.groups.add(Group.objects.get_or_create(name="Privacy officer")[0])
@@ -329,7 +329,7 @@ def test_inactive_account_erasure_is_approved_by_the_policy_in_the_audit_trail(
 def test_policy_approval_only_for_the_inactive_account_flow_after_its_warning(user_factory):
     from django.core.exceptions import PermissionDenied
 
-    from registry.services import approve_erasure, preview_erasure
+    from fulfilment.services import approve_erasure, preview_erasure
     from requests_app.services import create_verified_request
     from retention.selectors import inactive_accounts_policy_name
 
@@ -373,7 +373,7 @@ def test_erasure_review_offers_no_approval_during_self_service_grace_period(
     from django.contrib.auth.models import Group
     from django.urls import reverse
 
-    from registry.services import preview_erasure
+    from fulfilment.services import preview_erasure
 
     officer = user_factory(email="officer@example.com", is_staff=True)
     officer.groups.add(Group.objects.get_or_create(name="Privacy officer")[0])
@@ -386,7 +386,7 @@ def test_erasure_review_offers_no_approval_during_self_service_grace_period(
     preview_erasure(data_request=data_request)
 
     client.force_login(officer)
-    url = reverse("registry:erasure_review", args=[data_request.pk])
+    url = reverse("fulfilment:erasure_review", args=[data_request.pk])
     html = client.get(url).content.decode()
     assert "Approve and erase" not in html
     assert "grace period that ends on" in html

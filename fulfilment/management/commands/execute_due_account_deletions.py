@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from retention.services import execute_due_account_deletions
+from fulfilment.lifecycle import execute_due_account_deletions
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 
 from core import csvsafe
 from core.selectors import get_organisation
-from registry.models import DataExport
+from fulfilment.models import DataExport
 from registry.selectors import dataset_retention_rules, enforced_retention_texts, retention_text
 from registry.sites import LegalBasis, site
 from registry.subjects import Subject, subject_for_request
@@ -179,7 +179,7 @@ def build_export(*, export: DataExport) -> DataExport:
 
 
 def _after_ready(export_id) -> None:
-    from registry.services import export_ready
+    from fulfilment.services import export_ready
 
     export_ready(export=DataExport.objects.get(pk=export_id))
 

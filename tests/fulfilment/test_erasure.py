@@ -9,8 +9,10 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.utils import timezone
 
-from registry import services, site
-from registry.models import ErasureRun, ErasureStep, LegalHold
+from fulfilment import services
+from fulfilment.models import ErasureRun, ErasureStep
+from registry import site
+from registry.models import LegalHold
 
 
 def _looks_like_ip(value: str) -> bool:
@@ -263,7 +265,7 @@ def _completed_erasure_with_mail_pending(user, verified_request_for, officer, ca
     """Finish an erasure while the worker has not sent the completion mail yet; returns the queued calls."""
     from unittest import mock
 
-    from registry import tasks as registry_tasks
+    from fulfilment import tasks as registry_tasks
     from requests_app import tasks as request_tasks
 
     data_request = verified_request_for(user, kind="erasure")
@@ -304,7 +306,7 @@ def test_completion_mail_retried_after_a_long_smtp_outage_still_reaches_the_requ
     run = ErasureRun.objects.get(data_request=data_request)
     assert run.sealed_at is not None and "ottilie.brandsma@example.com" not in run.subject_emails
     # The fallback finds it sealed already and leaves it alone.
-    from registry.tasks import seal_erasure_task
+    from fulfilment.tasks import seal_erasure_task
 
     assert seal_erasure_task.apply(args=(run.pk,)).get() is False
 
@@ -315,7 +317,7 @@ def test_completion_mail_that_finally_fails_or_never_reports_is_sealed_anyway(
 ):
     from unittest import mock
 
-    from registry.tasks import seal_erasure_task
+    from fulfilment.tasks import seal_erasure_task
     from requests_app.tasks import send_request_mail_task
 
     first = user_factory(email="first.subject@example.com")

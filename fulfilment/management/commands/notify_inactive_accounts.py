@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from retention.services import notify_inactive_accounts
+from fulfilment.lifecycle import notify_inactive_accounts
 
 
 class Command(BaseCommand):

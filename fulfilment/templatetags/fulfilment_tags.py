@@ -8,7 +8,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def fulfilment_panel(context, data_request):
     """The fulfilment part of a request's status page (export progress, download link, erasure state)."""
-    from registry.models import DataExport, ErasureRun
+    from fulfilment.models import DataExport, ErasureRun
 
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -22,10 +22,10 @@ def fulfilment_panel(context, data_request):
         return ""
     ctx = {"data_request": data_request, "export": export, "run": run}
     if run is not None and run.state == ErasureRun.State.COMPLETED:
-        from registry.services import kept_for_requester
+        from fulfilment.services import kept_for_requester
 
         ctx["kept"] = kept_for_requester(run.report or {})
     if export is not None:
-        ctx["download_url"] = reverse("registry:export_download", args=[export.pk]) + suffix
-        ctx["progress_url"] = reverse("registry:export_progress", args=[export.pk]) + suffix
+        ctx["download_url"] = reverse("fulfilment:export_download", args=[export.pk]) + suffix
+        ctx["progress_url"] = reverse("fulfilment:export_progress", args=[export.pk]) + suffix
     return render_to_string("registry/fulfilment_panel.html", ctx, request=request)

@@ -1,0 +1,184 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from fulfilment import selectors, services
+from fulfilment.models import (
+    AccountDeletion,
+    DataExport,
+    ErasureRun,
+    ErasureStep,
+    ExportDownload,
+    FulfilmentQueue,
+    InactiveAccountNotice,
+)
+from registry.models import ProcessingRestriction
+
+
+@admin.register(FulfilmentQueue)
+class FulfilmentQueueAdmin(admin.ModelAdmin):
+    """Verified requests with the registry's fulfilment pages: export, erasure review, rectification."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        include_closed = request.GET.get("all") == "1"
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Requests to fulfil"),
+            "requests": selectors.list_requests_to_fulfil(include_closed=include_closed)[:500],
+            "include_closed": include_closed,
+            "export_kinds": sorted(services.EXPORT_KINDS),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registry/fulfilment_queue.html", context)
+
+
+class ExportDownloadInline(admin.TabularInline):
+    model = ExportDownload
+    extra = 0
+    can_delete = False
+    readonly_fields = ("user", "via", "ip", "at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    list_display = (
+        "data_request",
+        "state",
+        "progress",
+        "size_bytes",
+        "created_at",
+        "expires_at",
+        "download_count",
+        "new_export_link",
+    )
+    list_filter = ("state",)
+    search_fields = ("data_request__reference",)
+    readonly_fields = [f.name for f in DataExport._meta.fields]
+    inlines = [ExportDownloadInline]
+
+    @admin.display(description="progress")
+    def progress(self, obj):
+        return f"{obj.rows_done} / {obj.rows_total} ({obj.percent}%)"
+
+    @admin.display(description="new export")
+    def new_export_link(self, obj):
+        return format_html(
+            '<a href="{}">start a new export</a>', reverse("fulfilment:start_export", args=[obj.data_request_id])
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ErasureStepInline(admin.TabularInline):
+    model = ErasureStep
+    extra = 0
+    can_delete = False
+    readonly_fields = ("position", "dataset", "state", "counts", "kept", "finished_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ErasureRun)
+class ErasureRunAdmin(admin.ModelAdmin):
+    list_display = ("data_request", "state", "approved_by", "approved_at", "finished_at", "review_link")
+    list_filter = ("state",)
+    search_fields = ("data_request__reference",)
+    readonly_fields = [f.name for f in ErasureRun._meta.fields if f.name != "id"]
+    inlines = [ErasureStepInline]
+    actions = ["approve", "resume"]
+
+    @admin.display(description="preview")
+    def review_link(self, obj):
+        return format_html('<a href="{}">review</a>', reverse("fulfilment:erasure_review", args=[obj.data_request_id]))
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Approve the selected erasures (privacy officers)", permissions=["change"])
+    def approve(self, request, queryset):
+        for run in queryset:
+            try:
+                services.approve_erasure(data_request=run.data_request, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{run}: {exc}", messages.ERROR)
+
+    @admin.action(description="Resume the selected failed erasures", permissions=["change"])
+    def resume(self, request, queryset):
+        for run in queryset.select_related("data_request"):
+            try:
+                services.resume_erasure(data_request=run.data_request, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{run}: {exc}", messages.ERROR)
+
+
+@admin.register(InactiveAccountNotice)
+class InactiveAccountNoticeAdmin(admin.ModelAdmin):
+    list_display = ("pk", "user", "status", "warned_at", "delete_after", "closed_at")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in InactiveAccountNotice._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the warning sent is part of the account's deletion record
+
+
+@admin.register(AccountDeletion)
+class AccountDeletionAdmin(admin.ModelAdmin):
+    list_display = ("pk", "request_reference", "user", "status", "requested_at", "execute_after", "closed_at")
+    list_filter = ("status",)
+    search_fields = ("request_reference",)
+    readonly_fields = [f.name for f in AccountDeletion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a scheduled deletion guards its erasure request; it ends by running or being cancelled
+
+
+# Restrictions are declared data (registry); applying and lifting them is fulfilment's, with the mail and trail.
+@admin.register(ProcessingRestriction)
+class ProcessingRestrictionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "purposes", "request_reference", "created_at", "lift_notified_at", "lifted_at")
+    list_filter = ("kind", "lifted_at")
+    search_fields = ("email", "request_reference")
+    raw_id_fields = ("user",)
+    readonly_fields = ("lift_notified_at", "lifted_at")
+    actions = ["notify_lift", "lift"]
+
+    @admin.action(description="Tell the subject the restriction will be lifted", permissions=["change"])
+    def notify_lift(self, request, queryset):
+        for r in queryset:
+            try:
+                services.notify_restriction_lift(restriction=r, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{r}: {' '.join(exc.messages)}", messages.ERROR)
+
+    @admin.action(description="Lift the selected restrictions (subject must have been told)", permissions=["change"])
+    def lift(self, request, queryset):
+        for r in queryset:
+            try:
+                services.lift_restriction(restriction=r, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{r}: {' '.join(exc.messages)}", messages.ERROR)

@@ -1,0 +1,211 @@
+"""Fulfilment's records: exports, erasure runs and their steps, account lifecycle.
+
+The tables keep the names they had when these models lived in ``registry`` and ``retention`` (``db_table``),
+so that an upgrade moved the models without copying any data.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataExport(models.Model):
+    """An access/portability export: a ZIP in private storage, built by a Celery job."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("queued")
+        RUNNING = "running", _("being prepared")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_request = models.ForeignKey("requests_app.DataRequest", on_delete=models.CASCADE, related_name="exports")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    rows_total = models.PositiveBigIntegerField(default=0)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    file_path = models.CharField(max_length=500, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    download_count = models.PositiveIntegerField(default=0)
+    # Touched as rows are written: a running export with no progress for a while lost its worker (the watchdog).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    crash_resumes = models.PositiveIntegerField(_("restarted after a worker crash"), default=0)
+
+    class Meta:
+        db_table = "registry_dataexport"
+        ordering = ["-created_at"]
+        verbose_name = _("data export")
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.READY:
+            return 100
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ExportDownload(models.Model):
+    """Audit row for every download attempt that was served."""
+
+    export = models.ForeignKey(DataExport, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=20)  # "session" | "status-link"
+    ip = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "registry_exportdownload"
+
+    def __str__(self) -> str:
+        return f"Download of {self.export_id} via {self.via}"
+
+
+class ErasureRun(models.Model):
+    """One erasure for one request: previewed, approved by a privacy officer, executed step by step."""
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("awaiting approval")
+        APPROVED = "approved", _("approved")
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("failed")
+
+    data_request = models.OneToOneField(
+        "requests_app.DataRequest", on_delete=models.CASCADE, related_name="erasure_run"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PREVIEWED)
+    subject_user_id = models.BigIntegerField(null=True, blank=True)
+    # The subject's identifiers while the run is open; replaced by pseudonyms once it completes.
+    subject_emails = models.JSONField(default=list)
+    preview = models.JSONField(default=dict)
+    report = models.JSONField(default=dict, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # When the request's own name and e-mail were pseudonymised (after the completion mail went out).
+    sealed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Touched as steps finish: a running erasure with no progress for a while lost its worker (the watchdog).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    crash_resumes = models.PositiveIntegerField(_("resumed after a worker crash"), default=0)
+
+    class Meta:
+        db_table = "registry_erasurerun"
+        verbose_name = _("erasure run")
+
+    def __str__(self) -> str:
+        return f"Erasure for request #{self.data_request_id} ({self.state})"
+
+
+class ErasureStep(models.Model):
+    """One dataset within an erasure run: the checkpoint that makes a re-run resume."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DONE = "done", _("done")
+        KEPT = "kept", _("kept")
+
+    run = models.ForeignKey(ErasureRun, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    dataset = models.CharField(max_length=100)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    counts = models.JSONField(default=dict, blank=True)
+    kept = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "registry_erasurestep"
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "dataset"], name="erasurestep_unique_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset}: {self.state}"
+
+
+class FulfilmentQueue(models.Model):
+    """No table: gives the staff list of verified requests to fulfil its place in the admin."""
+
+    class Meta:
+        managed = False
+        verbose_name = _("request to fulfil")
+        verbose_name_plural = _("requests to fulfil")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+
+# --- account lifecycle: inactivity notices and self-service deletion (they erase) ---
+
+
+class NoticeStatus(models.TextChoices):
+    WARNED = "warned", _("Warned")
+    CANCELLED = "cancelled", _("Cancelled by a login")
+    DELETED = "deleted", _("Account deleted")
+    HELD = "held", _("Kept: legal hold")
+
+
+class InactiveAccountNotice(models.Model):
+    """A warning sent to an inactive account; deleted after the grace period unless the user logs in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.WARNED)
+    last_login_at_warning = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField()
+    delete_after = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The erasure request opened when the grace period ended: the registry approves a policy-driven
+    # erasure only for a request linked here.
+    data_request_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "retention_inactiveaccountnotice"
+        ordering = ["-warned_at"]
+        indexes = [models.Index(fields=["status", "delete_after"])]
+
+    def __str__(self) -> str:
+        return f"Inactivity notice {self.pk} ({self.status})"
+
+
+class DeletionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXECUTED = "executed", _("Executed")
+    FAILED = "failed", _("Failed")
+
+
+class AccountDeletion(models.Model):
+    """A self-service account deletion waiting out its grace period."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=DeletionStatus.choices, default=DeletionStatus.SCHEDULED)
+    # The erasure request lives in requests_app; kept as plain values so each app migrates on its own.
+    data_request_id = models.BigIntegerField(null=True, blank=True)
+    request_reference = models.CharField(max_length=40, blank=True)
+    requested_at = models.DateTimeField()
+    execute_after = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "retention_accountdeletion"
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "execute_after"])]
+
+    def __str__(self) -> str:
+        return f"Account deletion {self.request_reference or self.pk} ({self.status})"

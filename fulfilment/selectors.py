@@ -1,0 +1,56 @@
+"""Reads for fulfilment: the requests to fulfil, and the account flows' state."""
+
+from django.db.models import F, Q
+
+from fulfilment.models import AccountDeletion, DeletionStatus, InactiveAccountNotice, NoticeStatus
+from requests_app.models import OPEN_STATUSES, DataRequest
+from retention.models import RetentionAction, RetentionPolicy
+from retention.selectors import INACTIVE_ACCOUNTS_POLICY
+
+FULFILMENT_KINDS = ("access", "portability", "erasure", "rectification", "restriction", "objection")
+
+
+def list_requests_to_fulfil(*, include_closed: bool = False):
+    """Verified requests the registry fulfils, earliest deadline first, with their exports and erasure run."""
+    qs = DataRequest.objects.filter(kind__in=FULFILMENT_KINDS, verified_at__isnull=False)
+    if not include_closed:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    return qs.select_related("erasure_run").prefetch_related("exports").order_by("due_at", "pk")
+
+
+def deletion_in_grace_period(*, data_request_id: int, user_ids=(), now) -> AccountDeletion | None:
+    """The self-service account deletion still in its grace period for this request or account, if any."""
+    match = Q(data_request_id=data_request_id)
+    ids = [pk for pk in user_ids if pk]
+    if ids:
+        match |= Q(user_id__in=ids)
+    return (
+        AccountDeletion.objects.filter(match, status=DeletionStatus.SCHEDULED, execute_after__gt=now)
+        .order_by("execute_after")
+        .first()
+    )
+
+
+def inactive_account_erasure_notice(*, data_request_id: int, user_id, policy: str, now) -> InactiveAccountNotice | None:
+    """The warning whose grace period ended for this request's account, if ``policy`` may erase it now."""
+    flows = RetentionPolicy.objects.filter(action=RetentionAction.ACCOUNT_FLOW)
+    if flows.exists():
+        if not flows.filter(name=policy, enabled=True).exists():
+            return None
+    elif policy != INACTIVE_ACCOUNTS_POLICY:
+        return None
+    if not user_id:
+        return None
+    return (
+        InactiveAccountNotice.objects.filter(
+            data_request_id=data_request_id,
+            user_id=user_id,
+            status=NoticeStatus.WARNED,
+            delete_after__lte=now,
+        )
+        .filter(
+            # A login since the warning means the account is in use: no policy erases it.
+            Q(user__last_login__isnull=True) | Q(user__last_login__lte=F("warned_at"))
+        )
+        .first()
+    )

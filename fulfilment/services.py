@@ -1,0 +1,718 @@
+"""Fulfilment services: exports, erasure, rectification, restriction and objection, legal holds.
+
+Every change writes a line in the request's audit trail; mail and tasks are queued after commit.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from consent.services import truncate_ip
+from core.permissions import officer_emails, require_perm
+from fulfilment import erasure
+from fulfilment.exports import build_export as _build_export
+from fulfilment.exports import export_file_path
+from fulfilment.exports import purge_expired_exports as _purge
+from fulfilment.models import DataExport, ErasureRun, ExportDownload
+from registry.models import ProcessingRestriction
+from registry.selectors import DEFAULT_OBJECTION_PURPOSES
+from registry.sites import site
+from registry.strategies import MASK_TEXT, pseudonymise
+from registry.subjects import subject_for_request
+from registry.texts import tr
+
+logger = logging.getLogger(__name__)
+
+# The model permissions staff need, checked with ``require_perm`` by these services and by the staff pages.
+ERASURE_PERM = "fulfilment.change_erasurerun"  # prepare, approve and resume erasures
+WORK_PERM = "requests_app.change_datarequest"  # work a request: start exports, rectify the subject's data
+EXPORT_KINDS = {"access", "portability"}
+# Longest a completed erasure keeps the requester's own name and address for the completion mail
+# (the mail task retries for under an hour; this covers a worker or SMTP outage too).
+SEAL_MAX_DELAY = timedelta(hours=24)
+
+
+def _record(data_request, *, actor, note: str, old=None, new=None) -> None:
+    from requests_app.services import record_event
+
+    record_event(data_request, actor=actor or "system", kind="fulfilment", old=old, new=new, note=note)
+
+
+def _mail(*, to: str, template: str, context: dict, language: str | None = None) -> None:
+    from core.tasks import send_templated_mail_task
+
+    transaction.on_commit(
+        lambda: send_templated_mail_task.delay(to=[to], template=template, context=context, language=language)
+    )
+
+
+def _require_staff_perm(actor, perm: str, message: str) -> None:
+    # A person must act here: no actor is refused, unlike the scheduled jobs ``require_perm`` lets through.
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(message)
+    require_perm(actor, perm, message)
+
+
+def _check_release_approved(data_request) -> None:
+    # Confirmed by the e-mail link alone: nothing is released or applied before a staff member approves it.
+    if getattr(data_request, "awaits_release_approval", False):
+        raise ValidationError(
+            _("The request was confirmed only by e-mail: approve it on the request's page first."),
+            code="awaiting_approval",
+        )
+
+
+# --- automatic fulfilment ------------------------------------------------------------
+
+
+def start_automatic_fulfilment(*, data_request) -> None:
+    """React to a verified request: start exports, prepare the erasure preview, apply restrictions."""
+    kind = data_request.kind
+    if kind in EXPORT_KINDS:
+        start_export(data_request=data_request, actor=None)
+    elif kind == "erasure":
+        preview_erasure(data_request=data_request)
+    elif kind in ("restriction", "objection"):
+        restrict_processing(data_request=data_request, kind=kind, actor=None)
+
+
+# --- exports -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_export(*, data_request, actor=None) -> DataExport:
+    """Queue an export for a verified request (reuses one that is queued, running or ready)."""
+    require_perm(actor, WORK_PERM, _("You may not start exports."))
+    if data_request.verified_at is None:
+        raise ValidationError(_("The requester's identity must be verified before an export."))
+    _check_release_approved(data_request)
+    existing = (
+        data_request.exports.select_for_update()
+        .filter(state__in=[DataExport.State.PENDING, DataExport.State.RUNNING, DataExport.State.READY])
+        .first()
+    )
+    if existing is not None and existing.state == DataExport.State.RUNNING and _export_stopped(existing):
+        # Its worker died without a word (killed, out of memory, past the hard time limit): start afresh.
+        DataExport.objects.filter(pk=existing.pk).update(
+            state=DataExport.State.FAILED, error="The build stopped without finishing; a new export was started."
+        )
+        existing = None
+    elif existing is not None and _export_stopped(existing):  # ready, but its link has expired
+        path = export_file_path(existing)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=existing.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        existing = None
+    if existing is not None:
+        return existing
+    export = DataExport.objects.create(data_request=data_request)
+    _record(data_request, actor=actor, note=_("Export of your data started."), new=str(export.pk))
+    export_id = str(export.pk)
+    transaction.on_commit(lambda: _queue_build(export_id))
+    return export
+
+
+def _export_stopped(export: DataExport, *, now=None) -> bool:
+    """A running export past the task's hard time limit (its worker is gone), or a ready one whose link expired."""
+    from fulfilment.tasks import build_export_task
+
+    now = now or timezone.now()
+    if export.state == DataExport.State.RUNNING:
+        limit = timedelta(seconds=build_export_task.time_limit or settings.CELERY_TASK_TIME_LIMIT)
+        return export.started_at is None or export.started_at < now - limit
+    if export.state == DataExport.State.READY:
+        return export.expires_at is not None and export.expires_at <= now
+    return False
+
+
+def _queue_build(export_id: str) -> None:
+    from fulfilment.tasks import build_export_task
+
+    build_export_task.delay(export_id)
+
+
+def build_export(*, export: DataExport) -> DataExport:
+    """Build the export ZIP (see fulfilment.exports); a failure is recorded and the privacy team told."""
+    try:
+        return _build_export(export=export)
+    except Exception as exc:
+        export_failed(export=export, error=str(exc))
+        raise
+
+
+@transaction.atomic
+def export_failed(*, export: DataExport, error: str) -> None:
+    """Record a failed export in the request's trail and ask the privacy team to start it again."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from core.selectors import get_organisation
+    from core.tasks import send_templated_mail_task
+
+    data_request = export.data_request
+    _record(data_request, actor=None, note=_("Preparing the export failed: %(error)s") % {"error": error[:500]})
+    to = officer_emails() or [get_organisation().contact_email]
+    context = {
+        "reference": data_request.reference,
+        "error": error[:500],
+        "restart_url": settings.SITE_URL + reverse("fulfilment:start_export", args=[data_request.pk]),
+    }
+    transaction.on_commit(
+        lambda: send_templated_mail_task.delay(to=to, template="mail/registry/export_failed", context=context)
+    )
+
+
+@transaction.atomic
+def export_ready(*, export: DataExport) -> None:
+    """Record that the export is ready and tell the requester where to download it."""
+    from requests_app.services import status_url
+
+    data_request = export.data_request
+    _record(data_request, actor=None, note=_("Your data export is ready to download."), new=str(export.pk))
+    _mail(
+        to=data_request.requester_email,
+        template="mail/registry/export_ready",
+        context={
+            "reference": data_request.reference,
+            "name": data_request.requester_name,
+            "status_url": status_url(data_request),
+            "expires_at": export.expires_at.isoformat() if export.expires_at else "",
+            "days": (export.expires_at - timezone.now()).days + 1 if export.expires_at else 0,
+        },
+        language=getattr(data_request, "language", None),
+    )
+
+
+def can_download(*, export: DataExport, user=None, status_token: str = "") -> str:
+    """How the caller may download ("session" or "status-link"), or "" if refused."""
+    if export.state != DataExport.State.READY or export.expires_at is None or export.expires_at <= timezone.now():
+        return ""
+    data_request = export.data_request
+    if user is not None and user.is_authenticated:
+        if data_request.user_id and data_request.user_id == user.pk:
+            return "session"
+        if data_request.user_id:
+            return ""  # someone else's account: refused even with a link
+    if status_token:
+        from requests_app.selectors import get_request_for_status_token
+
+        found = get_request_for_status_token(token=status_token)
+        if found is not None and found.pk == data_request.pk:
+            return "status-link"
+    return ""
+
+
+@transaction.atomic
+def record_download(*, export: DataExport, user=None, via: str, ip: str = "") -> ExportDownload:
+    """Audit one served download; keeps the network part of the address only, as the consent log does."""
+    row = ExportDownload.objects.create(
+        export=export,
+        user=user if user is not None and user.is_authenticated else None,
+        via=via,
+        ip=truncate_ip(ip) or "",
+    )
+    DataExport.objects.filter(pk=export.pk).update(download_count=export.download_count + 1)
+    # A role label, not the username: the trail outlives the account (the download row keeps who it was).
+    _record(export.data_request, actor="requester", note=_("Export downloaded."), new=via)
+    return row
+
+
+def purge_expired_exports(*, now=None) -> int:
+    """Delete export files whose download link has expired."""
+    return _purge(now=now)
+
+
+# --- erasure -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def preview_erasure(*, data_request) -> ErasureRun:
+    """Dry run: per dataset, rows to delete, fields to null/mask/pseudonymise, and what is kept and why."""
+    if data_request.kind != "erasure":
+        raise ValidationError(_("Only erasure requests can be erased."))
+    if data_request.verified_at is None:
+        raise ValidationError(_("The requester's identity must be verified before an erasure."))
+    existing = ErasureRun.objects.filter(data_request=data_request).exclude(state=ErasureRun.State.PREVIEWED).first()
+    if existing is not None:
+        return existing
+    _check_request_open(data_request)
+    run = erasure.preview(data_request=data_request, subject=subject_for_request(data_request))
+    _record(data_request, actor=None, note=_("Erasure preview prepared; awaiting a privacy officer's approval."))
+    return run
+
+
+@transaction.atomic
+def approve_erasure(
+    *, data_request, actor=None, self_service: bool = False, policy: str = "", queue: bool = True, now=None
+) -> ErasureRun:
+    """Approve the previewed erasure (a privacy officer, the account holder, or an inactive-account policy).
+
+    ``self_service=True`` is the account holder deleting their own account: the request must be an
+    erasure opened from that account, for that account. ``policy`` names the retention policy that
+    decided the erasure of an inactive account (no ``actor``): only for the request retention opened
+    when that account's warning period ended; the policy is recorded as the approver. Nobody approves
+    while a self-service deletion's grace period runs (the holder may still cancel); retention's job
+    approves it when the period ends. ``now`` is the calling job's clock. Execution is queued after
+    commit unless ``queue=False`` (the caller runs ``execute_erasure`` itself).
+    """
+    now = now or timezone.now()
+    if policy:
+        if self_service or actor is not None:
+            raise ValueError("A policy approves on its own: no actor, not self-service.")
+        _check_policy_erasure(data_request=data_request, policy=policy, now=now)
+    elif self_service:
+        _check_self_service_erasure(data_request=data_request, actor=actor)
+    else:
+        _require_staff_perm(actor, ERASURE_PERM, _("Only a privacy officer can approve an erasure."))
+    run = ErasureRun.objects.select_for_update().filter(data_request=data_request).first()
+    if run is None:
+        raise ValidationError(_("Prepare the erasure preview first."))
+    if run.state != ErasureRun.State.PREVIEWED:
+        raise ValidationError(_("This erasure has already been approved."))
+    _check_request_open(data_request)
+    _check_no_grace_period(data_request=data_request, run=run, now=now)
+    run.state = ErasureRun.State.APPROVED
+    run.approved_by = actor
+    run.approved_at = timezone.now()
+    run.save(update_fields=["state", "approved_by", "approved_at"])
+    if policy:
+        _record(
+            data_request,
+            actor=f"retention policy {policy}",
+            note=_(
+                "Erasure approved by the inactive-account retention policy “%(policy)s”: the account holder "
+                "was warned and did not log in before the end of the grace period."
+            )
+            % {"policy": policy},
+            old="previewed",
+            new="approved (retention policy)",
+        )
+    elif self_service:
+        # A label, not the user: the audit row must not keep the username of an account being erased.
+        _record(
+            data_request,
+            actor="account holder",
+            note=_("Erasure approved by the account holder: self-service deletion of their own account."),
+            old="previewed",
+            new="approved (self-service)",
+        )
+    else:
+        _record(data_request, actor=actor, note=_("Erasure approved."), old="previewed", new="approved")
+    if queue:
+        run_id = run.pk
+        transaction.on_commit(lambda: _queue_erasure(run_id))
+    return run
+
+
+def _check_request_open(data_request) -> None:
+    from requests_app.models import OPEN_STATUSES
+
+    data_request.refresh_from_db(fields=["status"])
+    if data_request.status not in OPEN_STATUSES:
+        raise ValidationError(
+            _("This request is %(status)s: nothing is erased for it.") % {"status": data_request.get_status_display()}
+        )
+
+
+def pending_self_service_deletion(*, data_request, run: ErasureRun | None, now=None):
+    """The account holder's own deletion still in its grace period for this request's account, or None."""
+    if not apps.is_installed("retention"):
+        return None
+    from fulfilment.selectors import deletion_in_grace_period
+
+    user_ids = (data_request.user_id, run.subject_user_id if run else None)
+    return deletion_in_grace_period(data_request_id=data_request.pk, user_ids=user_ids, now=now or timezone.now())
+
+
+def _check_no_grace_period(*, data_request, run: ErasureRun, now) -> None:
+    """Refuse while the account holder can still cancel their own account's deletion."""
+    deletion = pending_self_service_deletion(data_request=data_request, run=run, now=now)
+    if deletion is not None:
+        raise ValidationError(
+            _(
+                "The account holder asked for this account's deletion with a grace period that ends on %(date)s; "
+                "until then they can cancel it. The deletion then runs by itself: nothing to approve."
+            )
+            % {"date": formats.date_format(timezone.localtime(deletion.execute_after), "j F Y H:i")},
+            code="grace_period",
+        )
+
+
+def _check_policy_erasure(*, data_request, policy: str, now) -> None:
+    """A policy approves only the erasure retention opened for an inactive account whose warning ran out."""
+    if data_request.kind != "erasure":
+        raise ValidationError(_("Only erasure requests can be erased."))
+    notice = None
+    if apps.is_installed("retention"):
+        from fulfilment.selectors import inactive_account_erasure_notice
+
+        notice = inactive_account_erasure_notice(
+            data_request_id=data_request.pk, user_id=data_request.user_id, policy=policy, now=now
+        )
+    if notice is None:
+        raise PermissionDenied(
+            _(
+                "A retention policy can only approve the erasure opened for an inactive account "
+                "once its warning period has ended."
+            )
+        )
+
+
+def _check_self_service_erasure(*, data_request, actor) -> None:
+    from requests_app.models import Channel
+
+    if actor is None or not getattr(actor, "pk", None):
+        raise PermissionDenied(_("Only the account holder can approve the deletion of their own account."))
+    if data_request.kind != "erasure":
+        raise ValidationError(_("Only erasure requests can be erased."))
+    # The account itself, asked from its own account page. The e-mail is not compared: the holder may
+    # change it during the grace period, and the subject covers the old and the new address alike.
+    own = data_request.user_id == actor.pk and data_request.channel == Channel.ACCOUNT
+    if not own:
+        raise PermissionDenied(_("Only the account holder can approve the deletion of their own account."))
+
+
+@transaction.atomic
+def resume_erasure(*, data_request, actor) -> ErasureRun:
+    """Queue a failed or interrupted erasure again; it continues from its last checkpoint."""
+    _require_staff_perm(actor, ERASURE_PERM, _("Only a privacy officer can resume an erasure."))
+    run = ErasureRun.objects.select_for_update().get(data_request=data_request)
+    if run.state not in (ErasureRun.State.FAILED, ErasureRun.State.RUNNING, ErasureRun.State.APPROVED):
+        raise ValidationError(_("Only an approved, running or failed erasure can be resumed."))
+    _record(data_request, actor=actor, note=_("Erasure resumed from its last checkpoint."), old=run.state)
+    run_id = run.pk
+    transaction.on_commit(lambda: _queue_erasure(run_id))
+    return run
+
+
+def _queue_erasure(run_id: int) -> None:
+    from fulfilment.tasks import execute_erasure_task
+
+    execute_erasure_task.delay(run_id)
+
+
+def execute_erasure(*, data_request, on_step=None) -> ErasureRun:
+    """Run (or resume) an approved erasure step by step; finishing attaches the report and tells the requester."""
+    run = ErasureRun.objects.get(data_request=data_request)
+    if run.state == ErasureRun.State.COMPLETED:
+        return run
+    if run.state == ErasureRun.State.PREVIEWED:
+        raise ValidationError(_("A privacy officer must approve this erasure first."))
+    ErasureRun.objects.filter(pk=run.pk).update(
+        state=ErasureRun.State.RUNNING, attempts=run.attempts + 1, started_at=run.started_at or timezone.now()
+    )
+    _remove_subject_exports(run)
+    try:
+        erasure.run_steps(run, on_step=on_step)
+    except Exception as exc:
+        ErasureRun.objects.filter(pk=run.pk).update(state=ErasureRun.State.FAILED, error=str(exc)[:2000])
+        raise
+    return _finish_erasure(run)
+
+
+def _remove_subject_exports(run: ErasureRun) -> None:
+    """Earlier exports hold the same data: delete their files and the downloaders' IP addresses."""
+    from django.db.models import Q
+
+    q = Q(data_request__requester_email__in=run.subject_emails)
+    if run.subject_user_id:
+        q |= Q(data_request__user_id=run.subject_user_id)
+    for export in DataExport.objects.filter(q).exclude(state=DataExport.State.EXPIRED):
+        path = export_file_path(export)
+        if path:
+            path.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+    ExportDownload.objects.filter(export__in=DataExport.objects.filter(q)).update(ip="")
+
+
+@transaction.atomic
+def _finish_erasure(run: ErasureRun) -> ErasureRun:
+    from requests_app.models import RequestStatus
+    from requests_app.services import complete_request
+
+    run = ErasureRun.objects.select_for_update().get(pk=run.pk)
+    if run.state == ErasureRun.State.COMPLETED:
+        return run  # a run resumed by the watchdog overlapped a slow worker, which finished it first
+    data_request = run.data_request
+    report = erasure.build_report(run)
+    run.report = report
+    run.state = ErasureRun.State.COMPLETED
+    run.finished_at = timezone.now()
+    run.error = ""
+    run.save(update_fields=["report", "state", "finished_at", "error"])
+    with translation.override(settings.LANGUAGE_CODE):
+        _record(data_request, actor=None, note=erasure_summary(report)[:2000], new="completed")
+    with translation.override(getattr(data_request, "language", "") or settings.LANGUAGE_CODE):
+        summary = erasure_summary(report)  # the requester reads it, in their language
+    # The requester's copy: the staff's reasons for legal holds stay in the run's report, for staff.
+    files = [("erasure-report.json", json.dumps(erasure.public_report(report), indent=2).encode())]
+    run_id = run.pk
+    if data_request.status in (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.AWAITING_REQUESTER):
+        # The completion mail reads the requester's address when it is sent, possibly after SMTP retries:
+        # seal when the mail task reports (see receivers), or at the latest after SEAL_MAX_DELAY.
+        complete_request(data_request=data_request, actor=None, summary=summary, files=files)
+        transaction.on_commit(lambda: _queue_seal(run_id, countdown=int(SEAL_MAX_DELAY.total_seconds())))
+    else:
+        from requests_app.services import add_result_file
+
+        add_result_file(data_request=data_request, name="erasure-report.json", path_or_file=files[0][1])
+        transaction.on_commit(lambda: _queue_seal(run_id))
+    return run
+
+
+def _queue_seal(run_id: int, *, countdown: int = 0) -> None:
+    from fulfilment.tasks import seal_erasure_task
+
+    if countdown:
+        seal_erasure_task.apply_async((run_id,), countdown=countdown)
+    else:
+        seal_erasure_task.delay(run_id)
+
+
+@transaction.atomic
+def seal_erasure(*, run: ErasureRun) -> bool:
+    """Pseudonymise the completed erasure request itself and the run's identifiers (once; True if it did)."""
+    from requests_app.models import DataRequest
+
+    run = ErasureRun.objects.select_for_update().select_related("data_request").get(pk=run.pk)
+    if run.state != ErasureRun.State.COMPLETED or run.sealed_at is not None:
+        return False
+    data_request = run.data_request
+    # The requester's own words may name them too; the kind and the report keep what was asked and done.
+    DataRequest.objects.filter(pk=data_request.pk).update(
+        requester_email=pseudonymise(data_request.requester_email.lower()) + "@erased.invalid",
+        requester_name=pseudonymise(data_request.requester_name),
+        details=MASK_TEXT if data_request.details else "",
+    )
+    run.subject_emails = [pseudonymise(e) for e in run.subject_emails]
+    run.sealed_at = timezone.now()
+    run.save(update_fields=["subject_emails", "sealed_at"])
+    return True
+
+
+def seal_after_completion_mail(*, data_request_id: int) -> bool:
+    """The request's completion mail was sent (or finally failed): seal its erasure run if it has one."""
+    run = ErasureRun.objects.filter(
+        data_request_id=data_request_id, state=ErasureRun.State.COMPLETED, sealed_at__isnull=True
+    ).first()
+    return seal_erasure(run=run) if run is not None else False
+
+
+def erasure_summary(report: dict) -> str:
+    """A plain-language summary of an erasure report for the requester."""
+    totals = report.get("totals", {})
+    lines = [_("We erased your personal data.")]
+    if totals.get("delete"):
+        lines.append(_("Records deleted: %(n)s.") % {"n": totals["delete"]})
+    changed = sum(totals.get(k, 0) for k in ("null", "mask", "pseudonymise", "cleared"))
+    if changed:
+        lines.append(_("Records anonymised or pseudonymised: %(n)s.") % {"n": changed})
+    kept = kept_for_requester(report)
+    if kept:
+        lines.append(_("Kept, and why:"))
+        lines += [f"- {item['title']}: {item['reason']}" for item in kept]
+    return "\n".join(lines)
+
+
+def kept_for_requester(report: dict) -> list[dict]:
+    """What an erasure kept and why, in the active language, as the requester may read it.
+
+    Items kept under a legal hold say so in fixed words: the hold's own reason is written by staff for staff
+    and may name an investigation or other people.
+    """
+    out, seen = [], set()
+    for item in report.get("kept", []):
+        entry = {"title": tr(item["title"]), "reason": tr(erasure.public_reason(item))}
+        key = (entry["title"], entry["reason"])
+        if key not in seen:
+            seen.add(key)
+            out.append(entry)
+    return out
+
+
+# --- rectification -----------------------------------------------------------------
+
+
+def rectifiable_rows(*, data_request) -> list[dict]:
+    """The subject's rows in rectifiable datasets, with their registered text fields."""
+    subject = subject_for_request(data_request)
+    out = []
+    for ds in site.datasets():
+        names = ds.rectifiable_fields()
+        if not names:
+            continue
+        multiline = [n for n in names if ds.model._meta.get_field(n).get_internal_type() == "TextField"]
+        for obj in ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails)[:20]:
+            out.append(
+                {
+                    "dataset": ds.label,
+                    "title": ds.title,
+                    "pk": obj.pk,
+                    "fields": {n: getattr(obj, n) for n in names},
+                    "multiline": multiline,
+                }
+            )
+    return out
+
+
+def rectification_refusal(*, data_request) -> str:
+    """Why data cannot be rectified through this request, or "" when it can.
+
+    Only an open, verified rectification request speaks for a correction: an access request asked for
+    something else, and a closed request has been answered.
+    """
+    from requests_app.models import OPEN_STATUSES
+
+    if data_request.kind != "rectification":
+        return _("Data can only be rectified through a rectification request; this is a request of another type.")
+    if data_request.status not in OPEN_STATUSES:
+        return _("This request is %(status)s: data can no longer be rectified through it.") % {
+            "status": data_request.get_status_display()
+        }
+    if data_request.verified_at is None:
+        return _("The requester's identity must be verified before their data is changed.")
+    return ""
+
+
+@transaction.atomic
+def rectify_field(*, data_request, actor, dataset: str, pk, field: str, value: str):
+    """Correct one registered field of one of the subject's rows; record the diff and tell the requester."""
+    _require_staff_perm(actor, WORK_PERM, _("Only staff working on requests can rectify data."))
+    data_request = data_request.__class__.objects.select_for_update().get(pk=data_request.pk)
+    refusal = rectification_refusal(data_request=data_request)
+    if refusal:
+        raise ValidationError(refusal, code="not_rectifiable")
+    ds = site.get(dataset) if site.is_registered(dataset) else None
+    if ds is None or field not in ds.rectifiable_fields():
+        raise ValidationError(_("This field cannot be rectified here."))
+    subject = subject_for_request(data_request)
+    try:
+        obj = ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).select_for_update().get(pk=pk)
+    except (ds.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        # Not one of this subject's rows (or not a valid key): refused the same way.
+        raise ValidationError(_("This record does not belong to the requester.")) from None
+    old = getattr(obj, field)
+    if (old or "") == value:
+        return obj
+    setattr(obj, field, value)
+    obj.full_clean(validate_unique=True, exclude=[f.name for f in obj._meta.fields if f.name != field])
+    obj.save(update_fields=[field])
+    _record(
+        data_request,
+        actor=actor,
+        note=_("Rectified %(field)s of %(title)s") % {"field": field, "title": ds.title},
+        old=old,
+        new=value,
+    )
+    language = getattr(data_request, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        title = tr(ds.title)
+    _mail(
+        to=data_request.requester_email,
+        template="mail/registry/rectified",
+        context={
+            "reference": data_request.reference,
+            "name": data_request.requester_name,
+            "dataset": title,
+            "field": field,
+        },
+        language=language,
+    )
+    return obj
+
+
+# --- restriction and objection ---------------------------------------------------------
+
+
+@transaction.atomic
+def restrict_processing(
+    *, data_request=None, user=None, email: str = "", kind: str, purposes=None, reason: str = "", actor=None
+) -> ProcessingRestriction:
+    """Mark a subject as restricted (Art. 18) or objecting to purposes (Art. 21)."""
+    if kind not in ProcessingRestriction.Kind.values:
+        raise ValidationError(_("Unknown kind of restriction."))
+    if data_request is not None:
+        _check_release_approved(data_request)
+        user = user or data_request.user
+        email = email or data_request.requester_email
+        reason = reason or data_request.details
+    if user is None and not email:
+        raise ValidationError(_("A restriction needs a subject."))
+    if kind == ProcessingRestriction.Kind.OBJECTION and not purposes:
+        purposes = list(DEFAULT_OBJECTION_PURPOSES)
+    restriction = ProcessingRestriction.objects.create(
+        user=user,
+        email=email or (user.email if user else ""),
+        kind=kind,
+        purposes=list(purposes or []),
+        reason=reason[:2000],
+        request_reference=data_request.reference if data_request is not None else "",
+    )
+    if data_request is not None:
+        _record(
+            data_request,
+            actor=actor,
+            note=_("Processing marked as %(kind)s.") % {"kind": restriction.get_kind_display()},
+            new=kind,
+        )
+    return restriction
+
+
+@transaction.atomic
+def notify_restriction_lift(*, restriction: ProcessingRestriction, actor) -> ProcessingRestriction:
+    """Tell the subject that a restriction will be lifted (required before lifting it, Art. 18(3))."""
+    require_perm(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
+    if restriction.lifted_at:
+        raise ValidationError(_("This restriction is already lifted."))
+    restriction.lift_notified_at = timezone.now()
+    restriction.save(update_fields=["lift_notified_at"])
+    _record_on_restriction_request(
+        restriction, actor=actor, note=_("The requester was told the restriction will be lifted."), new="notified"
+    )
+    _mail(
+        to=restriction.email,
+        template="mail/registry/restriction_lift",
+        context={"reference": restriction.request_reference, "kind": str(restriction.get_kind_display())},
+    )
+    return restriction
+
+
+@transaction.atomic
+def lift_restriction(*, restriction: ProcessingRestriction, actor) -> ProcessingRestriction:
+    """Lift a restriction; a restriction (Art. 18) can be lifted only after the subject was told."""
+    require_perm(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
+    if restriction.kind == ProcessingRestriction.Kind.RESTRICTION and restriction.lift_notified_at is None:
+        raise ValidationError(_("Tell the requester before lifting the restriction."))
+    restriction.lifted_at = timezone.now()
+    restriction.save(update_fields=["lifted_at"])
+    _record_on_restriction_request(
+        restriction,
+        actor=actor,
+        note=_("%(kind)s lifted.") % {"kind": restriction.get_kind_display()},
+        old=restriction.kind,
+        new="lifted",
+    )
+    return restriction
+
+
+def _record_on_restriction_request(restriction: ProcessingRestriction, *, actor, note: str, old=None, new=None):
+    """Restrictions made from a request leave their later changes in that request's audit trail."""
+    if not restriction.request_reference:
+        return
+    from requests_app.models import DataRequest
+
+    data_request = DataRequest.objects.filter(reference=restriction.request_reference).first()
+    if data_request is not None:
+        _record(data_request, actor=actor, note=note, old=old, new=new)
+
+
+def user_model():
+    return get_user_model()
