@@ -230,6 +230,8 @@ def test_withdrawal_deletes_declared_cookies_and_events_fire(page, shop_page, sh
     page.get_by_role("checkbox", name="Targeting").uncheck()
     page.get_by_role("checkbox", name="Performance").uncheck()
     page.get_by_role("button", name="Save choices").click()
+    # The clean-up runs after the banner has painted its answer to the click: wait for it, within a second.
+    page.wait_for_function("() => !document.cookie.includes('_pa_id=')", timeout=1000)
     cookies = page.evaluate("document.cookie")
     assert "_pa_id" not in cookies and "_pa_ses_1" not in cookies and "_xa_uid" not in cookies
     assert "pp_consent" in cookies
@@ -520,6 +522,8 @@ def test_withdrawal_deletes_cookies_on_the_domain_and_its_parent(named_host_page
     page.get_by_role("checkbox", name="Performance").uncheck()
     page.get_by_role("checkbox", name="Targeting").uncheck()
     page.get_by_role("button", name="Save choices").click()
+    # The clean-up runs after the banner has painted its answer to the click: wait for it, within a second.
+    page.wait_for_function("() => !document.cookie.includes('_pa_id=')", timeout=1000)
     assert names() == [("cart", ".shop.example.test")]  # undeclared cookies stay
     assert wait_until(lambda: records(shop, method="withdraw"))[0].page_url == url
 
