@@ -1,10 +1,7 @@
 from celery import shared_task
 
 from core.mail import send_templated_mail
-from core.retry import MAIL_RETRY, SCHEDULED_JOB_RETRY
-
-# The scheduled-job policy lived here first; registry.tasks still imports it from here.
-__all__ = ["SCHEDULED_JOB_RETRY", "send_templated_mail_task"]
+from core.retry import MAIL_RETRY
 
 
 @shared_task(

@@ -7,7 +7,6 @@ run again, so a run that crashed resumes where it stopped. The account goes last
 from functools import reduce
 from operator import or_
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
@@ -329,29 +328,10 @@ def _clear_in_place(ds, rows) -> None:
 
 
 def _scrub_request_trail(requests, subject: Subject) -> None:
-    """Remove the subject's data from the audit trail of their requests.
+    """Remove the subject's data from the audit trail of their requests (the rule is the requests app's)."""
+    from requests_app.services import scrub_request_trail
 
-    Rectification diffs hold the old and new values of their data, attachment events the names of the files
-    they sent, and the subject's own actions carry their username (often their e-mail's local part): the
-    values become the mask and the actor a role label, while the trail keeps what happened and when.
-    """
-    from requests_app.models import EventKind, FilePurpose, RequestEvent
-
-    events = RequestEvent.objects.filter(data_request__in=requests)
-    diffs = events.filter(kind=EventKind.FULFILMENT, data_request__kind="rectification")
-    diffs.exclude(old="").update(old=MASK_TEXT)
-    diffs.exclude(new="").update(new=MASK_TEXT)
-    events.filter(kind=EventKind.FILE, note=FilePurpose.ATTACHMENT).exclude(new="").update(new=MASK_TEXT)
-    User = get_user_model()
-    usernames = [
-        u
-        for u in User._default_manager.filter(pk__in=subject.user_ids).values_list(User.USERNAME_FIELD, flat=True)
-        if u
-    ]
-    by_subject = Q(actor_id__in=subject.user_ids)
-    for username in usernames:
-        by_subject |= Q(actor_label__iexact=username)
-    events.filter(by_subject).update(actor_label="requester")
+    scrub_request_trail(data_requests=requests, user_ids=subject.user_ids)
 
 
 def run_steps(run: ErasureRun, *, on_step=None) -> ErasureRun:

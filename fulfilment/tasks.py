@@ -6,7 +6,7 @@ they keep the names they had before fulfilment became an app of its own.
 
 from celery import shared_task
 
-from core.tasks import SCHEDULED_JOB_RETRY
+from core.retry import SCHEDULED_JOB_RETRY
 
 
 @shared_task(name="registry.build_export", acks_late=True, soft_time_limit=3600, time_limit=3700)

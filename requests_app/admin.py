@@ -497,7 +497,7 @@ def fulfilment_html(obj: DataRequest) -> str:
                 format_html(
                     '<div class="dsr-export" data-progress-url="{}">{} {}: {} <progress max="100" value="{}"'
                     ' aria-label="{}">{}%</progress> <span data-progress-text>{} / {}</span></div>',
-                    reverse("registry:export_progress", args=[export.pk]),
+                    reverse("fulfilment:export_progress", args=[export.pk]),
                     gettext("Export"),
                     timezone.localtime(export.created_at).strftime("%Y-%m-%d %H:%M"),
                     export.get_state_display(),
