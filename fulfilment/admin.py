@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from audit.admin import AuditTrailAdminMixin
 from fulfilment import selectors, services
 from fulfilment.models import (
     AccountDeletion,
@@ -57,7 +58,7 @@ class ExportDownloadInline(admin.TabularInline):
 
 
 @admin.register(DataExport)
-class DataExportAdmin(admin.ModelAdmin):
+class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = (
         "data_request",
         "state",
@@ -98,7 +99,7 @@ class ErasureStepInline(admin.TabularInline):
 
 
 @admin.register(ErasureRun)
-class ErasureRunAdmin(admin.ModelAdmin):
+class ErasureRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("data_request", "state", "approved_by", "approved_at", "finished_at", "review_link")
     list_filter = ("state",)
     search_fields = ("data_request__reference",)
@@ -131,7 +132,7 @@ class ErasureRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(InactiveAccountNotice)
-class InactiveAccountNoticeAdmin(admin.ModelAdmin):
+class InactiveAccountNoticeAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "user", "status", "warned_at", "delete_after", "closed_at")
     list_filter = ("status",)
     readonly_fields = [f.name for f in InactiveAccountNotice._meta.fields]
@@ -144,7 +145,7 @@ class InactiveAccountNoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountDeletion)
-class AccountDeletionAdmin(admin.ModelAdmin):
+class AccountDeletionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "request_reference", "user", "status", "requested_at", "execute_after", "closed_at")
     list_filter = ("status",)
     search_fields = ("request_reference",)
@@ -159,7 +160,7 @@ class AccountDeletionAdmin(admin.ModelAdmin):
 
 # Restrictions are declared data (registry); applying and lifting them is fulfilment's, with the mail and trail.
 @admin.register(ProcessingRestriction)
-class ProcessingRestrictionAdmin(admin.ModelAdmin):
+class ProcessingRestrictionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "kind", "purposes", "request_reference", "created_at", "lift_notified_at", "lifted_at")
     list_filter = ("kind", "lifted_at")
     search_fields = ("email", "request_reference")

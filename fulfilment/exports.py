@@ -13,7 +13,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from audit import services as audit_services
 from core import csvsafe
 from core.selectors import get_organisation
 from fulfilment.models import DataExport
@@ -24,6 +26,19 @@ from registry.taxonomy import category_label
 from registry.texts import tr, tr_all
 
 CHUNK = 2000
+
+
+def _audit(export: DataExport, *, verb: str, old=None, new=None, note: str = "", actor=None) -> None:
+    """An event in the export's trail, which is also its request's."""
+    audit_services.record_event(
+        actor=actor,
+        obj=export,
+        verb=verb,
+        old=old,
+        new=new,
+        note=note,
+        request_reference=export.data_request.reference,
+    )
 
 
 def export_dir() -> Path:
@@ -116,14 +131,18 @@ def build_export(*, export: DataExport) -> DataExport:
     subject = subject_for_request(data_request)
     datasets = site.datasets()
     total = sum(ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).count() for ds in datasets)
-    DataExport.objects.filter(pk=export.pk).update(
-        state=DataExport.State.RUNNING,
-        started_at=timezone.now(),
-        progress_at=timezone.now(),
-        rows_total=total,
-        rows_done=0,
-        error="",
-    )
+    with transaction.atomic():
+        _audit(
+            export, verb="export_building", old=export.state, new=DataExport.State.RUNNING, note=_("Being prepared.")
+        )
+        DataExport.objects.filter(pk=export.pk).update(
+            state=DataExport.State.RUNNING,
+            started_at=timezone.now(),
+            progress_at=timezone.now(),
+            rows_total=total,
+            rows_done=0,
+            error="",
+        )
     final = export_dir() / f"{export.pk}.zip"
     partial = final.with_suffix(".part")
     done = 0
@@ -199,6 +218,15 @@ def purge_expired_exports(*, now=None) -> int:
         path = export_file_path(export)
         if path is not None:
             path.unlink(missing_ok=True)
-        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        with transaction.atomic():
+            DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+            _audit(
+                export,
+                verb="export_expired",
+                actor="purge_expired_exports",
+                old=DataExport.State.READY,
+                new=DataExport.State.EXPIRED,
+                note=_("The download link expired and the file was deleted."),
+            )
         removed += 1
     return removed

@@ -17,6 +17,9 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from audit import services as audit_services
+from audit.models import ActorKind
+from audit.services import Actor
 from fulfilment.models import AccountDeletion, DeletionStatus, ErasureRun, InactiveAccountNotice, NoticeStatus
 from fulfilment.services import approve_erasure, execute_erasure, preview_erasure
 from registry.selectors import held_subjects
@@ -27,6 +30,18 @@ from retention.selectors import inactive_accounts_policy_name
 from retention.services import alert_job_failure
 
 logger = logging.getLogger(__name__)
+
+
+# The account holder acting for themselves, by role: the trail must not keep the name of an account it erases.
+HOLDER = Actor(kind=ActorKind.REQUESTER, label="account holder")
+NOTICES_JOB = Actor.system("notify_inactive_accounts")
+DELETIONS_JOB = Actor.system("execute_due_account_deletions")
+
+
+def _audit(obj, *, verb: str, actor: Actor, old=None, new=None, note: str = "", reference: str = "") -> None:
+    audit_services.record_event(
+        actor=actor, obj=obj, verb=verb, old=old, new=new, note=note, request_reference=reference
+    )
 
 
 def _queue_mail(**kwargs) -> None:
@@ -147,6 +162,7 @@ def warn_inactive_account(*, user, now) -> InactiveAccountNotice:
         warned_at=now,
         delete_after=now + timedelta(days=settings.INACTIVE_ACCOUNT_GRACE_DAYS),
     )
+    _audit(notice, verb="inactivity_warned", actor=NOTICES_JOB, new=NoticeStatus.WARNED)
     _queue_mail(
         to=[user.email],
         template="mail/retention/inactive_warning",
@@ -182,14 +198,26 @@ def close_inactive_notice(*, notice: InactiveAccountNotice, now) -> str:
             )
         notice.status, notice.closed_at = NoticeStatus.DELETED, now
     notice.save(update_fields=["status", "closed_at"])
+    _audit(notice, verb="inactivity_closed", actor=NOTICES_JOB, old=NoticeStatus.WARNED, new=notice.status)
     return notice.status
 
 
+@transaction.atomic
 def cancel_inactivity_notices(*, user, now=None) -> int:
     """A login proves the account is in use: cancel its open inactivity warnings."""
-    return InactiveAccountNotice.objects.filter(user=user, status=NoticeStatus.WARNED).update(
-        status=NoticeStatus.CANCELLED, closed_at=now or timezone.now()
-    )
+    notices = list(InactiveAccountNotice.objects.select_for_update().filter(user=user, status=NoticeStatus.WARNED))
+    for notice in notices:
+        notice.status, notice.closed_at = NoticeStatus.CANCELLED, now or timezone.now()
+        notice.save(update_fields=["status", "closed_at"])
+        _audit(
+            notice,
+            verb="inactivity_closed",
+            actor=HOLDER,
+            old=NoticeStatus.WARNED,
+            new=NoticeStatus.CANCELLED,
+            note=_("The account holder logged in."),
+        )
+    return len(notices)
 
 
 # --- self-service account deletion -------------------------------------------------------
@@ -223,6 +251,13 @@ def request_account_deletion(*, user, now=None) -> AccountDeletion:
         requested_at=now,
         execute_after=now + timedelta(days=settings.ACCOUNT_DELETION_GRACE_DAYS),
     )
+    _audit(
+        deletion,
+        verb="deletion_scheduled",
+        actor=HOLDER,
+        new=DeletionStatus.SCHEDULED,
+        reference=data_request.reference,
+    )
     _queue_mail(
         to=[user.email],
         template="mail/retention/deletion_scheduled",
@@ -245,6 +280,14 @@ def cancel_account_deletion(*, user, now=None) -> AccountDeletion:
     deletion.status = DeletionStatus.CANCELLED
     deletion.closed_at = now or timezone.now()
     deletion.save(update_fields=["status", "closed_at"])
+    _audit(
+        deletion,
+        verb="deletion_cancelled",
+        actor=HOLDER,
+        old=DeletionStatus.SCHEDULED,
+        new=DeletionStatus.CANCELLED,
+        reference=deletion.request_reference,
+    )
     data_request = _data_request(deletion)
     if data_request is not None:
         from requests_app.services import withdraw_request
@@ -301,6 +344,15 @@ def execute_account_deletion(*, deletion_id: int, now=None) -> bool:
             deletion.error = f"{type(exc).__name__}: {exc}"
             deletion.closed_at = now
             deletion.save(update_fields=["status", "error", "closed_at"])
+            _audit(
+                deletion,
+                verb="deletion_failed",
+                actor=DELETIONS_JOB,
+                old=DeletionStatus.SCHEDULED,
+                new=DeletionStatus.FAILED,
+                note=deletion.error[:500],
+                reference=deletion.request_reference,
+            )
             # The job itself succeeds, so no task failure would raise the alarm: an account stays undeleted.
             reference = deletion.request_reference or deletion.pk
             transaction.on_commit(
@@ -313,4 +365,12 @@ def execute_account_deletion(*, deletion_id: int, now=None) -> bool:
         deletion.status = DeletionStatus.EXECUTED
         deletion.closed_at = now
         deletion.save(update_fields=["status", "closed_at"])
+        _audit(
+            deletion,
+            verb="deletion_executed",
+            actor=DELETIONS_JOB,
+            old=DeletionStatus.SCHEDULED,
+            new=DeletionStatus.EXECUTED,
+            reference=deletion.request_reference,
+        )
     return True

@@ -63,6 +63,8 @@ def _resume_export(*, pk, now) -> bool:
     _record(
         export.data_request,
         actor=WATCHDOG,
+        obj=export,
+        verb="export_restarted",
         note=_(
             "The export stopped making progress (no progress since %(since)s; its worker crashed) and was started again."
         )
@@ -89,6 +91,8 @@ def _resume_erasure(*, pk, now) -> bool:
     _record(
         run.data_request,
         actor=WATCHDOG,
+        obj=run,
+        verb="erasure_resumed",
         note=_(
             "The erasure stopped making progress (no progress since %(since)s; its worker crashed). It was "
             "resumed after %(done)s of %(total)s steps, from the last finished step."

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from audit import services as audit_services
 from consent.services import truncate_ip
 from core.permissions import officer_emails, require_perm
 from fulfilment import erasure
@@ -40,10 +41,23 @@ EXPORT_KINDS = {"access", "portability"}
 SEAL_MAX_DELAY = timedelta(hours=24)
 
 
-def _record(data_request, *, actor, note: str, old=None, new=None) -> None:
-    from requests_app.services import record_event
+def _record(data_request, *, actor, note: str, old=None, new=None, obj=None, verb: str = "fulfilment") -> None:
+    """One event in the audit trail, about ``obj`` (an export, a run, a restriction) or else the request itself;
+    either way it belongs to the request and shows in its timeline."""
+    if obj is None:
+        from requests_app.services import record_event
 
-    record_event(data_request, actor=actor or "system", kind="fulfilment", old=old, new=new, note=note)
+        record_event(data_request, actor=actor or "system", kind=verb, old=old, new=new, note=note)
+        return
+    audit_services.record_event(
+        actor=actor,
+        obj=obj,
+        verb=verb,
+        old=None if old is None else str(old),
+        new=None if new is None else str(new),
+        note=note,
+        request_reference=data_request.reference,
+    )
 
 
 def _mail(*, to: str, template: str, context: dict, language: str | None = None) -> None:
@@ -104,17 +118,42 @@ def start_export(*, data_request, actor=None) -> DataExport:
         DataExport.objects.filter(pk=existing.pk).update(
             state=DataExport.State.FAILED, error="The build stopped without finishing; a new export was started."
         )
+        _record(
+            data_request,
+            actor=None,
+            obj=existing,
+            verb="export_failed",
+            old=existing.state,
+            new=DataExport.State.FAILED,
+            note=_("The export stopped without finishing; a new one was started."),
+        )
         existing = None
     elif existing is not None and _export_stopped(existing):  # ready, but its link has expired
         path = export_file_path(existing)
         if path is not None:
             path.unlink(missing_ok=True)
         DataExport.objects.filter(pk=existing.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        _record(
+            data_request,
+            actor=None,
+            obj=existing,
+            verb="export_expired",
+            old=existing.state,
+            new=DataExport.State.EXPIRED,
+            note=_("The download link expired; a new export was started."),
+        )
         existing = None
     if existing is not None:
         return existing
     export = DataExport.objects.create(data_request=data_request)
-    _record(data_request, actor=actor, note=_("Export of your data started."), new=str(export.pk))
+    _record(
+        data_request,
+        actor=actor,
+        obj=export,
+        verb="export_started",
+        note=_("Export of your data started."),
+        new=export.state,
+    )
     export_id = str(export.pk)
     transaction.on_commit(lambda: _queue_build(export_id))
     return export
@@ -158,7 +197,14 @@ def export_failed(*, export: DataExport, error: str) -> None:
     from core.tasks import send_templated_mail_task
 
     data_request = export.data_request
-    _record(data_request, actor=None, note=_("Preparing the export failed: %(error)s") % {"error": error[:500]})
+    _record(
+        data_request,
+        actor=None,
+        obj=export,
+        verb="export_failed",
+        new=DataExport.State.FAILED,
+        note=_("Preparing the export failed: %(error)s") % {"error": error[:500]},
+    )
     to = officer_emails() or [get_organisation().contact_email]
     context = {
         "reference": data_request.reference,
@@ -176,7 +222,15 @@ def export_ready(*, export: DataExport) -> None:
     from requests_app.services import status_url
 
     data_request = export.data_request
-    _record(data_request, actor=None, note=_("Your data export is ready to download."), new=str(export.pk))
+    _record(
+        data_request,
+        actor=None,
+        obj=export,
+        verb="export_ready",
+        old=DataExport.State.RUNNING,
+        new=DataExport.State.READY,
+        note=_("Your data export is ready to download."),
+    )
     _mail(
         to=data_request.requester_email,
         template="mail/registry/export_ready",
@@ -221,7 +275,14 @@ def record_download(*, export: DataExport, user=None, via: str, ip: str = "") ->
     )
     DataExport.objects.filter(pk=export.pk).update(download_count=export.download_count + 1)
     # A role label, not the username: the trail outlives the account (the download row keeps who it was).
-    _record(export.data_request, actor="requester", note=_("Export downloaded."), new=via)
+    _record(
+        export.data_request,
+        actor="requester",
+        obj=export,
+        verb="export_downloaded",
+        note=_("Export downloaded."),
+        new=via,
+    )
     return row
 
 
@@ -245,7 +306,14 @@ def preview_erasure(*, data_request) -> ErasureRun:
         return existing
     _check_request_open(data_request)
     run = erasure.preview(data_request=data_request, subject=subject_for_request(data_request))
-    _record(data_request, actor=None, note=_("Erasure preview prepared; awaiting a privacy officer's approval."))
+    _record(
+        data_request,
+        actor=None,
+        obj=run,
+        verb="erasure_previewed",
+        new=run.state,
+        note=_("Erasure preview prepared; awaiting a privacy officer's approval."),
+    )
     return run
 
 
@@ -287,6 +355,8 @@ def approve_erasure(
         _record(
             data_request,
             actor=f"retention policy {policy}",
+            obj=run,
+            verb="erasure_approved",
             note=_(
                 "Erasure approved by the inactive-account retention policy “%(policy)s”: the account holder "
                 "was warned and did not log in before the end of the grace period."
@@ -300,12 +370,22 @@ def approve_erasure(
         _record(
             data_request,
             actor="account holder",
+            obj=run,
+            verb="erasure_approved",
             note=_("Erasure approved by the account holder: self-service deletion of their own account."),
             old="previewed",
             new="approved (self-service)",
         )
     else:
-        _record(data_request, actor=actor, note=_("Erasure approved."), old="previewed", new="approved")
+        _record(
+            data_request,
+            actor=actor,
+            obj=run,
+            verb="erasure_approved",
+            note=_("Erasure approved."),
+            old="previewed",
+            new="approved",
+        )
     if queue:
         run_id = run.pk
         transaction.on_commit(lambda: _queue_erasure(run_id))
@@ -387,7 +467,15 @@ def resume_erasure(*, data_request, actor) -> ErasureRun:
     run = ErasureRun.objects.select_for_update().get(data_request=data_request)
     if run.state not in (ErasureRun.State.FAILED, ErasureRun.State.RUNNING, ErasureRun.State.APPROVED):
         raise ValidationError(_("Only an approved, running or failed erasure can be resumed."))
-    _record(data_request, actor=actor, note=_("Erasure resumed from its last checkpoint."), old=run.state)
+    _record(
+        data_request,
+        actor=actor,
+        obj=run,
+        verb="erasure_resumed",
+        note=_("Erasure resumed from its last checkpoint."),
+        old=run.state,
+        new=ErasureRun.State.RUNNING,
+    )
     run_id = run.pk
     transaction.on_commit(lambda: _queue_erasure(run_id))
     return run
@@ -406,14 +494,36 @@ def execute_erasure(*, data_request, on_step=None) -> ErasureRun:
         return run
     if run.state == ErasureRun.State.PREVIEWED:
         raise ValidationError(_("A privacy officer must approve this erasure first."))
-    ErasureRun.objects.filter(pk=run.pk).update(
-        state=ErasureRun.State.RUNNING, attempts=run.attempts + 1, started_at=run.started_at or timezone.now()
-    )
+    with transaction.atomic():
+        ErasureRun.objects.filter(pk=run.pk).update(
+            state=ErasureRun.State.RUNNING, attempts=run.attempts + 1, started_at=run.started_at or timezone.now()
+        )
+        if run.state != ErasureRun.State.RUNNING:
+            _record(
+                data_request,
+                actor=None,
+                obj=run,
+                verb="erasure_started",
+                old=run.state,
+                new=ErasureRun.State.RUNNING,
+                note=_("The erasure started."),
+            )
     _remove_subject_exports(run)
     try:
         erasure.run_steps(run, on_step=on_step)
     except Exception as exc:
-        ErasureRun.objects.filter(pk=run.pk).update(state=ErasureRun.State.FAILED, error=str(exc)[:2000])
+        with transaction.atomic():
+            ErasureRun.objects.filter(pk=run.pk).update(state=ErasureRun.State.FAILED, error=str(exc)[:2000])
+            _record(
+                data_request,
+                actor=None,
+                obj=run,
+                verb="erasure_failed",
+                old=ErasureRun.State.RUNNING,
+                new=ErasureRun.State.FAILED,
+                note=_("The erasure stopped: %(error)s. It resumes from its last finished step.")
+                % {"error": str(exc)[:500]},
+            )
         raise
     return _finish_erasure(run)
 
@@ -430,6 +540,15 @@ def _remove_subject_exports(run: ErasureRun) -> None:
         if path:
             path.unlink(missing_ok=True)
         DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        _record(
+            export.data_request,
+            actor=None,
+            obj=export,
+            verb="export_expired",
+            old=export.state,
+            new=DataExport.State.EXPIRED,
+            note=_("The file was deleted: the subject's data is being erased."),
+        )
     ExportDownload.objects.filter(export__in=DataExport.objects.filter(q)).update(ip="")
 
 
@@ -449,7 +568,15 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
     run.error = ""
     run.save(update_fields=["report", "state", "finished_at", "error"])
     with translation.override(settings.LANGUAGE_CODE):
-        _record(data_request, actor=None, note=erasure_summary(report)[:2000], new="completed")
+        _record(
+            data_request,
+            actor=None,
+            obj=run,
+            verb="erasure_completed",
+            note=erasure_summary(report)[:2000],
+            old=ErasureRun.State.RUNNING,
+            new=ErasureRun.State.COMPLETED,
+        )
     with translation.override(getattr(data_request, "language", "") or settings.LANGUAGE_CODE):
         summary = erasure_summary(report)  # the requester reads it, in their language
     # The requester's copy: the staff's reasons for legal holds stay in the run's report, for staff.
@@ -660,9 +787,13 @@ def restrict_processing(
         _record(
             data_request,
             actor=actor,
+            obj=restriction,
+            verb="restriction_applied",
             note=_("Processing marked as %(kind)s.") % {"kind": restriction.get_kind_display()},
             new=kind,
         )
+    else:
+        audit_services.record_event(actor=actor, obj=restriction, verb="restriction_applied", new=kind)
     return restriction
 
 
@@ -675,7 +806,11 @@ def notify_restriction_lift(*, restriction: ProcessingRestriction, actor) -> Pro
     restriction.lift_notified_at = timezone.now()
     restriction.save(update_fields=["lift_notified_at"])
     _record_on_restriction_request(
-        restriction, actor=actor, note=_("The requester was told the restriction will be lifted."), new="notified"
+        restriction,
+        actor=actor,
+        verb="restriction_lift_announced",
+        note=_("The requester was told the restriction will be lifted."),
+        new="notified",
     )
     _mail(
         to=restriction.email,
@@ -696,6 +831,7 @@ def lift_restriction(*, restriction: ProcessingRestriction, actor) -> Processing
     _record_on_restriction_request(
         restriction,
         actor=actor,
+        verb="restriction_lifted",
         note=_("%(kind)s lifted.") % {"kind": restriction.get_kind_display()},
         old=restriction.kind,
         new="lifted",
@@ -703,15 +839,19 @@ def lift_restriction(*, restriction: ProcessingRestriction, actor) -> Processing
     return restriction
 
 
-def _record_on_restriction_request(restriction: ProcessingRestriction, *, actor, note: str, old=None, new=None):
-    """Restrictions made from a request leave their later changes in that request's audit trail."""
-    if not restriction.request_reference:
-        return
+def _record_on_restriction_request(
+    restriction: ProcessingRestriction, *, actor, verb: str, note: str, old=None, new=None
+) -> None:
+    """A restriction's changes go in its own trail, and in its request's when it was made from one."""
     from requests_app.models import DataRequest
 
-    data_request = DataRequest.objects.filter(reference=restriction.request_reference).first()
+    data_request = None
+    if restriction.request_reference:
+        data_request = DataRequest.objects.filter(reference=restriction.request_reference).first()
     if data_request is not None:
-        _record(data_request, actor=actor, note=note, old=old, new=new)
+        _record(data_request, actor=actor, obj=restriction, verb=verb, note=note, old=old, new=new)
+    else:
+        audit_services.record_event(actor=actor, obj=restriction, verb=verb, note=note, old=old, new=new)
 
 
 def user_model():

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from audit.admin import AuditTrailAdminMixin
 from core.selectors import get_organisation
 from registry import selectors, services
 from registry.models import LegalHold, RecordOfProcessing
@@ -64,7 +65,7 @@ class LegalHoldForm(forms.ModelForm):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     form = LegalHoldForm
     list_display = ("__str__", "reason", "starts_at", "ends_at", "released_at", "released_by", "created_by")
     list_filter = ("released_at",)
@@ -74,9 +75,13 @@ class LegalHoldAdmin(admin.ModelAdmin):
     actions = ["release"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        # Through the services, which check the permission and write the audit trail.
+        values = {name: form.cleaned_data.get(name) for name in form.changed_data if name in services.HOLD_FIELDS}
+        if change:
+            services.update_legal_hold(hold=obj, actor=request.user, **values)
+        else:
+            fields = {name: form.cleaned_data.get(name) for name in services.HOLD_FIELDS}
+            obj.pk = services.place_legal_hold(actor=request.user, **{**fields, "email": fields["email"] or ""}).pk
 
     @admin.action(description="Release the selected holds now", permissions=["change"])
     def release(self, request, queryset):

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
@@ -10,7 +11,16 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
+        from audit.verbs import register_verbs
         from registry.checks import registry_check
 
+        register_verbs(
+            "registry",
+            {
+                "hold_placed": _("legal hold placed"),
+                "hold_changed": _("legal hold changed"),
+                "hold_released": _("legal hold released"),
+            },
+        )
         autodiscover_modules("privacy")
         checks.register(registry_check, "registry")

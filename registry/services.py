@@ -1,41 +1,86 @@
 """Writes of the declarations layer: legal holds, which erasure and retention must honour."""
 
+from __future__ import annotations
+
 import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import services as audit_services
 from core.permissions import require_perm
 from registry.models import LegalHold
 from registry.sites import site
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def place_legal_hold(
-    *, reason: str, actor=None, user=None, email: str = "", dataset: str = "", ends_at=None
-) -> LegalHold:
-    """Put a subject or a dataset on hold: erasure and retention skip it until it ends."""
+HOLD_FIELDS = ("user", "email", "dataset", "reason", "ends_at")
+
+
+def _check_hold(*, reason: str, user, email: str, dataset: str) -> None:
     if not reason.strip():
         raise ValidationError(_("A legal hold needs a reason."))
     if dataset and not site.is_registered(dataset):
         raise ValidationError(_("Unknown dataset %(label)s.") % {"label": dataset})
     if not (user or email or dataset):
         raise ValidationError(_("A legal hold needs a subject or a dataset."))
-    return LegalHold.objects.create(
-        user=user, email=email, dataset=dataset, reason=reason, ends_at=ends_at, created_by=actor
-    )
 
 
 @transaction.atomic
-def release_legal_hold(*, hold: LegalHold, actor=None) -> LegalHold:
+def place_legal_hold(
+    *,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+    user: AbstractBaseUser | None = None,
+    email: str = "",
+    dataset: str = "",
+    ends_at: datetime | None = None,
+) -> LegalHold:
+    """Put a subject or a dataset on hold: erasure and retention skip it until it ends."""
+    require_perm(actor, "registry.add_legalhold", _("You may not place legal holds."))
+    _check_hold(reason=reason, user=user, email=email, dataset=dataset)
+    hold = LegalHold.objects.create(
+        user=user, email=email, dataset=dataset, reason=reason, ends_at=ends_at, created_by=actor
+    )
+    audit_services.record_event(
+        actor=actor, obj=hold, verb="hold_placed", new=audit_services.snapshot(hold, HOLD_FIELDS), note=reason
+    )
+    return hold
+
+
+@transaction.atomic
+def update_legal_hold(*, hold: LegalHold, actor: AbstractBaseUser | None, **values) -> LegalHold:
+    """Change a hold's subject, dataset, reason or end, recording the old and new values."""
+    require_perm(actor, "registry.change_legalhold", _("You may not change legal holds."))
+    unknown = set(values) - set(HOLD_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a field of a legal hold: {sorted(unknown)}")
+    before = audit_services.snapshot(LegalHold.objects.get(pk=hold.pk), HOLD_FIELDS)
+    for name, value in values.items():
+        setattr(hold, name, value)
+    _check_hold(reason=hold.reason, user=hold.user, email=hold.email, dataset=hold.dataset)
+    hold.save(update_fields=list(values))
+    old, new = audit_services.changes(before, audit_services.snapshot(hold, HOLD_FIELDS))
+    if new:
+        audit_services.record_event(actor=actor, obj=hold, verb="hold_changed", old=old, new=new)
+    return hold
+
+
+@transaction.atomic
+def release_legal_hold(*, hold: LegalHold, actor: AbstractBaseUser | None = None) -> LegalHold:
     """End a hold now, recording who did (``actor`` None: the system). Held data becomes erasable again."""
     require_perm(actor, "registry.change_legalhold", _("You may not release legal holds."))
     hold.released_at = timezone.now()
     hold.released_by = actor
     hold.save(update_fields=["released_at", "released_by"])
+    audit_services.record_event(actor=actor, obj=hold, verb="hold_released", old="active", new="released")
     logger.info("Legal hold %s released by %s", hold.pk, getattr(actor, "pk", "the system"))
     return hold

@@ -166,7 +166,7 @@ def test_export_starts_automatically_when_an_access_request_is_verified(
         data_request = create_verified_request(user=user, kind="portability")
     export = DataExport.objects.get(data_request=data_request)
     assert export.state == DataExport.State.READY
-    assert data_request.events.filter(verb="fulfilment").exists()
+    assert data_request.events.filter(verb__in=["export_started", "export_ready"]).exists()
 
 
 @pytest.mark.django_db
@@ -203,7 +203,7 @@ def test_failed_export_is_recorded_and_the_privacy_team_told_then_restarts(
         services.build_export(export=export)
     export.refresh_from_db()
     assert export.state == "failed" and not list((Path(settings.PRIVATE_ROOT)).rglob(f"{export.pk}.*"))
-    assert data_request.events.filter(verb="fulfilment", note__contains="disk full").exists()
+    assert data_request.events.filter(verb="export_failed", note__contains="disk full").exists()
     assert [m.to for m in mailoutbox] == [[officer.email]]
     assert data_request.reference in mailoutbox[0].subject and "/export/" in mailoutbox[0].body
     again = services.start_export(data_request=data_request)

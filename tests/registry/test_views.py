@@ -44,7 +44,7 @@ def test_owner_downloads_and_every_download_is_audited(client, ready_export):
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert b"".join(response.streaming_content)[:2] == b"PK"
     assert ExportDownload.objects.filter(export=export, user=owner, via="session").count() == 1
-    assert export.data_request.events.filter(verb="fulfilment", note__icontains="downloaded").exists()
+    assert export.data_request.events.filter(verb="export_downloaded").exists()
 
 
 @pytest.mark.smoke
