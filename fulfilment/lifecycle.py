@@ -22,7 +22,7 @@ from audit.models import ActorKind
 from audit.services import Actor
 from fulfilment.models import AccountDeletion, DeletionStatus, ErasureRun, InactiveAccountNotice, NoticeStatus
 from fulfilment.services import approve_erasure, execute_erasure, preview_erasure
-from registry.selectors import held_subjects
+from registry.selectors import hold_scope
 from requests_app.services import create_verified_request
 from retention import rules
 from retention.models import RetentionAction, RetentionPolicy
@@ -51,8 +51,7 @@ def _queue_mail(**kwargs) -> None:
 
 
 def _is_held(user, *, now) -> bool:
-    user_ids, emails = held_subjects(now=now)
-    return user.pk in set(user_ids) or (user.email or "").lower() in {e.lower() for e in emails}
+    return hold_scope(now=now).holds_subject(user_id=user.pk, email=user.email or "")
 
 
 def _erase_account(*, user, details: str, data_request=None, self_service: bool = False, notice=None, now=None) -> str:

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,43 +24,73 @@ def active_holds(*, now=None):
 
 def held_dataset_labels(*, now=None) -> set[str]:
     """Model labels of datasets under a legal hold as a whole."""
-    return set(active_holds(now=now).exclude(dataset="").values_list("dataset", flat=True))
+    return set(hold_scope(now=now).dataset_reasons)
 
 
 def held_subjects(*, now=None) -> tuple[set[int], set[str]]:
     """(user ids, lower-cased e-mails) of subjects under a legal hold."""
-    user_ids, emails = set(), set()
-    for user_id, email in active_holds(now=now).filter(dataset="").values_list("user_id", "email"):
-        if user_id:
-            user_ids.add(user_id)
-        if email:
-            emails.add(email.lower())
-    return user_ids, emails
+    scope = hold_scope(now=now)
+    return scope.user_ids, scope.emails
 
 
 @dataclass
 class HoldScope:
-    """The legal holds in force at one moment, as row conditions per model (see ``registry.cascades``)."""
+    """The legal holds in force at one moment: the one evaluator erasure, retention and the account flows use.
+
+    A held dataset holds all its rows. A held subject holds their rows wherever they can be told apart: in a
+    registered dataset by its subject lookup, elsewhere by the account itself or a ``user``/``email`` field.
+    Case does not matter in addresses.
+    """
 
     dataset_reasons: dict[str, list[str]] = field(default_factory=dict)  # held dataset label -> staff reasons
     user_ids: set = field(default_factory=set)
-    emails: set = field(default_factory=set)
+    emails: set = field(default_factory=set)  # lower-cased
 
     def __bool__(self) -> bool:
         return bool(self.dataset_reasons or self.user_ids or self.emails)
 
-    def held_for(self, model) -> Q | None:
-        """Rows of ``model`` under a hold: all of them (``Q()``) for a held dataset, the held subjects' rows of a
-        registered dataset, or None."""
+    @property
+    def held_labels(self) -> set[str]:
+        """Lower-cased labels of the datasets held as a whole."""
+        return {label.lower() for label in self.dataset_reasons}
+
+    def holds_subject(self, *, user_id: int | None = None, email: str = "") -> bool:
+        """Whether a hold covers this account or address."""
+        return (user_id is not None and user_id in self.user_ids) or bool(email and email.lower() in self.emails)
+
+    def held_for(self, model: type[models.Model]) -> Q | None:
+        """Rows of ``model`` under a hold: all of them (``Q()``) for a held dataset, the held subjects' rows, or
+        None when nothing of it is held (or nothing tells whose its rows are)."""
         label = model._meta.label
-        if label.lower() in {held.lower() for held in self.dataset_reasons}:
+        if label.lower() in self.held_labels:
             return Q()
-        if (self.user_ids or self.emails) and site.is_registered(label):
+        if not (self.user_ids or self.emails):
+            return None
+        if site.is_registered(label):
             return site.get(label).subject_q(user_ids=self.user_ids, emails=self.emails)
-        return None
+        return _unregistered_subject_q(model, user_ids=self.user_ids, emails=self.emails)
 
     def reasons_for(self, label: str) -> list[str]:
         return next((r for held, r in self.dataset_reasons.items() if held.lower() == label.lower()), [])
+
+
+def _unregistered_subject_q(model: type[models.Model], *, user_ids: set, emails: set) -> Q | None:
+    # The account model itself, or anything with a user or email field; None when nothing tells whose a row is.
+    if model is get_user_model():
+        q = Q(pk__in=list(user_ids))
+        for email in emails:
+            q |= Q(email__iexact=email)
+        return q
+    names = {f.name for f in model._meta.get_fields()}
+    if not names & {"user", "email"}:
+        return None
+    q = Q(pk__in=[])
+    if "user" in names:
+        q |= Q(user_id__in=list(user_ids))
+    if "email" in names:
+        for email in emails:
+            q |= Q(email__iexact=email)
+    return q
 
 
 def hold_scope(*, now=None) -> HoldScope:

@@ -242,8 +242,7 @@ def _execute(
 ) -> RetentionRun:
     policies = _policies(run.only_policy or None)
     # Holds are read at the current moment, even when resuming an older run: a hold placed since must count.
-    held_labels = registry_bridge.held_dataset_labels(now=timezone.now())
-    held_users, held_emails = registry_bridge.held_subjects(now=timezone.now())
+    scope = registry_bridge.hold_scope(now=timezone.now())
     failed = False
     for policy in policies:
         item, _ = RetentionRunItem.objects.get_or_create(
@@ -259,8 +258,7 @@ def _execute(
                 run,
                 item,
                 policy,
-                held_labels=held_labels,
-                held=(held_users, held_emails),
+                scope=scope,
                 progress=progress,
                 keep_alive=keep_alive,
             )
@@ -326,19 +324,15 @@ def _record_run(run: RetentionRun) -> None:
 _held_for: ContextVar = ContextVar("retention_held_for", default=None)
 
 
-def _enforce_policy(run, item, policy, *, held_labels, held, progress, keep_alive=None) -> None:
-    user_ids, emails = held
-    held_for = None
-    if policy.action == RetentionAction.DELETE:
-        held_for = registry_bridge.held_rows(held_labels=held_labels, user_ids=user_ids, emails=emails)
+def _enforce_policy(run, item, policy, *, scope, progress, keep_alive=None) -> None:
+    held_for = scope.held_for if policy.action == RetentionAction.DELETE and scope else None
     token = _held_for.set(held_for)
     try:
         _enforce_policy_batches(
             run,
             item,
             policy,
-            held_labels=held_labels,
-            held=held,
+            scope=scope,
             held_for=held_for,
             progress=progress,
             keep_alive=keep_alive,
@@ -347,14 +341,14 @@ def _enforce_policy(run, item, policy, *, held_labels, held, progress, keep_aliv
         _held_for.reset(token)
 
 
-def _enforce_policy_batches(run, item, policy, *, held_labels, held, held_for, progress, keep_alive) -> None:
+def _enforce_policy_batches(run, item, policy, *, scope, held_for, progress, keep_alive) -> None:
     model = apps.get_model(policy.dataset)
     started = time.monotonic()
     if item.cutoff is None:
         item.cutoff = policy_cutoff(policy, now=run.now)
     base = matching_queryset(policy, cutoff=item.cutoff)
     item.status = ItemStatus.RUNNING
-    dataset_held = policy.dataset.lower() in held_labels
+    dataset_held = policy.dataset.lower() in scope.held_labels
     # The up-front count is a full scan of the matching rows: only done when someone watches a progress bar
     # (or to report a held dataset); otherwise the total is what the batches matched.
     if item.batches == 0 and not item.last_pk and (progress is not None or dataset_held):
@@ -368,8 +362,7 @@ def _enforce_policy_batches(run, item, policy, *, held_labels, held, held_for, p
         item.save(update_fields=["matched", "skipped_hold", "status", "duration_seconds"])
         return
 
-    user_ids, emails = held
-    hold_q = registry_bridge.subject_q(label=policy.dataset, model=model, user_ids=user_ids, emails=emails)
+    hold_q = scope.held_for(model)
     # A delete also reaches what cascades from the rows (a conversation's messages), what it would change
     # (SET_NULL) and what would refuse it (PROTECT): rows reaching held data are skipped like held rows.
     cascade_q = registry_bridge.cascade_hold_q(model, held_for)

@@ -8,8 +8,8 @@ from django.db.models import Q
 
 from registry import site
 from registry.cascades import blocked_q, reached_held_models
-from registry.selectors import held_dataset_labels as _held_dataset_labels
-from registry.selectors import held_subjects as _held_subjects
+from registry.selectors import HoldScope
+from registry.selectors import hold_scope as _hold_scope
 from registry.strategies import MASK_TEXT, PSEUDONYM_PREFIX
 from registry.strategies import pseudonymise as _pseudonymise
 
@@ -39,61 +39,9 @@ def kept_on_erasure_labels() -> set[str]:
     return {ds.label for ds in site.datasets() if any(str(f.strategy) == "keep" for f in ds.fields)}
 
 
-def held_dataset_labels(*, now) -> set[str]:
-    """Model labels of datasets under an active legal hold (lower-cased)."""
-    return {label.lower() for label in _held_dataset_labels(now=now)}
-
-
-def held_subjects(*, now) -> tuple[set, set]:
-    """(user ids, e-mail addresses) under an active legal hold."""
-    user_ids, emails = _held_subjects(now=now)
-    return set(user_ids), {e.lower() for e in emails}
-
-
-def subject_q(*, label: str, model, user_ids, emails) -> Q | None:
-    """Rows of ``model`` that belong to these subjects; None when the dataset cannot tell."""
-    user_ids, emails = tuple(user_ids), tuple(emails)
-    if not user_ids and not emails:
-        return None
-    ds = _dataset(label)
-    if ds is not None:
-        return ds.subject_q(user_ids=user_ids, emails=emails)
-    # Unregistered models: the account model itself, or anything with a user or email field.
-    from django.contrib.auth import get_user_model
-
-    q = Q(pk__in=[])
-    if model is get_user_model():
-        q = Q(pk__in=user_ids)
-        for email in emails:
-            q |= Q(email__iexact=email)
-        return q
-    names = {f.name for f in model._meta.get_fields()}
-    if "user" in names:
-        q |= Q(user_id__in=user_ids)
-    if "email" in names:
-        for email in emails:  # addresses are compared case-insensitively, as the registry does
-            q |= Q(email__iexact=email)
-    return q
-
-
-def held_rows(*, held_labels, user_ids, emails):
-    """A function telling which rows of a model are under a hold (``Q()`` for all, a ``Q``, or None); None when
-    nothing is held. ``held_labels`` are lower-cased, as ``held_dataset_labels`` returns them."""
-    held_labels, user_ids, emails = set(held_labels), tuple(user_ids), tuple(emails)
-    if not (held_labels or user_ids or emails):
-        return None
-    from django.contrib.auth import get_user_model
-
-    def rows(model) -> Q | None:
-        label = model._meta.label
-        if label.lower() in held_labels:
-            return Q()
-        names = {f.name for f in model._meta.get_fields()}
-        if _dataset(label) is None and model is not get_user_model() and not names & {"user", "email"}:
-            return None  # nothing tells whose these rows are
-        return subject_q(label=label, model=model, user_ids=user_ids, emails=emails)
-
-    return rows
+def hold_scope(*, now) -> HoldScope:
+    """The legal holds in force at ``now``, evaluated by the registry (the one evaluator)."""
+    return _hold_scope(now=now)
 
 
 def cascade_hold_q(model, held_for) -> Q | None:
