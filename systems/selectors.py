@@ -47,7 +47,7 @@ def list_retention_rules() -> list[tuple[ExternalSystem, SystemDataset, SystemRe
 
 
 def dataset_information(*, system: ExternalSystem, dataset: SystemDataset) -> dict:
-    """Art. 15 information for one external dataset, in the shape of ``registry.exports.dataset_information``."""
+    """Art. 15 information for one external dataset, in the shape of ``fulfilment.exports.dataset_information``."""
     fields = list(dataset.fields.all())
     return {
         "label": f"{system.key}.{dataset.table}",

@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _running_export(user):
-    from registry.models import DataExport
+    from fulfilment.models import DataExport
     from requests_app.services import create_verified_request
     from tests.registry.conftest import make_subject_data
 
@@ -28,7 +28,7 @@ def _login(page, url, email, *, admin=False):
 
 
 def test_requester_page_follows_the_export_and_shows_the_link_when_ready(page, live_server, user_factory):
-    from registry.models import DataExport
+    from fulfilment.models import DataExport
 
     owner = user_factory(email="waiting@example.com")
     data_request, export = _running_export(owner)
@@ -45,7 +45,7 @@ def test_requester_page_follows_the_export_and_shows_the_link_when_ready(page, l
 
 
 def test_request_admin_page_follows_the_export_and_stops_when_finished(page, live_server, user_factory):
-    from registry.models import DataExport
+    from fulfilment.models import DataExport
 
     staff = user_factory(email="officer@example.com", is_staff=True, is_superuser=True)
     data_request, export = _running_export(user_factory(email="subject@example.com"))
