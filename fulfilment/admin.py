@@ -44,7 +44,7 @@ class FulfilmentQueueAdmin(admin.ModelAdmin):
             "export_kinds": sorted(services.EXPORT_KINDS),
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/registry/fulfilment_queue.html", context)
+        return TemplateResponse(request, "admin/fulfilment/fulfilment_queue.html", context)
 
 
 class ExportDownloadInline(admin.TabularInline):

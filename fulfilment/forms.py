@@ -19,3 +19,18 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password."), code="wrong_password")
         return password
+
+
+class ErasureReviewForm(forms.Form):
+    """What a privacy officer does on the erasure review page."""
+
+    action = forms.ChoiceField(choices=[("preview", _("Refresh the preview")), ("approve", _("Approve"))])
+
+
+class RectifyForm(forms.Form):
+    """One corrected value of one registered field of one of the subject's rows."""
+
+    dataset = forms.CharField(max_length=100)
+    pk = forms.CharField(max_length=64)
+    field = forms.CharField(max_length=100)
+    value = forms.CharField(max_length=10_000, required=False, strip=False)

@@ -249,19 +249,13 @@ def can_download(*, export: DataExport, user=None, status_token: str = "") -> st
     """How the caller may download ("session" or "status-link"), or "" if refused."""
     if export.state != DataExport.State.READY or export.expires_at is None or export.expires_at <= timezone.now():
         return ""
-    data_request = export.data_request
-    if user is not None and user.is_authenticated:
-        if data_request.user_id and data_request.user_id == user.pk:
-            return "session"
-        if data_request.user_id:
-            return ""  # someone else's account: refused even with a link
-    if status_token:
-        from requests_app.selectors import get_request_for_status_token
+    from requests_app.selectors import requester_access
 
-        found = get_request_for_status_token(token=status_token)
-        if found is not None and found.pk == data_request.pk:
-            return "status-link"
-    return ""
+    data_request = export.data_request
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and data_request.user_id and data_request.user_id != user.pk:
+        return ""  # the data of one account is never handed to another, even with a link
+    return requester_access(data_request=data_request, user=user, status_token=status_token)
 
 
 @transaction.atomic

@@ -19,8 +19,9 @@ from core.permissions import require_perm, staff_perm_required
 from core.ratelimit import client_ip
 from fulfilment import lifecycle, services
 from fulfilment.exports import export_file_path
-from fulfilment.forms import DeleteAccountForm
+from fulfilment.forms import DeleteAccountForm, ErasureReviewForm, RectifyForm
 from fulfilment.models import DataExport, ErasureRun
+from requests_app.selectors import requester_access
 from retention import selectors as retention_selectors
 
 
@@ -50,15 +51,10 @@ def export_download(request, export_id):
 def export_progress(request, export_id):
     """Progress of an export as JSON, for the requester's status page."""
     export = get_object_or_404(DataExport.objects.select_related("data_request"), pk=export_id)
-    dr = export.data_request
-    owner = request.user.is_authenticated and dr.user_id == request.user.pk
-    token_ok = False
-    if not owner and request.GET.get("t"):
-        from requests_app.selectors import get_request_for_status_token
-
-        found = get_request_for_status_token(token=request.GET["t"])
-        token_ok = found is not None and found.pk == dr.pk
-    if not (owner or token_ok or request.user.has_perm("fulfilment.view_dataexport")):
+    access = requester_access(
+        data_request=export.data_request, user=request.user, status_token=request.GET.get("t", "")
+    )
+    if not (access or request.user.has_perm("fulfilment.view_dataexport")):
         raise Http404
     return JsonResponse(
         {
@@ -94,12 +90,15 @@ def erasure_review(request, pk):
     data_request = _request_or_404(pk)
     run = ErasureRun.objects.filter(data_request=data_request).first()
     if request.method == "POST":
+        form = ErasureReviewForm(request.POST)
         try:
-            if request.POST.get("action") == "preview":
+            if not form.is_valid():
+                raise ValidationError(_("Choose what to do with the erasure."))
+            if form.cleaned_data["action"] == "preview":
                 require_perm(request.user, ERASURE_PERM, _("You may not prepare erasures."))
                 services.preview_erasure(data_request=data_request)
                 messages.success(request, _("Preview refreshed."))
-            elif request.POST.get("action") == "approve":
+            else:
                 services.approve_erasure(data_request=data_request, actor=request.user)
                 messages.success(request, _("Erasure approved; it runs now."))
         except (ValidationError, PermissionDenied) as exc:
@@ -107,7 +106,7 @@ def erasure_review(request, pk):
         return redirect("fulfilment:erasure_review", pk=pk)
     return render(
         request,
-        "registry/erasure_review.html",
+        "admin/fulfilment/erasure_review.html",
         _staff_context(
             request,
             data_request=data_request,
@@ -124,23 +123,19 @@ def rectify(request, pk):
     """Staff see the subject's registered fields and correct them."""
     data_request = _request_or_404(pk)
     if request.method == "POST":
+        form = RectifyForm(request.POST)
         try:
-            services.rectify_field(
-                data_request=data_request,
-                actor=request.user,
-                dataset=request.POST["dataset"],
-                pk=request.POST["pk"],
-                field=request.POST["field"],
-                value=request.POST.get("value", ""),
-            )
+            if not form.is_valid():
+                raise ValidationError(_("The correction was incomplete; nothing was changed."))
+            services.rectify_field(data_request=data_request, actor=request.user, **form.cleaned_data)
             messages.success(request, _("Saved; the change is in the audit trail and the requester was told."))
-        except (ValidationError, PermissionDenied, KeyError) as exc:
+        except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("fulfilment:rectify", pk=pk)
     refusal = services.rectification_refusal(data_request=data_request)
     rows = [] if refusal else services.rectifiable_rows(data_request=data_request)
     return render(
-        request, "registry/rectify.html", _staff_context(request, data_request=data_request, rows=rows, refusal=refusal)
+        request, "admin/fulfilment/rectify.html", _staff_context(request, data_request=data_request, rows=rows, refusal=refusal)
     )
 
 
@@ -151,7 +146,7 @@ def start_export_view(request, pk):
     if request.method != "POST":
         return render(
             request,
-            "registry/start_export.html",
+            "admin/fulfilment/start_export.html",
             _staff_context(
                 request, data_request=data_request, exports=data_request.exports.order_by("-created_at")[:10]
             ),

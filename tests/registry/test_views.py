@@ -358,3 +358,20 @@ def test_record_of_processing_csv_neutralises_formulas(client, staff_user):
     retention = rows[0].index("retention")
     assert '\'+HYPERLINK("https://attacker.example.com")' in [r[retention] for r in rows[1:]]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r)
+
+
+@pytest.mark.django_db
+def test_erasure_review_refuses_an_unknown_action_with_a_message(
+    client, officer, user_factory, subject_data, verified_request_for
+):
+    user = user_factory()
+    subject_data(user)
+    data_request = verified_request_for(user, kind="erasure")
+    client.force_login(officer)
+    url = reverse("fulfilment:erasure_review", args=[data_request.pk])
+    response = client.post(url, {"action": "erase-everything"}, follow=True)
+    assert response.status_code == 200
+    assert "Choose what to do with the erasure." in response.content.decode()
+    from fulfilment.models import ErasureRun
+
+    assert not ErasureRun.objects.filter(data_request=data_request).exclude(state="previewed").exists()
