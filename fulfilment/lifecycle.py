@@ -4,8 +4,11 @@ Both end in an erasure through the fulfilment engine, so they live here rather t
 which only says how long the inactive-accounts policy waits.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,6 +32,15 @@ from retention.models import RetentionAction, RetentionPolicy
 from retention.selectors import inactive_accounts_policy_name
 from retention.services import alert_job_failure
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import models
+
+    from requests_app.models import DataRequest
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,23 +50,40 @@ NOTICES_JOB = Actor.system("notify_inactive_accounts")
 DELETIONS_JOB = Actor.system("execute_due_account_deletions")
 
 
-def _audit(obj, *, verb: str, actor: Actor, old=None, new=None, note: str = "", reference: str = "") -> None:
+def _audit(
+    obj: models.Model,
+    *,
+    verb: str,
+    actor: Actor,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+    reference: str = "",
+) -> None:
     audit_services.record_event(
         actor=actor, obj=obj, verb=verb, old=old, new=new, note=note, request_reference=reference
     )
 
 
-def _queue_mail(**kwargs) -> None:
+def _queue_mail(**kwargs: object) -> None:
     from core.tasks import send_templated_mail_task
 
     transaction.on_commit(lambda: send_templated_mail_task.delay(**kwargs))
 
 
-def _is_held(user, *, now) -> bool:
+def _is_held(user: AbstractBaseUser, *, now: datetime) -> bool:
     return hold_scope(now=now).holds_subject(user_id=user.pk, email=user.email or "")
 
 
-def _erase_account(*, user, details: str, data_request=None, self_service: bool = False, notice=None, now=None) -> str:
+def _erase_account(
+    *,
+    user: AbstractBaseUser,
+    details: str,
+    data_request: DataRequest = None,
+    self_service: bool = False,
+    notice: InactiveAccountNotice | None = None,
+    now: datetime | None = None,
+) -> str:
     """Erase an account through the registry (every dataset, per-field strategies); returns the request reference.
 
     ``self_service``: the holder asked for their own account's deletion (and confirmed it with their
@@ -97,7 +126,7 @@ def _inactive_period() -> tuple[int, str] | None:
     return policy.period, policy.period_unit
 
 
-def inactive_cutoff(*, now):
+def inactive_cutoff(*, now: datetime | None) -> datetime | None:
     """Accounts with no login since this instant are inactive; None when staff disabled the policy."""
     period = _inactive_period()
     if period is None:
@@ -105,11 +134,11 @@ def inactive_cutoff(*, now):
     return rules.cutoff(now=now, period=period[0], unit=period[1], tz=ZoneInfo(settings.TIME_ZONE))
 
 
-def _human_date(value) -> str:
+def _human_date(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "j F Y")
 
 
-def notify_inactive_accounts(*, now=None) -> dict:
+def notify_inactive_accounts(*, now: datetime | None = None) -> dict:
     """Warn accounts inactive past the period; delete warned accounts whose grace ended without a login."""
     now = now or timezone.now()
     User = get_user_model()
@@ -152,7 +181,7 @@ def notify_inactive_accounts(*, now=None) -> dict:
 
 
 @transaction.atomic
-def warn_inactive_account(*, user, now) -> InactiveAccountNotice:
+def warn_inactive_account(*, user: AbstractBaseUser, now: datetime) -> InactiveAccountNotice:
     """Record the warning and mail the account holder (a service message)."""
     period, unit = _inactive_period() or (settings.INACTIVE_ACCOUNT_WARNING_MONTHS, rules.MONTHS)
     notice = InactiveAccountNotice.objects.create(
@@ -175,7 +204,7 @@ def warn_inactive_account(*, user, now) -> InactiveAccountNotice:
     return notice
 
 
-def close_inactive_notice(*, notice: InactiveAccountNotice, now) -> str:
+def close_inactive_notice(*, notice: InactiveAccountNotice, now: datetime) -> str:
     """At the end of the grace period: cancel if the user logged in, keep if held, else erase the account."""
     user = notice.user
     if user is None:
@@ -202,7 +231,7 @@ def close_inactive_notice(*, notice: InactiveAccountNotice, now) -> str:
 
 
 @transaction.atomic
-def cancel_inactivity_notices(*, user, now=None) -> int:
+def cancel_inactivity_notices(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
     """A login proves the account is in use: cancel its open inactivity warnings."""
     notices = list(InactiveAccountNotice.objects.select_for_update().filter(user=user, status=NoticeStatus.WARNED))
     for notice in notices:
@@ -222,7 +251,7 @@ def cancel_inactivity_notices(*, user, now=None) -> int:
 # --- self-service account deletion -------------------------------------------------------
 
 
-def pending_deletion(*, user) -> AccountDeletion | None:
+def pending_deletion(*, user: AbstractBaseUser | AnonymousUser) -> AccountDeletion | None:
     """The account's scheduled deletion, if any."""
     if not getattr(user, "is_authenticated", False):
         return None
@@ -230,7 +259,7 @@ def pending_deletion(*, user) -> AccountDeletion | None:
 
 
 @transaction.atomic
-def request_account_deletion(*, user, now=None) -> AccountDeletion:
+def request_account_deletion(*, user: AbstractBaseUser, now: datetime | None = None) -> AccountDeletion:
     """Open a verified erasure request for one's own account, executed after the grace period."""
     now = now or timezone.now()
     existing = pending_deletion(user=user)
@@ -271,7 +300,7 @@ def request_account_deletion(*, user, now=None) -> AccountDeletion:
 
 
 @transaction.atomic
-def cancel_account_deletion(*, user, now=None) -> AccountDeletion:
+def cancel_account_deletion(*, user: AbstractBaseUser, now: datetime | None = None) -> AccountDeletion:
     """Cancel one's own scheduled deletion during the grace period; the erasure request is withdrawn."""
     deletion = AccountDeletion.objects.select_for_update().filter(user=user, status=DeletionStatus.SCHEDULED).first()
     if deletion is None:
@@ -295,13 +324,13 @@ def cancel_account_deletion(*, user, now=None) -> AccountDeletion:
     return deletion
 
 
-def _data_request(deletion: AccountDeletion):
+def _data_request(deletion: AccountDeletion) -> DataRequest | None:
     from requests_app.models import DataRequest
 
     return DataRequest.objects.filter(pk=deletion.data_request_id).first()
 
 
-def execute_due_account_deletions(*, now=None) -> dict:
+def execute_due_account_deletions(*, now: datetime | None = None) -> dict:
     """Erase the accounts whose deletion grace period has ended (no officer approval needed for one's own account)."""
     now = now or timezone.now()
     done = failed = 0
@@ -316,7 +345,7 @@ def execute_due_account_deletions(*, now=None) -> dict:
     return {"executed": done, "failed": failed}
 
 
-def execute_account_deletion(*, deletion_id: int, now=None) -> bool:
+def execute_account_deletion(*, deletion_id: int, now: datetime | None = None) -> bool:
     """Run one due deletion's erasure; True when the account is gone."""
     now = now or timezone.now()
     with transaction.atomic():

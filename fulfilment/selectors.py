@@ -1,5 +1,9 @@
 """Reads for fulfilment: the requests to fulfil, and the account flows' state."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import F, Q
 
 from fulfilment.models import AccountDeletion, DeletionStatus, InactiveAccountNotice, NoticeStatus
@@ -7,10 +11,16 @@ from requests_app.models import OPEN_STATUSES, DataRequest
 from retention.models import RetentionAction, RetentionPolicy
 from retention.selectors import INACTIVE_ACCOUNTS_POLICY
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from django.db.models import QuerySet
+
 FULFILMENT_KINDS = ("access", "portability", "erasure", "rectification", "restriction", "objection")
 
 
-def list_requests_to_fulfil(*, include_closed: bool = False):
+def list_requests_to_fulfil(*, include_closed: bool = False) -> QuerySet[DataRequest]:
     """Verified requests the registry fulfils, earliest deadline first, with their exports and erasure run."""
     qs = DataRequest.objects.filter(kind__in=FULFILMENT_KINDS, verified_at__isnull=False)
     if not include_closed:
@@ -18,7 +28,9 @@ def list_requests_to_fulfil(*, include_closed: bool = False):
     return qs.select_related("erasure_run").prefetch_related("exports").order_by("due_at", "pk")
 
 
-def deletion_in_grace_period(*, data_request_id: int, user_ids=(), now) -> AccountDeletion | None:
+def deletion_in_grace_period(
+    *, data_request_id: int, user_ids: Iterable[int] = (), now: datetime
+) -> AccountDeletion | None:
     """The self-service account deletion still in its grace period for this request or account, if any."""
     match = Q(data_request_id=data_request_id)
     ids = [pk for pk in user_ids if pk]
@@ -31,7 +43,9 @@ def deletion_in_grace_period(*, data_request_id: int, user_ids=(), now) -> Accou
     )
 
 
-def inactive_account_erasure_notice(*, data_request_id: int, user_id, policy: str, now) -> InactiveAccountNotice | None:
+def inactive_account_erasure_notice(
+    *, data_request_id: int, user_id: int | None, policy: str, now: datetime
+) -> InactiveAccountNotice | None:
     """The warning whose grace period ended for this request's account, if ``policy`` may erase it now."""
     flows = RetentionPolicy.objects.filter(action=RetentionAction.ACCOUNT_FLOW)
     if flows.exists():

@@ -3,9 +3,12 @@
 Every change writes a line in the request's audit trail; mail and tasks are queued after commit.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -30,6 +33,18 @@ from registry.strategies import MASK_TEXT, pseudonymise
 from registry.subjects import subject_for_request
 from registry.texts import tr
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import models
+
+    from audit.services import Actor
+    from fulfilment.models import AccountDeletion, ErasureStep
+    from requests_app.models import DataRequest
+
 logger = logging.getLogger(__name__)
 
 # The model permissions staff need, checked with ``require_perm`` by these services and by the staff pages.
@@ -41,7 +56,16 @@ EXPORT_KINDS = {"access", "portability"}
 SEAL_MAX_DELAY = timedelta(hours=24)
 
 
-def _record(data_request, *, actor, note: str, old=None, new=None, obj=None, verb: str = "fulfilment") -> None:
+def _record(
+    data_request: DataRequest,
+    *,
+    actor: Actor | AbstractBaseUser | str | None,
+    note: str,
+    old: object = None,
+    new: object = None,
+    obj: models.Model | None = None,
+    verb: str = "fulfilment",
+) -> None:
     """One event in the audit trail, about ``obj`` (an export, a run, a restriction) or else the request itself;
     either way it belongs to the request and shows in its timeline."""
     if obj is None:
@@ -68,14 +92,14 @@ def _mail(*, to: str, template: str, context: dict, language: str | None = None)
     )
 
 
-def _require_staff_perm(actor, perm: str, message: str) -> None:
+def _require_staff_perm(actor: AbstractBaseUser | None, perm: str, message: str) -> None:
     # A person must act here: no actor is refused, unlike the scheduled jobs ``require_perm`` lets through.
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied(message)
     require_perm(actor, perm, message)
 
 
-def _check_release_approved(data_request) -> None:
+def _check_release_approved(data_request: DataRequest) -> None:
     # Confirmed by the e-mail link alone: nothing is released or applied before a staff member approves it.
     if getattr(data_request, "awaits_release_approval", False):
         raise ValidationError(
@@ -87,7 +111,7 @@ def _check_release_approved(data_request) -> None:
 # --- automatic fulfilment ------------------------------------------------------------
 
 
-def start_automatic_fulfilment(*, data_request) -> None:
+def start_automatic_fulfilment(*, data_request: DataRequest) -> None:
     """React to a verified request: start exports, prepare the erasure preview, apply restrictions."""
     kind = data_request.kind
     if kind in EXPORT_KINDS:
@@ -102,7 +126,7 @@ def start_automatic_fulfilment(*, data_request) -> None:
 
 
 @transaction.atomic
-def start_export(*, data_request, actor=None) -> DataExport:
+def start_export(*, data_request: DataRequest, actor: AbstractBaseUser | None = None) -> DataExport:
     """Queue an export for a verified request (reuses one that is queued, running or ready)."""
     require_perm(actor, WORK_PERM, _("You may not start exports."))
     if data_request.verified_at is None:
@@ -159,7 +183,7 @@ def start_export(*, data_request, actor=None) -> DataExport:
     return export
 
 
-def _export_stopped(export: DataExport, *, now=None) -> bool:
+def _export_stopped(export: DataExport, *, now: datetime | None = None) -> bool:
     """A running export past the task's hard time limit (its worker is gone), or a ready one whose link expired."""
     from fulfilment.tasks import build_export_task
 
@@ -245,7 +269,9 @@ def export_ready(*, export: DataExport) -> None:
     )
 
 
-def can_download(*, export: DataExport, user=None, status_token: str = "") -> str:
+def can_download(
+    *, export: DataExport, user: AbstractBaseUser | AnonymousUser | None = None, status_token: str = ""
+) -> str:
     """How the caller may download ("session" or "status-link"), or "" if refused."""
     if export.state != DataExport.State.READY or export.expires_at is None or export.expires_at <= timezone.now():
         return ""
@@ -259,7 +285,9 @@ def can_download(*, export: DataExport, user=None, status_token: str = "") -> st
 
 
 @transaction.atomic
-def record_download(*, export: DataExport, user=None, via: str, ip: str = "") -> ExportDownload:
+def record_download(
+    *, export: DataExport, user: AbstractBaseUser | AnonymousUser | None = None, via: str, ip: str = ""
+) -> ExportDownload:
     """Audit one served download; keeps the network part of the address only, as the consent log does."""
     row = ExportDownload.objects.create(
         export=export,
@@ -280,7 +308,7 @@ def record_download(*, export: DataExport, user=None, via: str, ip: str = "") ->
     return row
 
 
-def purge_expired_exports(*, now=None) -> int:
+def purge_expired_exports(*, now: datetime | None = None) -> int:
     """Delete export files whose download link has expired."""
     return _purge(now=now)
 
@@ -289,7 +317,7 @@ def purge_expired_exports(*, now=None) -> int:
 
 
 @transaction.atomic
-def preview_erasure(*, data_request) -> ErasureRun:
+def preview_erasure(*, data_request: DataRequest) -> ErasureRun:
     """Dry run: per dataset, rows to delete, fields to null/mask/pseudonymise, and what is kept and why."""
     if data_request.kind != "erasure":
         raise ValidationError(_("Only erasure requests can be erased."))
@@ -313,7 +341,13 @@ def preview_erasure(*, data_request) -> ErasureRun:
 
 @transaction.atomic
 def approve_erasure(
-    *, data_request, actor=None, self_service: bool = False, policy: str = "", queue: bool = True, now=None
+    *,
+    data_request: DataRequest,
+    actor: AbstractBaseUser | None = None,
+    self_service: bool = False,
+    policy: str = "",
+    queue: bool = True,
+    now: datetime | None = None,
 ) -> ErasureRun:
     """Approve the previewed erasure (a privacy officer, the account holder, or an inactive-account policy).
 
@@ -386,7 +420,7 @@ def approve_erasure(
     return run
 
 
-def _check_request_open(data_request) -> None:
+def _check_request_open(data_request: DataRequest) -> None:
     from requests_app.models import OPEN_STATUSES
 
     data_request.refresh_from_db(fields=["status"])
@@ -396,7 +430,9 @@ def _check_request_open(data_request) -> None:
         )
 
 
-def pending_self_service_deletion(*, data_request, run: ErasureRun | None, now=None):
+def pending_self_service_deletion(
+    *, data_request: DataRequest, run: ErasureRun | None, now: datetime | None = None
+) -> AccountDeletion | None:
     """The account holder's own deletion still in its grace period for this request's account, or None."""
     if not apps.is_installed("retention"):
         return None
@@ -406,7 +442,7 @@ def pending_self_service_deletion(*, data_request, run: ErasureRun | None, now=N
     return deletion_in_grace_period(data_request_id=data_request.pk, user_ids=user_ids, now=now or timezone.now())
 
 
-def _check_no_grace_period(*, data_request, run: ErasureRun, now) -> None:
+def _check_no_grace_period(*, data_request: DataRequest, run: ErasureRun, now: datetime) -> None:
     """Refuse while the account holder can still cancel their own account's deletion."""
     deletion = pending_self_service_deletion(data_request=data_request, run=run, now=now)
     if deletion is not None:
@@ -420,7 +456,7 @@ def _check_no_grace_period(*, data_request, run: ErasureRun, now) -> None:
         )
 
 
-def _check_policy_erasure(*, data_request, policy: str, now) -> None:
+def _check_policy_erasure(*, data_request: DataRequest, policy: str, now: datetime) -> None:
     """A policy approves only the erasure retention opened for an inactive account whose warning ran out."""
     if data_request.kind != "erasure":
         raise ValidationError(_("Only erasure requests can be erased."))
@@ -440,7 +476,7 @@ def _check_policy_erasure(*, data_request, policy: str, now) -> None:
         )
 
 
-def _check_self_service_erasure(*, data_request, actor) -> None:
+def _check_self_service_erasure(*, data_request: DataRequest, actor: AbstractBaseUser | None) -> None:
     from requests_app.models import Channel
 
     if actor is None or not getattr(actor, "pk", None):
@@ -455,7 +491,7 @@ def _check_self_service_erasure(*, data_request, actor) -> None:
 
 
 @transaction.atomic
-def resume_erasure(*, data_request, actor) -> ErasureRun:
+def resume_erasure(*, data_request: DataRequest, actor: AbstractBaseUser | None) -> ErasureRun:
     """Queue a failed or interrupted erasure again; it continues from its last checkpoint."""
     _require_staff_perm(actor, ERASURE_PERM, _("Only a privacy officer can resume an erasure."))
     run = ErasureRun.objects.select_for_update().get(data_request=data_request)
@@ -481,7 +517,7 @@ def _queue_erasure(run_id: int) -> None:
     execute_erasure_task.delay(run_id)
 
 
-def execute_erasure(*, data_request, on_step=None) -> ErasureRun:
+def execute_erasure(*, data_request: DataRequest, on_step: Callable[[ErasureStep], None] | None = None) -> ErasureRun:
     """Run (or resume) an approved erasure step by step; finishing attaches the report and tells the requester."""
     run = ErasureRun.objects.get(data_request=data_request)
     if run.state == ErasureRun.State.COMPLETED:
@@ -662,7 +698,7 @@ def kept_for_requester(report: dict) -> list[dict]:
 # --- rectification -----------------------------------------------------------------
 
 
-def rectifiable_rows(*, data_request) -> list[dict]:
+def rectifiable_rows(*, data_request: DataRequest) -> list[dict]:
     """The subject's rows in rectifiable datasets, with their registered text fields."""
     subject = subject_for_request(data_request)
     out = []
@@ -684,7 +720,7 @@ def rectifiable_rows(*, data_request) -> list[dict]:
     return out
 
 
-def rectification_refusal(*, data_request) -> str:
+def rectification_refusal(*, data_request: DataRequest) -> str:
     """Why data cannot be rectified through this request, or "" when it can.
 
     Only an open, verified rectification request speaks for a correction: an access request asked for
@@ -704,7 +740,9 @@ def rectification_refusal(*, data_request) -> str:
 
 
 @transaction.atomic
-def rectify_field(*, data_request, actor, dataset: str, pk, field: str, value: str):
+def rectify_field(
+    *, data_request: DataRequest, actor: AbstractBaseUser | None, dataset: str, pk: int | str, field: str, value: str
+) -> models.Model:
     """Correct one registered field of one of the subject's rows; record the diff and tell the requester."""
     _require_staff_perm(actor, WORK_PERM, _("Only staff working on requests can rectify data."))
     data_request = data_request.__class__.objects.select_for_update().get(pk=data_request.pk)
@@ -755,7 +793,14 @@ def rectify_field(*, data_request, actor, dataset: str, pk, field: str, value: s
 
 @transaction.atomic
 def restrict_processing(
-    *, data_request=None, user=None, email: str = "", kind: str, purposes=None, reason: str = "", actor=None
+    *,
+    data_request: DataRequest = None,
+    user: AbstractBaseUser | None = None,
+    email: str = "",
+    kind: str,
+    purposes: list[str] | None = None,
+    reason: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> ProcessingRestriction:
     """Mark a subject as restricted (Art. 18) or objecting to purposes (Art. 21)."""
     if kind not in ProcessingRestriction.Kind.values:
@@ -792,7 +837,9 @@ def restrict_processing(
 
 
 @transaction.atomic
-def notify_restriction_lift(*, restriction: ProcessingRestriction, actor) -> ProcessingRestriction:
+def notify_restriction_lift(
+    *, restriction: ProcessingRestriction, actor: AbstractBaseUser | None
+) -> ProcessingRestriction:
     """Tell the subject that a restriction will be lifted (required before lifting it, Art. 18(3))."""
     require_perm(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
     if restriction.lifted_at:
@@ -815,7 +862,7 @@ def notify_restriction_lift(*, restriction: ProcessingRestriction, actor) -> Pro
 
 
 @transaction.atomic
-def lift_restriction(*, restriction: ProcessingRestriction, actor) -> ProcessingRestriction:
+def lift_restriction(*, restriction: ProcessingRestriction, actor: AbstractBaseUser | None) -> ProcessingRestriction:
     """Lift a restriction; a restriction (Art. 18) can be lifted only after the subject was told."""
     require_perm(actor, "registry.change_processingrestriction", _("You may not lift restrictions."))
     if restriction.kind == ProcessingRestriction.Kind.RESTRICTION and restriction.lift_notified_at is None:
@@ -834,7 +881,13 @@ def lift_restriction(*, restriction: ProcessingRestriction, actor) -> Processing
 
 
 def _record_on_restriction_request(
-    restriction: ProcessingRestriction, *, actor, verb: str, note: str, old=None, new=None
+    restriction: ProcessingRestriction,
+    *,
+    actor: Actor | AbstractBaseUser | str | None,
+    verb: str,
+    note: str,
+    old: object = None,
+    new: object = None,
 ) -> None:
     """A restriction's changes go in its own trail, and in its request's when it was made from one."""
     from requests_app.models import DataRequest
@@ -848,5 +901,5 @@ def _record_on_restriction_request(
         audit_services.record_event(actor=actor, obj=restriction, verb=verb, note=note, old=old, new=new)
 
 
-def user_model():
+def user_model() -> type[AbstractBaseUser]:
     return get_user_model()

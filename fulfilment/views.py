@@ -135,7 +135,9 @@ def rectify(request, pk):
     refusal = services.rectification_refusal(data_request=data_request)
     rows = [] if refusal else services.rectifiable_rows(data_request=data_request)
     return render(
-        request, "admin/fulfilment/rectify.html", _staff_context(request, data_request=data_request, rows=rows, refusal=refusal)
+        request,
+        "admin/fulfilment/rectify.html",
+        _staff_context(request, data_request=data_request, rows=rows, refusal=refusal),
     )
 
 

@@ -1,7 +1,10 @@
 """Reads of the declarations: legal holds and restrictions with their evaluators, the record of processing."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -13,8 +16,17 @@ from registry.sites import LegalBasis, site
 from registry.taxonomy import category_label
 from registry.texts import tr, tr_all
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
 
-def active_holds(*, now=None):
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db.models import QuerySet
+
+    from registry.sites import Dataset, RetentionRule
+
+
+def active_holds(*, now: datetime | None = None) -> QuerySet[LegalHold]:
     """Legal holds in force at ``now`` (not released, not ended)."""
     now = now or timezone.now()
     return LegalHold.objects.filter(released_at__isnull=True, starts_at__lte=now).filter(
@@ -22,12 +34,12 @@ def active_holds(*, now=None):
     )
 
 
-def held_dataset_labels(*, now=None) -> set[str]:
+def held_dataset_labels(*, now: datetime | None = None) -> set[str]:
     """Model labels of datasets under a legal hold as a whole."""
     return set(hold_scope(now=now).dataset_reasons)
 
 
-def held_subjects(*, now=None) -> tuple[set[int], set[str]]:
+def held_subjects(*, now: datetime | None = None) -> tuple[set[int], set[str]]:
     """(user ids, lower-cased e-mails) of subjects under a legal hold."""
     scope = hold_scope(now=now)
     return scope.user_ids, scope.emails
@@ -93,7 +105,7 @@ def _unregistered_subject_q(model: type[models.Model], *, user_ids: set, emails:
     return q
 
 
-def hold_scope(*, now=None) -> HoldScope:
+def hold_scope(*, now: datetime | None = None) -> HoldScope:
     """Every legal hold in force at ``now``: held datasets with their reasons, and held subjects."""
     scope = HoldScope()
     for dataset, user_id, email, reason in active_holds(now=now).values_list("dataset", "user_id", "email", "reason"):
@@ -107,7 +119,9 @@ def hold_scope(*, now=None) -> HoldScope:
     return scope
 
 
-def subject_holds(*, user_ids=(), emails=(), now=None):
+def subject_holds(
+    *, user_ids: Iterable[int] = (), emails: Iterable[str] = (), now: datetime | None = None
+) -> QuerySet[LegalHold]:
     """Active holds on any of these subjects."""
     emails = [e for e in emails if e]
     q = Q(pk__in=[])
@@ -118,7 +132,9 @@ def subject_holds(*, user_ids=(), emails=(), now=None):
     return active_holds(now=now).filter(dataset="").filter(q)
 
 
-def active_restrictions(*, user=None, email=None):
+def active_restrictions(
+    *, user: AbstractBaseUser | None = None, email: str | None = None
+) -> QuerySet[ProcessingRestriction]:
     """Restrictions and objections in force for this subject."""
     q = Q(pk__in=[])
     if user is not None and getattr(user, "pk", None):
@@ -174,7 +190,7 @@ def enforced_retention_texts() -> dict[str, str]:
     return _enforced_texts_reader() if _enforced_texts_reader is not None else {}
 
 
-def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
+def retention_text(rule: RetentionRule | None, enforced: dict[str, str] | None = None) -> str:
     """How long ``rule``'s data is kept, in the active language: the enforced policy's wording if staff set one."""
     if rule is None:
         return ""
@@ -185,7 +201,7 @@ def retention_text(rule, enforced: dict[str, str] | None = None) -> str:
     return f"{rule.period_text} after {rule.date_field}"
 
 
-def dataset_retention_rules(ds) -> list:
+def dataset_retention_rules(ds: Dataset) -> list:
     """The rules saying how long a dataset's rows are kept: its own, else the rules its fields refer to
     (e.g. request attachments, which go with their request)."""
     if ds.retention:
@@ -226,7 +242,7 @@ STORAGE_PURPOSES = {"storage", "legal_claims"}
 DEFAULT_OBJECTION_PURPOSES = ["marketing"]
 
 
-def is_processing_allowed(*, user=None, email=None, purpose: str) -> bool:
+def is_processing_allowed(*, user: AbstractBaseUser | None = None, email: str | None = None, purpose: str) -> bool:
     """False if the subject restricted processing (storage only) or objected to ``purpose``."""
     for r in active_restrictions(user=user, email=email):
         if r.kind == ProcessingRestriction.Kind.RESTRICTION and purpose not in STORAGE_PURPOSES:

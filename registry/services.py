@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 HOLD_FIELDS = ("user", "email", "dataset", "reason", "ends_at")
 
 
-def _check_hold(*, reason: str, user, email: str, dataset: str) -> None:
+def _check_hold(*, reason: str, user: AbstractBaseUser | None, email: str, dataset: str) -> None:
     if not reason.strip():
         raise ValidationError(_("A legal hold needs a reason."))
     if dataset and not site.is_registered(dataset):
@@ -57,7 +57,7 @@ def place_legal_hold(
 
 
 @transaction.atomic
-def update_legal_hold(*, hold: LegalHold, actor: AbstractBaseUser | None, **values) -> LegalHold:
+def update_legal_hold(*, hold: LegalHold, actor: AbstractBaseUser | None, **values: object) -> LegalHold:
     """Change a hold's subject, dataset, reason or end, recording the old and new values."""
     require_perm(actor, "registry.change_legalhold", _("You may not change legal holds."))
     unknown = set(values) - set(HOLD_FIELDS)

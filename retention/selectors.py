@@ -1,9 +1,16 @@
 """Reads for retention's pages and reports."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Q
 
 from retention import registry_bridge
 from retention.models import RetentionAction, RetentionPolicy, RetentionRun
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 # Records that outlive an account deletion because the law asks for them (the request itself, pseudonymised).
 RECORD_DATASETS = ["requests_app.DataRequest", "consent.ConsentRecord"]
@@ -28,7 +35,7 @@ def kept_after_deletion() -> list[RetentionPolicy]:
     return policies
 
 
-def latest_runs(*, limit: int = 20):
+def latest_runs(*, limit: int = 20) -> QuerySet[RetentionRun]:
     """The most recent enforcement runs with their per-policy items."""
     return RetentionRun.objects.prefetch_related("items").order_by("-started_at")[:limit]
 

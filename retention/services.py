@@ -4,7 +4,10 @@ Enforcement of policies lives in ``retention.enforcement``; seeding in ``retenti
 flows (inactivity notices, self-service deletion) erase, so they live in ``fulfilment.lifecycle``.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +20,10 @@ from audit.services import audited_fields
 from core import ratelimit
 from core.permissions import officer_emails, require_perm
 from retention.models import JobEventKind, RetentionPolicy, RetentionVerb, ScheduledJobEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django_celery_beat.models import PeriodicTask
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +59,12 @@ def alert_job_failure(*, task_name: str, error: str, task_id: str = "") -> bool:
 # --- scheduled jobs ----------------------------------------------------------------------
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: AbstractBaseUser | None) -> str:
     return (getattr(actor, "get_username", lambda: "")() or "") if actor is not None else "system"
 
 
 @transaction.atomic
-def run_scheduled_job(*, job, actor) -> ScheduledJobEvent:
+def run_scheduled_job(*, job: PeriodicTask, actor: AbstractBaseUser | None) -> ScheduledJobEvent:
     """Queue one of the portal's scheduled jobs now (its task calls the job's service), with an audit row.
 
     The job runs with no arguments and on the default queue, whatever its schedule entry says: staff
@@ -123,7 +130,9 @@ def ensure_scheduled_jobs() -> list[str]:
     return added
 
 
-def record_schedule_change(*, job, actor, old: dict, new: dict) -> ScheduledJobEvent | None:
+def record_schedule_change(
+    *, job: PeriodicTask, actor: AbstractBaseUser | None, old: dict, new: dict
+) -> ScheduledJobEvent | None:
     """Log a staff change to a job's schedule (enabled, timing); nothing when nothing changed."""
     changed = {k for k in new if old.get(k) != new.get(k)}
     if not changed:
@@ -154,7 +163,7 @@ POLICY_FIELDS = audited_fields(RetentionPolicy, exclude=("customised", "source")
 
 
 @transaction.atomic
-def save_retention_policy(*, policy: RetentionPolicy, actor) -> RetentionPolicy:
+def save_retention_policy(*, policy: RetentionPolicy, actor: AbstractBaseUser | None) -> RetentionPolicy:
     """Save a retention policy as staff edited it, with the old and new values; an edited seeded one stays so."""
     stored = RetentionPolicy.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
     before = audit_services.snapshot(stored, POLICY_FIELDS) if stored is not None else None
@@ -174,7 +183,7 @@ def save_retention_policy(*, policy: RetentionPolicy, actor) -> RetentionPolicy:
 
 
 @transaction.atomic
-def delete_retention_policy(*, policy: RetentionPolicy, actor) -> None:
+def delete_retention_policy(*, policy: RetentionPolicy, actor: AbstractBaseUser | None) -> None:
     """Delete a retention policy; the trail keeps what it said."""
     audit_services.record_event(
         actor=actor,
