@@ -31,6 +31,7 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
 
+from core.retention_actions import FIELD_ACTIONS, RetentionAction
 from registry.strategies import Strategy
 
 
@@ -64,12 +65,12 @@ class RetentionRule:
     """A declared retention period: the one source of the defaults that retention seeds as editable policies.
 
     The period is ``period_days`` or ``period_months`` (calendar months, for "2 years", "7 years"), never both.
-    ``action`` is a ``retention.models.RetentionAction`` value: delete | null | mask | pseudonymise | keep |
+    ``action`` is a ``core.retention_actions.RetentionAction`` value: delete | null | mask | pseudonymise | keep |
     inactive_accounts (warn, then delete unless the holder logs in).
     """
 
-    ACTIONS = ("delete", "null", "mask", "pseudonymise", "keep", "inactive_accounts")
-    FIELD_ACTIONS = ("null", "mask", "pseudonymise")
+    ACTIONS = tuple(RetentionAction.values)
+    FIELD_ACTIONS = FIELD_ACTIONS
 
     name: str
     dataset: str  # model label, e.g. "demo.TrafficLog"
