@@ -147,6 +147,8 @@ ACCOUNT_HOLDER = [
     "/accounts/logout/",
     _pending_policy_change,
 ]
+
+
 def _request_trail(demo) -> str:
     return f"/admin/requests_app/datarequest/{demo['request'].pk}/audit/"
 
