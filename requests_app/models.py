@@ -4,6 +4,7 @@ State changes go through ``requests_app.services``; nothing here changes a statu
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -161,6 +162,9 @@ class DataRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The request's own audit events are part of its record: they go with it when retention deletes it
+    # (24 months after closing), as the request trail always did. Never used to query across.
+    audit_events = GenericRelation("audit.AuditEvent", content_type_field="content_type", object_id_field="object_id")
 
     class Meta:
         ordering = ["due_at"]

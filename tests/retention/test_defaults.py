@@ -18,6 +18,7 @@ from demo.models import BlogComment, Invoice, SupportConversation, SupportMessag
 from fulfilment.lifecycle import notify_inactive_accounts
 from fulfilment.models import InactiveAccountNotice
 from requests_app.models import DataRequest, RequestEvent, RequestFile
+from requests_app.services import record_event as record_request_event
 from retention.enforcement import enforce_retention
 from retention.models import RetentionPolicy
 from retention.policies import sync_policies
@@ -158,15 +159,19 @@ def test_closed_request_records_are_kept_24_months_then_deleted_with_their_files
     long_ago = cut - timedelta(days=60)
     old = _request(1, status="completed", created_at=long_ago, closed_at=cut - EPS, verified_at=long_ago)
     RequestEvent.objects.create(data_request=old, kind="note", note="Answered")
+    record_request_event(old, actor="requester", kind="note", note="Answered")
     attachment = RequestFile(data_request=old, purpose="attachment", name="id.pdf")
     attachment.file.save("id.pdf", ContentFile(b"%PDF made-up"), save=True)
     stored = attachment.file.path
     fresh = _request(2, status="denied", created_at=long_ago, closed_at=cut + EPS, verified_at=long_ago)
+    record_request_event(fresh, actor=None, kind="note", note="Kept")
     still_open = _request(3, status="in_progress", created_at=long_ago, verified_at=long_ago)
     with django_capture_on_commit_callbacks(execute=True):
         assert run("closed-requests").deleted == 1
     assert set(DataRequest.objects.values_list("pk", flat=True)) == {fresh.pk, still_open.pk}
     assert not RequestEvent.objects.filter(data_request_id=old.pk).exists()
+    # Its audit trail, which holds the requester's masked address and notes, goes with it; others' stays.
+    assert not old.events.exists() and fresh.events.filter(note="Kept").exists()
     # The record's stored files go with it (an identity document must not outlive the record).
     assert not Path(stored).exists()
 
