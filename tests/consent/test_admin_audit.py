@@ -128,3 +128,23 @@ def test_vendor_and_purpose_wording_added_in_admin_are_audited(officer_client, p
     version = PurposeVersion.objects.get(purpose=purpose, version=last.version + 1)
     event = list_object_events(obj=version).get(verb="created")
     assert event.actor == officer_client.user and event.new["wording"] == "A monthly e-mail about new features."
+
+
+def test_revision_added_and_cookie_edited_on_their_own_admin_pages_are_audited(officer_client, prop):
+    response = officer_client.post(
+        "/admin/consent/revision/add/", {"property": prop.pk, "material": "on", "note": "New ad partner"}
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    bumped = list_object_events(obj=prop).get(verb="revision_bumped")
+    assert (bumped.actor, bumped.old, bumped.new) == (officer_client.user, {"revision": 1}, {"revision": 2})
+
+    cookie = prop.declarations.order_by("pk").first()
+    url = f"/admin/consent/cookiedeclaration/{cookie.pk}/change/"
+    response = officer_client.post(url, change_form_data(officer_client.get(url), duration="6 months"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    changed = list_object_events(obj=cookie).get(verb="changed")
+    assert (changed.actor, changed.old, changed.new) == (
+        officer_client.user,
+        {"duration": "13 months"},
+        {"duration": "6 months"},
+    )
