@@ -16,6 +16,7 @@ from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from fulfilment import external
 from fulfilment.models import ErasureRun, ErasureStep
 from registry.cascades import HeldDataReached, blocking_paths, reached_held_models
 from registry.checks import unique_field_names
@@ -145,6 +146,10 @@ def preview(*, data_request, subject: Subject) -> ErasureRun:
     subject.exclude = {REQUESTS_LABEL: [data_request.pk]}
     scope = hold_scope(now=now)
     plans = [plan_dataset(ds, subject, now=now, scope=scope) for ds in datasets]
+    systems = external.erasure_systems()
+    # The connected systems go first: the portal's own records of the person (their account last) stay
+    # until every system has forgotten them, so a run stopped by an unreachable system can still resume.
+    plans = [external.plan_system(s, subject, scope) for s in systems] + plans
     if run is None:
         run = ErasureRun(data_request=data_request)
     run.subject_user_id = subject.user_ids[0] if subject.user_ids else None
@@ -152,7 +157,8 @@ def preview(*, data_request, subject: Subject) -> ErasureRun:
     run.preview = {"generated_at": now.isoformat(), "datasets": plans}
     run.save()
     run.steps.all().delete()
-    ErasureStep.objects.bulk_create(ErasureStep(run=run, position=i, dataset=ds.label) for i, ds in enumerate(datasets))
+    labels = [external.step_label(s) for s in systems] + [ds.label for ds in datasets]
+    ErasureStep.objects.bulk_create(ErasureStep(run=run, position=i, dataset=label) for i, label in enumerate(labels))
     return run
 
 
@@ -339,6 +345,17 @@ def run_steps(run: ErasureRun, *, on_step=None) -> ErasureRun:
     subject = _subject(run)
     ErasureRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
     for step in run.steps.filter(state=ErasureStep.State.PENDING).order_by("position"):
+        if step.dataset.startswith(external.STEP_PREFIX):
+            system = external.system_of_step(step)
+            if system is not None:
+                with transaction.atomic():  # a resumed run overlapping a slow worker: the second waits here
+                    locked = ErasureStep.objects.select_for_update().get(pk=step.pk)
+                if locked.state == ErasureStep.State.PENDING:
+                    if on_step is not None:
+                        on_step(locked)
+                    external.erase_system(locked, system, subject, hold_scope(now=timezone.now()))
+                    ErasureRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
+            continue
         if not site.is_registered(step.dataset):
             continue
         ds = site.get(step.dataset)
@@ -362,9 +379,14 @@ def build_report(run: ErasureRun) -> dict:
     datasets, kept = [], []
     totals: dict[str, int] = {}
     for step in run.steps.order_by("position"):
-        title = site.get(step.dataset).title if site.is_registered(step.dataset) else step.dataset
-        datasets.append({"dataset": step.dataset, "title": title, "state": step.state, "counts": step.counts})
-        for key, n in step.counts.items():
+        system = external.system_of_step(step)
+        if system is not None:
+            title, counts = system.name, external.report_counts(step)
+        else:
+            title = site.get(step.dataset).title if site.is_registered(step.dataset) else step.dataset
+            counts = step.counts
+        datasets.append({"dataset": step.dataset, "title": title, "state": step.state, "counts": counts})
+        for key, n in counts.items():
             totals[key] = totals.get(key, 0) + n
         for item in step.kept:
             kept.append({"dataset": step.dataset, "title": title, **item})

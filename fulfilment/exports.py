@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit_services
 from core import csvsafe
 from core.selectors import get_organisation
+from fulfilment import external
 from fulfilment.models import DataExport
 from registry.selectors import dataset_retention_rules, enforced_retention_texts, retention_text
 from registry.sites import LegalBasis, site
@@ -157,6 +158,8 @@ def build_export(*, export: DataExport) -> DataExport:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
             for ds in datasets:
                 counts[ds.label] = _write_dataset(zf, ds, subject, on_rows)
+            # The organisation's other databases, next to the portal's own data (SystemUnavailable: retried).
+            counts.update(external.write_datasets(zf, subject, on_rows))
             org = get_organisation()
             # The report is for the requester: their language, never whatever the worker thread last used.
             with translation.override(data_request.language or settings.LANGUAGE_CODE):
@@ -165,7 +168,7 @@ def build_export(*, export: DataExport) -> DataExport:
                     {
                         "organisation": org,
                         "data_request": data_request,
-                        "datasets": dataset_information(counts),
+                        "datasets": dataset_information(counts) + external.dataset_information(counts),
                         "generated_at": timezone.now(),
                         "site_url": settings.SITE_URL,
                     },
@@ -179,6 +182,9 @@ def build_export(*, export: DataExport) -> DataExport:
                 "files/ the files you uploaded.\n",
             )
         os.replace(partial, final)
+    except external.SystemUnavailable:
+        partial.unlink(missing_ok=True)  # the caller records the wait; the task tries again later
+        raise
     except Exception as exc:
         partial.unlink(missing_ok=True)
         DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.FAILED, error=str(exc)[:2000])

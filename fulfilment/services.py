@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit_services
 from consent.services import truncate_ip
 from core.permissions import officer_emails, require_perm
-from fulfilment import erasure
+from fulfilment import erasure, external
 from fulfilment.exports import build_export as _build_export
 from fulfilment.exports import export_file_path
 from fulfilment.exports import purge_expired_exports as _purge
@@ -206,9 +206,30 @@ def build_export(*, export: DataExport) -> DataExport:
     """Build the export ZIP (see fulfilment.exports); a failure is recorded and the privacy team told."""
     try:
         return _build_export(export=export)
+    except external.SystemUnavailable as exc:
+        export_waiting(export=export, waiting=exc)
+        raise
     except Exception as exc:
         export_failed(export=export, error=str(exc))
         raise
+
+
+@transaction.atomic
+def export_waiting(*, export: DataExport, waiting: external.SystemUnavailable) -> None:
+    """A connected system did not answer: the export waits (queued again with backoff), and says on what."""
+    text = _("Waiting on %(system)s: %(reason)s") % {"system": waiting.system_name, "reason": waiting.reason}
+    previous = DataExport.objects.filter(pk=export.pk).values_list("error", flat=True).first()
+    DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.PENDING, error=text)
+    if previous != text:  # one event per wait, not one per retry
+        _record(
+            export.data_request,
+            actor=None,
+            obj=export,
+            verb="export_waiting",
+            old=DataExport.State.RUNNING,
+            new=DataExport.State.PENDING,
+            note=text,
+        )
 
 
 @transaction.atomic
@@ -541,6 +562,9 @@ def execute_erasure(*, data_request: DataRequest, on_step: Callable[[ErasureStep
     _remove_subject_exports(run)
     try:
         erasure.run_steps(run, on_step=on_step)
+    except external.SystemUnavailable as exc:
+        erasure_waiting(run=run, waiting=exc)
+        raise
     except Exception as exc:
         with transaction.atomic():
             ErasureRun.objects.filter(pk=run.pk).update(state=ErasureRun.State.FAILED, error=str(exc)[:2000])
@@ -556,6 +580,26 @@ def execute_erasure(*, data_request: DataRequest, on_step: Callable[[ErasureStep
             )
         raise
     return _finish_erasure(run)
+
+
+@transaction.atomic
+def erasure_waiting(*, run: ErasureRun, waiting: external.SystemUnavailable) -> None:
+    """A connected system did not answer: the erasure waits at its checkpoint (queued again with backoff), and
+    the request says on what. It never completes without that system."""
+    text = _("Waiting on %(system)s: %(reason)s") % {"system": waiting.system_name, "reason": waiting.reason}
+    previous = ErasureRun.objects.filter(pk=run.pk).values_list("error", flat=True).first()
+    # Back to approved: the watchdog resumes only running runs, and this one waits on purpose.
+    ErasureRun.objects.filter(pk=run.pk).update(state=ErasureRun.State.APPROVED, error=text)
+    if previous != text:
+        _record(
+            run.data_request,
+            actor=None,
+            obj=run,
+            verb="erasure_waiting",
+            old=ErasureRun.State.RUNNING,
+            new=ErasureRun.State.APPROVED,
+            note=text,
+        )
 
 
 def _remove_subject_exports(run: ErasureRun) -> None:

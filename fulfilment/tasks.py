@@ -6,10 +6,18 @@ they keep the names they had before fulfilment became an app of its own.
 
 from celery import shared_task
 
-from core.retry import SCHEDULED_JOB_RETRY
+from core.retry import CONNECTED_SYSTEM_RETRY, SCHEDULED_JOB_RETRY
+from systems.engine import SystemUnavailable
 
 
-@shared_task(name="registry.build_export", acks_late=True, soft_time_limit=3600, time_limit=3700)
+@shared_task(
+    name="registry.build_export",
+    acks_late=True,
+    soft_time_limit=3600,
+    time_limit=3700,
+    autoretry_for=(SystemUnavailable,),
+    **CONNECTED_SYSTEM_RETRY,
+)
 def build_export_task(export_id: str) -> str:
     """Build one access/portability export ZIP."""
     from fulfilment.models import DataExport
@@ -21,7 +29,14 @@ def build_export_task(export_id: str) -> str:
     return build_export(export=export).state
 
 
-@shared_task(name="registry.execute_erasure", acks_late=True, soft_time_limit=3600, time_limit=3700)
+@shared_task(
+    name="registry.execute_erasure",
+    acks_late=True,
+    soft_time_limit=3600,
+    time_limit=3700,
+    autoretry_for=(SystemUnavailable,),
+    **CONNECTED_SYSTEM_RETRY,
+)
 def execute_erasure_task(run_id: int) -> str:
     """Run or resume an approved erasure."""
     from fulfilment.models import ErasureRun
