@@ -122,6 +122,8 @@ def reason_for(error: BaseException) -> str:
         return "permission denied"
     if "password authentication failed" in text or "readonly database" in text or "read-only" in text:
         return "permission denied"
+    if "role" in text and "does not exist" in text:
+        return "permission denied"
     if code == 2003 or "connection refused" in text or "can't connect" in text or "could not connect" in text:
         return "connection refused"
     if "timed out" in text or "timeout" in text or code == 2013 and "reading" in text:

@@ -69,3 +69,9 @@ def dataset_information(*, system: ExternalSystem, dataset: SystemDataset) -> di
 
 def _period(days: int) -> str:
     return f"{days // 365} years" if days % 365 == 0 else f"{days} days"
+
+
+def external_dataset_labels() -> list[tuple[str, str]]:
+    """Every declared table of every system as (``<system key>.<table>``, "<system>: <title>"), for legal holds."""
+    rows = SystemDataset.objects.select_related("system").order_by("system__name", "table")
+    return [(f"{d.system.key}.{d.table}", f"{d.system.name}: {d.title or d.table}") for d in rows]

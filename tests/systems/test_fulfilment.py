@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from django.conf import settings
 
 from fulfilment import services
@@ -164,3 +165,42 @@ def test_a_system_that_does_not_answer_makes_export_and_erasure_wait_and_they_re
     services.build_export(export=export)
     export.refresh_from_db()
     assert export.state == DataExport.State.READY
+
+
+def test_enforce_retention_applies_an_external_rule_with_dry_run_holds_and_report(shop):
+    from django.core.management import call_command
+
+    from registry.services import place_legal_hold
+    from retention.models import RetentionRun
+
+    old = NOW - dt.timedelta(days=3700)
+    engine_url = shop["url"]
+
+    engine = sa.create_engine(engine_url)
+    with engine.begin() as conn:  # Bob's order is past the ten years; Ann's is recent
+        conn.execute(sa.text("UPDATE orders SET created_at = :old WHERE id = 10"), {"old": old})
+    engine.dispose()
+
+    call_command("enforce_retention", dry_run=True, stdout=io.StringIO())
+    dry = RetentionRun.objects.get(dry_run=True).items.get(policy_name="legacy_shop:shop-orders")
+    assert (dry.matched, dry.deleted, dry.status) == (1, 0, "done")
+    assert {r["id"] for r in select_all(engine_url, "orders")} == {10, 20}  # a dry run changes nothing
+
+    place_legal_hold(reason="Tax audit of the shop", dataset="legacy_shop.orders")
+    call_command("enforce_retention", stdout=io.StringIO())
+    held = (
+        RetentionRun.objects.filter(dry_run=False).latest("started_at").items.get(policy_name="legacy_shop:shop-orders")
+    )
+    assert held.status == "held" and {r["id"] for r in select_all(engine_url, "orders")} == {10, 20}
+
+    from registry.models import LegalHold
+
+    LegalHold.objects.update(released_at=NOW)
+    call_command("enforce_retention", stdout=io.StringIO())
+    item = (
+        RetentionRun.objects.filter(dry_run=False).latest("started_at").items.get(policy_name="legacy_shop:shop-orders")
+    )
+    # Bob's expired order goes with the item that refers to it; Ann's recent one stays.
+    assert (item.status, item.matched, item.deleted) == ("done", 1, 2)
+    assert {r["id"] for r in select_all(engine_url, "orders")} == {20}
+    assert {r["id"] for r in select_all(engine_url, "order_items")} == {100}

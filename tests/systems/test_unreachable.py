@@ -126,3 +126,21 @@ def test_one_engine_per_url_and_a_changed_url_disposes_the_old_one(system, monke
     monkeypatch.setenv("LEGACY_SHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'b.sqlite3'}")
     second = engine_for(system)
     assert second is not first and first not in engines._engines.values()
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("postgresql+psycopg2://postgres@127.0.0.1:{free}/shop", "connection refused"),
+        ("postgresql+psycopg2://nobody_{rand}@127.0.0.1:5432/postgres", "permission denied"),
+        ("postgresql+psycopg2://postgres@127.0.0.1:5432/missing_{rand}", "unknown database"),
+        ("sqlite:////nonexistent-{rand}/shop.sqlite3", "unknown database"),
+    ],
+)
+def test_postgresql_and_sqlite_failures_in_words(system, monkeypatch, url, reason):
+    if "5432" in url and socket.socket().connect_ex(("127.0.0.1", 5432)) != 0:
+        pytest.skip("no PostgreSQL at 127.0.0.1:5432")
+    monkeypatch.setenv("LEGACY_SHOP_DATABASE_URL", url.format(free=_free_port(), rand=uuid.uuid4().hex[:8]))
+    with pytest.raises(SystemUnavailable) as caught:
+        preview_erasure(system=system, who=ANN)
+    assert caught.value.reason == reason
