@@ -39,7 +39,8 @@ class RecordOfProcessingAdmin(admin.ModelAdmin):
 def _dataset_choices():
     from registry.sites import site
 
-    return [("", "— (a subject, not a whole dataset)")] + [(d.label, f"{d.title} ({d.label})") for d in site.datasets()]
+    own = [(d.label, f"{d.title} ({d.label})") for d in site.datasets()]
+    return [("", "— (a subject, not a whole dataset)"), *own, *site.external_datasets()]
 
 
 class LegalHoldForm(forms.ModelForm):

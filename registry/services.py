@@ -28,7 +28,7 @@ HOLD_FIELDS = ("user", "email", "dataset", "reason", "ends_at")
 def _check_hold(*, reason: str, user: AbstractBaseUser | None, email: str, dataset: str) -> None:
     if not reason.strip():
         raise ValidationError(_("A legal hold needs a reason."))
-    if dataset and not site.is_registered(dataset):
+    if dataset and not site.is_known_dataset(dataset):
         raise ValidationError(_("Unknown dataset %(label)s.") % {"label": dataset})
     if not (user or email or dataset):
         raise ValidationError(_("A legal hold needs a subject or a dataset."))

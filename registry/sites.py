@@ -250,6 +250,20 @@ class PrivacyRegistry:
     def __init__(self, name: str = "privacy"):
         self.name = name
         self._datasets: dict[str, Dataset] = {}
+        self._external: Callable[[], list[tuple[str, str]]] | None = None
+
+    def set_external_datasets(self, provider: Callable[[], list[tuple[str, str]]] | None) -> None:
+        """Install the reader of datasets held outside the portal, as (label, title): the connected systems'
+        tables (``<system key>.<table>``), which holds may name too. ``systems`` plugs it in when it loads."""
+        self._external = provider
+
+    def external_datasets(self) -> list[tuple[str, str]]:
+        """The connected systems' datasets as (label, title), read when asked (systems change at run time)."""
+        return list(self._external()) if self._external is not None else []
+
+    def is_known_dataset(self, label: str) -> bool:
+        """Whether a hold may name ``label``: a registered model, or a connected system's table."""
+        return self.is_registered(label) or label.lower() in {known.lower() for known, _ in self.external_datasets()}
 
     def register(
         self,

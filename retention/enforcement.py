@@ -39,6 +39,10 @@ from retention.models import (
     RetentionVerb,
     RunStatus,
 )
+from systems.engine import SystemUnavailable
+from systems.models import ExternalSystem, SystemDataset, SystemRetentionRule
+from systems.operations import Identities, enforce_retention_rule
+from systems.selectors import list_retention_rules
 
 logger = logging.getLogger(__name__)
 
@@ -194,9 +198,53 @@ def _policies(only: str | None):
     qs = RetentionPolicy.objects.filter(enabled=True, action__in=ENFORCEABLE)
     if only:
         qs = RetentionPolicy.objects.filter(name=only)
-        if not qs.exists():
+        if not qs.exists() and not any(name == only for name, *_ in _external_rules()):
             raise RetentionPolicy.DoesNotExist(f"No retention policy named {only!r}.")
     return list(qs.order_by("name"))
+
+
+def _external_rules() -> list[tuple[str, ExternalSystem, SystemDataset, SystemRetentionRule]]:
+    """The connected systems' rules, named ``<system key>:<rule>`` in run reports and ``--policy``."""
+    return [(f"{system.key}:{rule.name}", system, dataset, rule) for system, dataset, rule in list_retention_rules()]
+
+
+def _enforce_external(run: RetentionRun, *, scope) -> bool:
+    """Apply the connected systems' rules, as the run's further items; True when one failed."""
+    failed = False
+    held_pairs = [(key, table) for key, _, table in (label.partition(".") for label in scope.held_labels) if table]
+    held_people = (
+        Identities.of(emails=scope.emails, user_ids=scope.user_ids) if scope.emails or scope.user_ids else None
+    )
+    for name, system, dataset, rule in _external_rules():
+        if run.only_policy and run.only_policy != name:
+            continue
+        item, _ = RetentionRunItem.objects.get_or_create(
+            run=run,
+            policy_name=name[:100],
+            defaults={"dataset": f"{system.key}.{dataset.table}"[:100], "action": rule.action},
+        )
+        if item.status in (ItemStatus.DONE, ItemStatus.HELD, ItemStatus.FAILED):
+            failed |= item.status == ItemStatus.FAILED
+            continue
+        started = time.monotonic()
+        try:
+            outcome = enforce_retention_rule(
+                system=system, rule=rule, now=run.now, dry_run=run.dry_run, held=held_pairs, held_people=held_people
+            )
+        except SystemUnavailable as exc:
+            # In the report, in words; the next run tries again (its rows are still there to expire).
+            failed = True
+            item.status, item.errors = ItemStatus.FAILED, f"{system.name}: {exc.reason}"
+        else:
+            item.matched, item.skipped_hold = outcome.matched, outcome.skipped_hold
+            if rule.action == RetentionAction.DELETE:
+                item.deleted = outcome.changed + sum(outcome.cascaded.values())
+            else:
+                item.modified = outcome.changed
+            item.status = ItemStatus.HELD if outcome.held else ItemStatus.DONE
+        item.duration_seconds += time.monotonic() - started
+        item.save()
+    return failed
 
 
 def _resumable_run(only: str | None) -> RetentionRun | None:
@@ -277,6 +325,7 @@ def _execute(
             item.status = ItemStatus.FAILED
             item.errors = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
             item.save(update_fields=["status", "errors"])
+    failed |= _enforce_external(run, scope=scope)
     with transaction.atomic():
         run.status = RunStatus.FAILED if failed else RunStatus.COMPLETED
         run.finished_at = timezone.now()

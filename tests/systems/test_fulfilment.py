@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from django.conf import settings
+from django.utils import timezone
 
 from fulfilment import services
 from fulfilment.models import DataExport, ErasureRun
@@ -195,7 +196,7 @@ def test_enforce_retention_applies_an_external_rule_with_dry_run_holds_and_repor
 
     from registry.models import LegalHold
 
-    LegalHold.objects.update(released_at=NOW)
+    LegalHold.objects.update(released_at=timezone.now())
     call_command("enforce_retention", stdout=io.StringIO())
     item = (
         RetentionRun.objects.filter(dry_run=False).latest("started_at").items.get(policy_name="legacy_shop:shop-orders")
