@@ -473,6 +473,9 @@ def fulfilment_html(obj: DataRequest) -> str:
     if obj.kind == "erasure":
         run = getattr(obj, "erasure_run", None)
         state = format_html(" ({})", run.get_state_display()) if run is not None else ""
+        if run is not None and run.error and run.state in ("approved", "running", "failed"):
+            # "Waiting on Legacy web shop: connection refused": why the erasure has not finished.
+            state = format_html("{} <strong>{}</strong>", state, run.error)
         parts.append(
             format_html(
                 '<a class="button" href="{}">{}</a>{}',
@@ -508,6 +511,8 @@ def fulfilment_html(obj: DataRequest) -> str:
                     export.rows_total,
                 )
             )
+            if export.error and export.state in ("pending", "running", "failed"):
+                parts.append(format_html("<strong>{}</strong>", export.error))
         if obj.awaits_release_approval:
             parts.append(
                 gettext("Confirmed by e-mail only: the export starts once a staff member approves the request.")

@@ -127,7 +127,7 @@ def test_the_approved_erasure_applies_the_declared_strategies_there_and_leaves_o
 
 
 def test_a_system_that_does_not_answer_makes_export_and_erasure_wait_and_they_resume(
-    shop, officer, monkeypatch, django_capture_on_commit_callbacks
+    shop, officer, client, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setenv("LEGACY_SHOP_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:9/nowhere")  # nothing listens
     from systems.engine import dispose_engines
@@ -155,6 +155,9 @@ def test_a_system_that_does_not_answer_makes_export_and_erasure_wait_and_they_re
     assert select_all(shop["url"], "customers")[0]["full_name"] == "Ann A"  # nothing half-done in the shop
     erasure.refresh_from_db()
     assert erasure.status != "completed"  # never completes without the shop
+    client.force_login(officer)
+    page = client.get(f"/admin/requests_app/datarequest/{erasure.pk}/change/").content.decode()
+    assert "Waiting on Legacy web shop: connection refused" in page  # staff see why, on the request
 
     monkeypatch.setenv("LEGACY_SHOP_DATABASE_URL", shop["url"])  # the shop is back
     dispose_engines()
