@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from registry.checks import looks_secret
-from registry.strategies import PSEUDONYM_LENGTH, Strategy, mask, pseudonymise, pseudonymise_uuid
+from registry.strategies import MASK_TEXT, PSEUDONYM_LENGTH, Strategy, mask, pseudonymise, pseudonymise_uuid
 from systems.engine import SystemUnavailable, classified, engine_for, reflect_tables
 from systems.models import ExternalSystem, IdentityKind, Kind, RetentionAction, SystemDataset, SystemRetentionRule
 
@@ -359,6 +359,37 @@ def apply_erasure(
     return checkpoint
 
 
+def _sql_value(strategy: str, col: sa.Column):
+    """The erased value as an SQL expression, for null and mask (the same rules as ``_new_value``)."""
+    if strategy == Strategy.MASK and isinstance(col.type, sa.String) and not isinstance(col.type, sa.Uuid):
+        return sa.case((sa.or_(col.is_(None), col == ""), col), else_=sa.literal(MASK_TEXT, col.type))
+    return None
+
+
+def _update_keyless(conn, t: sa.Table, cond, by_column: dict[str, str]) -> int:
+    """Erase the matching rows of a table without a primary key, in statements that each change whole rows.
+
+    A pseudonym is computed in Python, so rows are updated per distinct value of the pseudonymised columns;
+    everything else a row needs changes in the same statement, so that ``cond`` still matches it.
+    """
+    hashed = [
+        n for n, s in by_column.items() if s == Strategy.PSEUDONYMISE and isinstance(t.c[n].type, sa.String | sa.Uuid)
+    ]
+    fixed = {n: _sql_value(s, t.c[n]) for n, s in by_column.items() if n not in hashed}
+    if not hashed:
+        return conn.execute(sa.update(t).where(cond).values(fixed)).rowcount
+    groups = conn.execute(sa.select(*[t.c[n] for n in hashed]).where(cond).distinct()).all()
+    changed = 0
+    for group in groups:
+        same = [t.c[n].is_(None) if v is None else t.c[n] == v for n, v in zip(hashed, group, strict=True)]
+        values = {
+            **fixed,
+            **{n: _new_value(Strategy.PSEUDONYMISE, t.c[n], v) for n, v in zip(hashed, group, strict=True)},
+        }
+        changed += conn.execute(sa.update(t).where(cond, *same).values(values)).rowcount
+    return changed
+
+
 def _erase_table(graph, table, who, progress, checkpoint, on_batch, batch_size) -> None:
     t, pk = graph.tables[table], graph.primary_key(table)
     by_strategy = _strategies(graph, table)
@@ -377,12 +408,9 @@ def _erase_table(graph, table, who, progress, checkpoint, on_batch, batch_size) 
                     n = conn.execute(sa.delete(t).where(cond)).rowcount
                     progress.counts[Strategy.DELETE] = progress.counts.get(Strategy.DELETE, 0) + n
                 else:
-                    rows = conn.execute(sa.select(t).where(cond)).all()
-                    for row in rows:  # no key: match the row by all its values
-                        values = {n: _new_value(s, t.c[n], row._mapping[t.c[n]]) for n, s in by_column.items()}
-                        conn.execute(sa.update(t).where(*[c == row._mapping[c] for c in t.c]).values(values))
+                    n = _update_keyless(conn, t, cond, by_column)
                     for s in {*by_column.values()}:
-                        progress.counts[s] = progress.counts.get(s, 0) + len(rows)
+                        progress.counts[s] = progress.counts.get(s, 0) + n
             progress.done = True
             if on_batch:
                 on_batch(checkpoint)

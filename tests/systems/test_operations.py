@@ -341,3 +341,27 @@ def test_two_people_who_share_nothing_see_only_their_own_rows(shop):
     apply_erasure(system=system, who=cara)
     assert {table: rows for table, (_c, _w, rows) in _export(system, ANN).items()} == ann_rows
     assert next(r for r in select_all(url, "customers") if r["id"] == 30)["full_name"] == "[erased]"
+
+
+def test_a_table_without_a_key_is_masked_and_pseudonymised_whole(odd_keys):
+    system, url = odd_keys
+    log = system.datasets.get(table="newsletter_log")
+    log.fields.update(strategy="pseudonymise")
+    log.fields.create(
+        name="topic", category="user.privacy_preferences", purpose="marketing", legal_basis="consent", strategy="mask"
+    )
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE newsletter_log ADD COLUMN topic VARCHAR(40)")
+        conn.exec_driver_sql("UPDATE newsletter_log SET topic = 'shoes' WHERE sent = 1")
+    checkpoint = apply_erasure(system=system, who=ANN)
+    assert checkpoint.tables["newsletter_log"].counts == {"pseudonymise": 2, "mask": 2}
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT address, topic, sent FROM newsletter_log ORDER BY address, sent").all()
+    engine.dispose()
+    ann = [r for r in rows if r[0].startswith("psn-")]
+    assert [(r[1], r[2]) for r in ann] == [("[erased]", 1), (None, 2)]
+    assert [(r[0], r[1]) for r in rows if not r[0].startswith("psn-")] == [
+        ("bob@example.com", "shoes"),
+        ("bob@example.com", None),
+    ]
