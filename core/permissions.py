@@ -22,6 +22,7 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("consent", "view_*"),
         ("registry", "view_*"),
         ("fulfilment", "view_*"),
+        ("systems", "view_*"),
         ("policies", "view_*"),
         ("core", "view_organisation"),
     ],
@@ -31,6 +32,7 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("policies", "*"),
         ("registry", "*"),
         ("fulfilment", "*"),
+        ("systems", "*"),
         ("retention", "*"),
         # The whole audit trail, to read: nobody writes it by hand.
         ("audit", "view_auditevent"),

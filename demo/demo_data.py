@@ -26,6 +26,7 @@ from demo.models import (
     TrafficLog,
     UploadedFile,
 )
+from demo.shop import seed_shop
 
 DEMO_PASSWORD = "demo-user-2026"
 BATCH = 2000
@@ -183,6 +184,7 @@ def seed(*, users: int, stdout) -> None:
         )
         counts = _seed_datasets(created, start, rng, now)
         _seed_marketing_consents(created, rng)
+    counts["web shop orders (connected system)"] = seed_shop(people=created)
     stdout.write(
         f"demo: {len(created)} users ({DEMO_PASSWORD}), e.g. {created[0].email}; "
         + ", ".join(f"{k} {v}" for k, v in counts.items())

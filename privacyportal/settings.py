@@ -309,6 +309,8 @@ ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
 # --- demo data ------------------------------------------------------------------
 DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
 DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="portal-admin-2026")
+# The demo's connected system (a web shop in an SQLite file); ``make run`` exports it for web and worker.
+DEMO_SHOP_DATABASE_URL = env("DEMO_SHOP_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'demo_shop.sqlite3'}")
 
 if not DEBUG:
     refuse_insecure_settings(SECRET_KEY=SECRET_KEY, PSEUDONYMISATION_KEY=PSEUDONYMISATION_KEY)

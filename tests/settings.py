@@ -6,9 +6,15 @@ processes tests start (manage.py, workers, beat) start with them too.
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-Qm3vX8kR2pL9wT4zN7bY1cF6hJ0sD5gA-not-for-production")
 os.environ.setdefault("PSEUDONYMISATION_KEY", "tests-only-pseudonyms-Hk4eW9uZ2rM7qP1xV6nB3tS8yC5jL0d")
+
+# The demo's connected web shop: a file of each test process's own, which the processes it starts reach too.
+_shop_dir = os.path.join(tempfile.gettempdir(), f"privacyportal-tests-{os.getpid()}")
+os.makedirs(_shop_dir, exist_ok=True)
+os.environ.setdefault("DEMO_SHOP_DATABASE_URL", f"sqlite:///{_shop_dir}/demo_shop.sqlite3")
 
 from privacyportal.settings import *  # noqa: E402, F403
 
