@@ -1,12 +1,21 @@
 """The demo product's own processing that must respect the registry: marketing mail."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 
 from core.mail import MARKETING, send_templated_mail
 from demo.models import NewsletterSubscription
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-def newsletter_recipients(*, list_name: str = "product-news"):
+    from django.contrib.auth.models import AbstractUser
+
+
+def newsletter_recipients(*, list_name: str = "product-news") -> Iterator[AbstractUser]:
     """Account holders subscribed to ``list_name`` who consented to marketing and did not restrict or object."""
     from consent.selectors import has_consent
     from registry.selectors import is_processing_allowed
@@ -41,7 +50,7 @@ def send_newsletter(*, subject: str, body: str, list_name: str = "product-news",
     return sent
 
 
-def share_with_partner(*, user) -> bool:
+def share_with_partner(*, user: AbstractUser) -> bool:
     """Send a customer's profile to the reseller partner, only with consent and unrestricted processing."""
     from consent.selectors import has_consent
     from registry.selectors import is_processing_allowed
