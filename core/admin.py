@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from audit.admin import AuditTrailAdminMixin
 from core import services
 from core.models import Organisation
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("name", "contact_email", "dpo_name", "supervisory_authority_name")
     fieldsets = (
         (None, {"fields": ("name", "legal_name", "postal_address", "contact_email")}),
@@ -24,4 +25,6 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The service drops the cached copy once the change is committed, not before.
-        services.update_organisation(organisation=obj, **{name: form.cleaned_data[name] for name in form.changed_data})
+        services.update_organisation(
+            organisation=obj, actor=request.user, **{name: form.cleaned_data[name] for name in form.changed_data}
+        )

@@ -36,3 +36,16 @@ def test_admin_edit_drops_the_cached_copy_after_commit(client, staff_user, djang
     for callback in callbacks:
         callback()
     assert get_organisation().name == "Acme Widgets"
+
+
+def test_admin_edit_of_the_organisation_is_in_the_audit_trail(client, staff_user):
+    from audit.models import AuditEvent
+
+    org = get_organisation()
+    old_name = org.name
+    client.force_login(staff_user)
+    client.post(f"/admin/core/organisation/{org.pk}/change/", _form(org, name="Acme Widgets"))
+    event = AuditEvent.objects.get(verb="organisation_changed")
+    assert (event.actor, event.old, event.new) == (staff_user, {"name": old_name}, {"name": "Acme Widgets"})
+    trail = client.get(f"/admin/core/organisation/{org.pk}/audit/")
+    assert trail.status_code == 200 and "organisation details changed" in trail.content.decode()
