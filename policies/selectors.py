@@ -1,13 +1,19 @@
 """Reads: versions in force, history, and which material changes an account holder still has to accept."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import QuerySet
 
 from policies.models import DocumentKind, PolicyAcceptance, PolicyDocument, PolicyVersion, VersionStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser, AnonymousUser
 
 MATERIAL_CACHE_KEY = "policies:material-requirements:v1"
 PUBLISHED = (VersionStatus.SCHEDULED, VersionStatus.IN_FORCE, VersionStatus.SUPERSEDED)
@@ -121,7 +127,7 @@ def requirements_stamp() -> str:
     return ",".join(f"{r.document_id}:{r.material_number}" for r in material_requirements())
 
 
-def list_pending_acceptances(*, user) -> list[PolicyVersion]:
+def list_pending_acceptances(*, user: AbstractUser | AnonymousUser) -> list[PolicyVersion]:
     """Versions in force this user must accept before continuing.
 
     A user who joined before a material change took effect must accept it (or any later version of

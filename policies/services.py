@@ -4,9 +4,12 @@ Each function writes an event to the audit trail (``audit.services.record_event`
 cache resets) until the transaction commits.
 """
 
+from __future__ import annotations
+
 import logging
 import smtplib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,6 +36,10 @@ from policies.models import (
 )
 from policies.selectors import MATERIAL_CACHE_KEY, list_notice_recipients
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AbstractUser
+
 logger = logging.getLogger(__name__)
 
 # The allowed moves; anything else is refused by _transition.
@@ -47,13 +54,13 @@ TRANSITIONS = {
 def record_event(
     version: PolicyVersion,
     *,
-    actor=None,
+    actor: AbstractBaseUser | None = None,
     kind: str,
     old_status: str = "",
     new_status: str = "",
     note: str = "",
-    old=None,
-    new=None,
+    old: dict | None = None,
+    new: dict | None = None,
 ) -> AuditEvent:
     """Append one event about a version to the portal's audit trail (``old``/``new`` beat the statuses)."""
     return audit_services.record_event(
@@ -72,7 +79,7 @@ def _reset_cache() -> None:
     transaction.on_commit(lambda: cache.delete(MATERIAL_CACHE_KEY))
 
 
-def _transition(version: PolicyVersion, *, to: str, actor, kind: str, note: str = "") -> None:
+def _transition(version: PolicyVersion, *, to: str, actor: AbstractBaseUser | None, kind: str, note: str = "") -> None:
     old = version.status
     if to not in TRANSITIONS[VersionStatus(old)]:
         raise ValidationError(
@@ -94,7 +101,7 @@ def ensure_document(*, kind: str, title: str | None = None) -> PolicyDocument:
 
 
 @transaction.atomic
-def save_document(*, document: PolicyDocument, actor=None) -> PolicyDocument:
+def save_document(*, document: PolicyDocument, actor: AbstractBaseUser | None = None) -> PolicyDocument:
     """Save a policy document's own details (its title) as staff edited them, with the old and new values."""
     fields = ["kind", "title"]
     stored = PolicyDocument.objects.filter(pk=document.pk).first() if document.pk is not None else None
@@ -112,7 +119,12 @@ def save_document(*, document: PolicyDocument, actor=None) -> PolicyDocument:
 
 @transaction.atomic
 def create_version(
-    *, document: PolicyDocument, body: str, summary: str = "", is_material: bool = False, actor=None
+    *,
+    document: PolicyDocument,
+    body: str,
+    summary: str = "",
+    is_material: bool = False,
+    actor: AbstractBaseUser | None = None,
 ) -> PolicyVersion:
     """Start a new draft with the next version number."""
     # Lock the document row so two drafts started at once get different numbers.
@@ -131,7 +143,9 @@ def create_version(
 
 
 @transaction.atomic
-def update_draft(*, version: PolicyVersion, actor=None, **fields) -> PolicyVersion:
+def update_draft(
+    *, version: PolicyVersion, actor: AbstractBaseUser | None = None, **fields: str | bool | datetime | None
+) -> PolicyVersion:
     """Edit a draft; published text is frozen so that what people accepted stays on record."""
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
@@ -157,13 +171,17 @@ def update_draft(*, version: PolicyVersion, actor=None, **fields) -> PolicyVersi
     return version
 
 
-def _check_may_publish(actor) -> None:
+def _check_may_publish(actor: AbstractBaseUser | None) -> None:
     require_perm(actor, "policies.change_policyversion", _("You may not publish or unschedule policy versions."))
 
 
 @transaction.atomic
 def publish_version(
-    *, version: PolicyVersion, actor=None, effective_at: datetime | None = None, now: datetime | None = None
+    *,
+    version: PolicyVersion,
+    actor: AbstractBaseUser | None = None,
+    effective_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> PolicyVersion:
     """Publish a draft: in force at once, or scheduled for its effective date.
 
@@ -206,7 +224,7 @@ def publish_version(
     return version
 
 
-def _bring_into_force(version: PolicyVersion, *, actor, now: datetime) -> None:
+def _bring_into_force(version: PolicyVersion, *, actor: AbstractBaseUser | None, now: datetime) -> None:
     for previous in PolicyVersion.objects.select_for_update().filter(
         document=version.document, status=VersionStatus.IN_FORCE
     ):
@@ -239,7 +257,7 @@ def _bring_into_force(version: PolicyVersion, *, actor, now: datetime) -> None:
 
 
 @transaction.atomic
-def delete_draft(*, version: PolicyVersion, actor=None) -> None:
+def delete_draft(*, version: PolicyVersion, actor: AbstractBaseUser | None = None) -> None:
     """Delete a draft nobody was ever shown; the trail keeps that it existed and what it said."""
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
@@ -254,7 +272,7 @@ def delete_draft(*, version: PolicyVersion, actor=None) -> None:
 
 
 @transaction.atomic
-def unschedule_version(*, version: PolicyVersion, actor=None) -> PolicyVersion:
+def unschedule_version(*, version: PolicyVersion, actor: AbstractBaseUser | None = None) -> PolicyVersion:
     """Take a scheduled version back to draft (before it takes effect); a sent notice stays on record."""
     _check_may_publish(actor)
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
@@ -293,7 +311,7 @@ def activate_due_versions(*, now: datetime | None = None) -> list[PolicyVersion]
 
 @transaction.atomic
 def accept_version(
-    *, user, version: PolicyVersion, ip: str | None = None, now: datetime | None = None
+    *, user: AbstractBaseUser, version: PolicyVersion, ip: str | None = None, now: datetime | None = None
 ) -> PolicyAcceptance:
     """Record that an account holder accepted a version in force (once; accepting again is a no-op)."""
     version = PolicyVersion.objects.get(pk=version.pk)  # the stored status, not a stale copy
@@ -307,7 +325,7 @@ def accept_version(
     return acceptance
 
 
-def record_signup_acceptances(*, user, ip: str | None = None) -> list[PolicyAcceptance]:
+def record_signup_acceptances(*, user: AbstractBaseUser, ip: str | None = None) -> list[PolicyAcceptance]:
     """Record that a newcomer accepted every version in force when they signed up (the sign-up page names them)."""
     versions = PolicyVersion.objects.filter(status=VersionStatus.IN_FORCE).order_by("document__kind")
     return [accept_version(user=user, version=version, ip=ip) for version in versions]
@@ -327,7 +345,7 @@ def _truncate_ip(ip: str | None) -> str | None:
 # --- change notices ----------------------------------------------------------------
 
 
-def _queue_notice(version: PolicyVersion, *, actor) -> ChangeNotice:
+def _queue_notice(version: PolicyVersion, *, actor: AbstractBaseUser | None) -> ChangeNotice:
     notice, created = ChangeNotice.objects.get_or_create(
         version=version, defaults={"batch_size": max(1, settings.POLICY_NOTICE_BATCH_SIZE)}
     )
@@ -405,7 +423,7 @@ def _count(notice: ChangeNotice, *, sent: int, failed: int, batch: bool = False)
     notice.refresh_from_db(fields=["sent", "failed", "batches"])
 
 
-def _send_notice_mail(*, version: PolicyVersion, user) -> None:
+def _send_notice_mail(*, version: PolicyVersion, user: AbstractUser) -> None:
     send_templated_mail(
         to=[user.email],
         template="mail/policies/change_notice",
