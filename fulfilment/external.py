@@ -16,13 +16,14 @@ import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from core import csvsafe
 from fulfilment.models import ErasureStep
 from systems import operations, selectors
-from systems.engine import SystemUnavailable
+from systems.engine import SystemUnavailable, classified
 from systems.models import Action, ExternalSystem
 
 if TYPE_CHECKING:
@@ -212,3 +213,71 @@ def erase_system(step: ErasureStep, system: ExternalSystem, subject: Subject, sc
 def report_counts(step: ErasureStep) -> dict[str, int]:
     """A system step's counts for the run report (without its checkpoint)."""
     return {k: v for k, v in (step.counts or {}).items() if k != "checkpoint"}
+
+
+# --- rectification --------------------------------------------------------------------------------------------
+
+
+def rectifiable_rows(subject: Subject, *, limit: int = 20) -> list[dict]:
+    """The person's rows in connected systems whose declared fields are marked rectifiable, for the staff page.
+
+    A system that does not answer is listed with its reason instead of its rows.
+    """
+    who = identities(subject)
+    out: list[dict] = []
+    if not (who.emails or who.user_ids):
+        return out
+    for system in selectors.list_sql_systems(action=Action.RECTIFICATION):
+        try:
+            graph = operations.SystemGraph(system)
+            for table, dataset in graph.datasets.items():
+                t = graph.tables[table]
+                names = [f.name for f in dataset.fields.all() if f.rectifiable and not f.secret and f.name in t.c]
+                pk = graph.primary_key(table)
+                cond = graph.condition(table, who)
+                if not names or len(pk) != 1 or cond is None:
+                    continue
+                stmt = sa.select(pk[0], *[t.c[n] for n in names]).where(cond).order_by(pk[0]).limit(limit)
+                with classified(system), graph.engine.connect() as conn:
+                    rows = conn.execute(stmt).all()
+                for row in rows:
+                    out.append(
+                        {
+                            "dataset": f"{STEP_PREFIX}{system.key}.{table}",
+                            "title": f"{system.name}: {dataset.title or table}",
+                            "pk": row[0],
+                            "fields": {n: row._mapping[t.c[n]] for n in names},
+                            "multiline": [],
+                        }
+                    )
+        except SystemUnavailable as exc:
+            out.append({"dataset": step_label(system), "title": system.name, "unavailable": exc.reason})
+    return out
+
+
+def rectify(subject: Subject, *, dataset: str, pk: int | str, field: str, value: str) -> tuple[object, str]:
+    """Correct one rectifiable field of one of the person's rows in a connected system.
+
+    ``dataset`` is ``system:<key>.<table>``. Returns (old value, the dataset's title); a row that is not the
+    person's, or a field that is not rectifiable, is refused with ``ValueError``.
+    """
+    key, _, table = dataset[len(STEP_PREFIX) :].partition(".")
+    system = next((s for s in selectors.list_sql_systems(action=Action.RECTIFICATION) if s.key == key), None)
+    if system is None or not table:
+        raise ValueError("not a connected system's table")
+    graph = operations.SystemGraph(system)
+    if table not in graph.datasets:
+        raise ValueError("not a declared table")
+    pk_columns = graph.primary_key(table)
+    if len(pk_columns) != 1:
+        raise ValueError("rows of this table cannot be told apart")
+    column = pk_columns[0]
+    try:
+        key_value = column.type.python_type(pk)
+    except (TypeError, ValueError, NotImplementedError):
+        raise ValueError("not a valid key") from None
+    diff = operations.rectify_row(
+        system=system, table=table, key={column.name: key_value}, changes={field: value}, who=identities(subject)
+    )
+    old = diff.get(field, (value, value))[0]
+    return old, f"{system.name}: {graph.datasets[table].title or table}"

@@ -761,7 +761,7 @@ def rectifiable_rows(*, data_request: DataRequest) -> list[dict]:
                     "multiline": multiline,
                 }
             )
-    return out
+    return out + external.rectifiable_rows(subject)
 
 
 def rectification_refusal(*, data_request: DataRequest) -> str:
@@ -786,17 +786,22 @@ def rectification_refusal(*, data_request: DataRequest) -> str:
 @transaction.atomic
 def rectify_field(
     *, data_request: DataRequest, actor: AbstractBaseUser | None, dataset: str, pk: int | str, field: str, value: str
-) -> models.Model:
-    """Correct one registered field of one of the subject's rows; record the diff and tell the requester."""
+) -> models.Model | None:
+    """Correct one registered field of one of the subject's rows (in the portal or a connected system); record
+    the diff and tell the requester."""
     _require_staff_perm(actor, WORK_PERM, _("Only staff working on requests can rectify data."))
     data_request = data_request.__class__.objects.select_for_update().get(pk=data_request.pk)
     refusal = rectification_refusal(data_request=data_request)
     if refusal:
         raise ValidationError(refusal, code="not_rectifiable")
+    subject = subject_for_request(data_request)
+    if dataset.startswith(external.STEP_PREFIX):
+        return _rectify_external(
+            data_request, actor=actor, subject=subject, dataset=dataset, pk=pk, field=field, value=value
+        )
     ds = site.get(dataset) if site.is_registered(dataset) else None
     if ds is None or field not in ds.rectifiable_fields():
         raise ValidationError(_("This field cannot be rectified here."))
-    subject = subject_for_request(data_request)
     try:
         obj = ds.queryset_for(user_ids=subject.user_ids, emails=subject.emails).select_for_update().get(pk=pk)
     except (ds.model.DoesNotExist, ValueError, TypeError, ValidationError):
@@ -830,6 +835,46 @@ def rectify_field(
         language=language,
     )
     return obj
+
+
+def _rectify_external(
+    data_request: DataRequest,
+    *,
+    actor: AbstractBaseUser | None,
+    subject,
+    dataset: str,
+    pk: int | str,
+    field: str,
+    value: str,
+) -> None:
+    try:
+        old, title = external.rectify(subject, dataset=dataset, pk=pk, field=field, value=value)
+    except ValueError:
+        # Not one of this subject's rows, or not a rectifiable field: refused the same way as in-process.
+        raise ValidationError(
+            _("This record does not belong to the requester, or the field cannot be rectified.")
+        ) from None
+    if old == value:
+        return None
+    _record(
+        data_request,
+        actor=actor,
+        note=_("Rectified %(field)s of %(title)s") % {"field": field, "title": title},
+        old=old,
+        new=value,
+    )
+    _mail(
+        to=data_request.requester_email,
+        template="mail/registry/rectified",
+        context={
+            "reference": data_request.reference,
+            "name": data_request.requester_name,
+            "dataset": title,
+            "field": field,
+        },
+        language=getattr(data_request, "language", "") or settings.LANGUAGE_CODE,
+    )
+    return None
 
 
 # --- restriction and objection ---------------------------------------------------------

@@ -208,3 +208,30 @@ def test_enforce_retention_applies_an_external_rule_with_dry_run_holds_and_repor
     assert (item.status, item.matched, item.deleted) == ("done", 1, 2)
     assert {r["id"] for r in select_all(engine_url, "orders")} == {20}
     assert {r["id"] for r in select_all(engine_url, "order_items")} == {100}
+
+
+def test_staff_rectify_a_rectifiable_field_in_the_shop_and_nothing_else(shop, client, user_factory):
+    from django.contrib.auth.models import Group
+
+    rectifiable = SHOP_YAML.replace("erase: mask}", "erase: mask, rectifiable: true}", 1)
+    load_systems(
+        text=rectifiable.replace("[access, erasure, retention]", "[access, erasure, rectification, retention]")
+    )
+    agent = user_factory(is_staff=True)
+    agent.groups.add(Group.objects.get(name="Support agent"))
+    data_request = create_verified_request(user=shop["a"], kind="rectification")
+    client.force_login(agent)
+    url = f"/privacy/data/staff/requests/{data_request.pk}/rectify/"
+    page = client.get(url).content.decode()
+    assert "Legacy web shop: Shop customers" in page and "Ann A" in page and "Bob B" not in page
+    client.post(
+        url, {"dataset": "system:legacy_shop.customers", "pk": "10", "field": "full_name", "value": "Ann Andersen"}
+    )
+    client.post(url, {"dataset": "system:legacy_shop.customers", "pk": "20", "field": "full_name", "value": "Hijacked"})
+    client.post(
+        url, {"dataset": "system:legacy_shop.customers", "pk": "10", "field": "email", "value": "x@example.com"}
+    )
+    names = {r["id"]: (r["email"], r["full_name"]) for r in select_all(shop["url"], "customers")}
+    assert names == {10: ("Ann@Example.com", "Ann Andersen"), 20: ("bob@example.com", "Bob B")}
+    event = data_request.events.get(verb="fulfilment", new="Ann Andersen")
+    assert (event.old, event.actor) == ("Ann A", agent)
