@@ -1,9 +1,12 @@
 """Reads for consent: cached banner configuration, consent state, purpose consents."""
 
+from __future__ import annotations
+
 import json
 import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +29,14 @@ from consent.models import (
 )
 from core.ratelimit import warn_cache_unreachable
 
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import QuerySet
+
 PORTAL_KEY_CACHE_KEY = "consent:portal-key:v1"
 CONFIG_CACHE_PREFIX = "consent:config:v1:"
 MISSING = "-"  # cached marker for an unknown property key, so probing keys costs no query either
@@ -46,7 +57,7 @@ def get_portal_property_key() -> str:
     return key
 
 
-def _cache_get(key: str):
+def _cache_get(key: str) -> dict | str | None:
     """A cached value, or None when it is missing or the cache is unreachable (then the database answers)."""
     try:
         return cache.get(key)
@@ -55,7 +66,7 @@ def _cache_get(key: str):
         return None
 
 
-def _cache_set(key: str, value) -> None:
+def _cache_set(key: str, value: dict | str) -> None:
     try:
         cache.set(key, value, settings.CONSENT_BANNER_CACHE_SECONDS)
     except Exception as exc:
@@ -140,7 +151,7 @@ def forget_local_configs() -> None:
     _local.clear()
 
 
-def get_consent_history(*, property_pk: int | None = None, consent_id) -> list[ConsentRecord]:
+def get_consent_history(*, property_pk: int | None = None, consent_id: UUID) -> list[ConsentRecord]:
     """Every record of a consent id, oldest first."""
     qs = ConsentRecord.objects.filter(consent_id=consent_id).select_related("property")
     if property_pk is not None:
@@ -195,7 +206,7 @@ def consent_proof_rows(*, records: Iterable[ConsentRecord]) -> Iterator[list]:
         yield [row[f] for f in PROOF_FIELDS]
 
 
-def get_current_consent(*, property_pk: int, consent_id) -> ConsentRecord | None:
+def get_current_consent(*, property_pk: int, consent_id: UUID) -> ConsentRecord | None:
     """The latest record of a consent id on a property."""
     return (
         ConsentRecord.objects.filter(property_id=property_pk, consent_id=consent_id)
@@ -207,7 +218,7 @@ def get_current_consent(*, property_pk: int, consent_id) -> ConsentRecord | None
 OUTCOMES = tuple(ConsentMethod.values)  # accept_all, reject_all, custom, gpc, withdraw
 
 
-def outcomes_per_day(*, prop: Property, days: int = 30, now=None) -> list[dict]:
+def outcomes_per_day(*, prop: Property, days: int = 30, now: datetime | None = None) -> list[dict]:
     """Counts per day of each way a choice was made (``OUTCOMES``, one per ``ConsentMethod``) over ``days`` days."""
     now = now or timezone.now()
     # Days in the organisation's time zone, as TruncDate counts them (UTC dates differ after local midnight).
@@ -227,14 +238,14 @@ def outcomes_per_day(*, prop: Property, days: int = 30, now=None) -> list[dict]:
     return out
 
 
-def list_declarations(*, prop: Property):
+def list_declarations(*, prop: Property) -> list[tuple[Category, list[CookieDeclaration]]]:
     """The property's declared cookies grouped by category, for the declaration page."""
     decls = CookieDeclaration.objects.filter(property=prop).select_related("category", "vendor")
     cats = list(prop.categories.all().order_by("order", "key"))
     return [(c, [d for d in decls if d.category_id == c.pk]) for c in cats]
 
 
-def list_vendors(*, prop: Property | None = None):
+def list_vendors(*, prop: Property | None = None) -> QuerySet[Vendor]:
     """Third parties, optionally only those of one property."""
     qs = Vendor.objects.all()
     if prop is not None:
@@ -242,7 +253,7 @@ def list_vendors(*, prop: Property | None = None):
     return qs.order_by("name").distinct()
 
 
-def latest_purpose_consent(*, user, purpose_key: str) -> PurposeConsent | None:
+def latest_purpose_consent(*, user: AbstractBaseUser | AnonymousUser | None, purpose_key: str) -> PurposeConsent | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return (
@@ -253,12 +264,12 @@ def latest_purpose_consent(*, user, purpose_key: str) -> PurposeConsent | None:
     )
 
 
-def covers_current_wording(choice: PurposeConsent, versions) -> bool:
+def covers_current_wording(choice: PurposeConsent, versions: Iterable[PurposeVersion]) -> bool:
     """A grant counts until a later wording that asks everyone again; a typo fix does not undo it."""
     return not any(v.requires_new_consent and v.version > choice.version.version for v in versions)
 
 
-def has_consent(*, user, purpose: str) -> bool:
+def has_consent(*, user: AbstractBaseUser | AnonymousUser | None, purpose: str) -> bool:
     """True when the account holder's latest choice is a grant of the wording that is in force."""
     latest = latest_purpose_consent(user=user, purpose_key=purpose)
     if not (latest and latest.granted):
@@ -269,7 +280,7 @@ def has_consent(*, user, purpose: str) -> bool:
     return not newer.exists()
 
 
-def list_purpose_states(*, user) -> list[dict]:
+def list_purpose_states(*, user: AbstractBaseUser) -> list[dict]:
     """Each purpose with its current wording and the user's latest choice."""
     latest: dict[int, PurposeConsent] = {}
     for pc in PurposeConsent.objects.filter(user=user).select_related("version").order_by("created_at", "pk"):
@@ -293,6 +304,6 @@ def list_purpose_states(*, user) -> list[dict]:
     return out
 
 
-def list_purpose_history(*, user):
+def list_purpose_history(*, user: AbstractBaseUser) -> QuerySet[PurposeConsent]:
     """The user's full purpose-consent history, newest first."""
     return PurposeConsent.objects.filter(user=user).select_related("purpose", "version").order_by("-created_at", "-pk")

@@ -1,11 +1,14 @@
 """Writes and rules for consent: the proof log, revisions, purpose consents, unsubscribe links."""
 
+from __future__ import annotations
+
 import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -35,6 +38,13 @@ from consent.models import (
 )
 from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_property_config, has_consent
 from core.permissions import officer_emails
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 logger = logging.getLogger(__name__)
 
@@ -124,11 +134,11 @@ def normalise_choices(*, config: dict, choices: dict[str, bool], method: str, gp
 def record_consent(
     *,
     property_key: str,
-    consent_id,
+    consent_id: UUID,
     revision: int,
     choices: dict[str, bool],
     method: str,
-    user=None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     ip: str | None = None,
     user_agent: str = "",
     page_url: str = "",
@@ -163,7 +173,7 @@ def record_consent(
 # --- refused origins ------------------------------------------------------------------------
 
 
-def record_refused_origin(*, property_pk: int, origin: str, now=None) -> RefusedOrigin | None:
+def record_refused_origin(*, property_pk: int, origin: str, now: datetime | None = None) -> RefusedOrigin | None:
     """Count one request refused because its origin is not allowed; alert the privacy officers once a day per origin.
 
     Returns the row, or None when the origin is not a website address or the property's list is full.
@@ -237,7 +247,9 @@ def invalidate_banner_cache(*, keys: list[str] | None = None) -> None:
 
 
 @transaction.atomic
-def record_revision(*, prop: Property, note: str, actor=None, material: bool = True) -> Revision:
+def record_revision(
+    *, prop: Property, note: str, actor: AbstractBaseUser | None = None, material: bool = True
+) -> Revision:
     """Add to a property's change history; a material change bumps the revision so every visitor is asked again."""
     prop = Property.objects.select_for_update().get(pk=prop.pk)
     old_revision = prop.revision
@@ -284,7 +296,9 @@ def _reload_banners_on_commit() -> None:
 
 
 @transaction.atomic
-def save_configuration(*, obj: ConfigObject, actor, save_m2m: Callable[[], None] | None = None) -> ConfigObject:
+def save_configuration(
+    *, obj: ConfigObject, actor: AbstractBaseUser | None, save_m2m: Callable[[], None] | None = None
+) -> ConfigObject:
     """Save a website, category, cookie, vendor or purpose as staff edited it, record what changed, reload banners."""
     model = type(obj)
     if model not in CONFIG_MODELS:
@@ -307,7 +321,7 @@ def save_configuration(*, obj: ConfigObject, actor, save_m2m: Callable[[], None]
 
 
 @transaction.atomic
-def delete_configuration(*, obj: ConfigObject, actor) -> None:
+def delete_configuration(*, obj: ConfigObject, actor: AbstractBaseUser | None) -> None:
     """Delete a website, category, cookie, vendor or purpose; the trail keeps what it was."""
     model = type(obj)
     if model not in CONFIG_MODELS:
@@ -321,7 +335,9 @@ def delete_configuration(*, obj: ConfigObject, actor) -> None:
 
 
 @transaction.atomic
-def set_purpose_consent(*, user, purpose: str, granted: bool, source: str = PurposeConsentSource.ACCOUNT):
+def set_purpose_consent(
+    *, user: AbstractBaseUser, purpose: str, granted: bool, source: str = PurposeConsentSource.ACCOUNT
+) -> PurposeConsent:
     """Grant or withdraw a purpose for an account holder against its current wording; history is kept."""
     try:
         purpose_obj = Purpose.objects.get(key=purpose)
@@ -335,7 +351,9 @@ def set_purpose_consent(*, user, purpose: str, granted: bool, source: str = Purp
     )
 
 
-def set_marketing_subscription(*, user, subscribed: bool, source: str = PurposeConsentSource.EMAIL_PREFERENCES) -> bool:
+def set_marketing_subscription(
+    *, user: AbstractBaseUser, subscribed: bool, source: str = PurposeConsentSource.EMAIL_PREFERENCES
+) -> bool:
     """Turn marketing e-mail on or off for an account holder; records a consent only when the choice changes."""
     if has_consent(user=user, purpose=Purpose.MARKETING) == subscribed:
         return False
@@ -343,7 +361,7 @@ def set_marketing_subscription(*, user, subscribed: bool, source: str = PurposeC
     return True
 
 
-def build_unsubscribe_url(*, user, purpose: str = Purpose.MARKETING) -> str:
+def build_unsubscribe_url(*, user: AbstractBaseUser, purpose: str = Purpose.MARKETING) -> str:
     """A signed, login-free, one-click (RFC 8058) unsubscribe URL for marketing mail."""
     token = signing.dumps({"u": user.pk, "p": purpose}, salt=UNSUBSCRIBE_SALT, compress=True)
     return settings.SITE_URL + reverse("consent:unsubscribe", kwargs={"token": token})
