@@ -1,8 +1,11 @@
 """Reads for data-subject requests: querysets with their joins live here."""
 
+from __future__ import annotations
+
 import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -18,6 +21,12 @@ from requests_app.models import (
     RequestStatus,
     VerificationToken,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 def hash_verifier(value: str) -> str:
@@ -55,14 +64,14 @@ def verification_link_state(*, token: str) -> tuple[str, DataRequest | None]:
     return "pending", data_request
 
 
-def requests_for_user(*, user) -> QuerySet[DataRequest]:
+def requests_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[DataRequest]:
     """The signed-in user's own requests, newest first."""
     if not user.is_authenticated:
         return DataRequest.objects.none()
     return DataRequest.objects.filter(user=user).order_by("-received_at")
 
 
-def get_request_for_owner(*, user, reference: str) -> DataRequest | None:
+def get_request_for_owner(*, user: AbstractBaseUser | AnonymousUser, reference: str) -> DataRequest | None:
     """The request with ``reference`` if ``user`` owns it, else None (never someone else's)."""
     return requests_for_user(user=user).filter(reference=reference).first()
 
@@ -81,7 +90,9 @@ def get_request_for_status_token(*, token: str) -> DataRequest | None:
     return DataRequest.objects.filter(pk=int(pk), status_nonce=nonce).first()
 
 
-def requester_access(*, data_request: DataRequest, user=None, status_token: str = "") -> str:
+def requester_access(
+    *, data_request: DataRequest, user: AbstractBaseUser | AnonymousUser | None = None, status_token: str = ""
+) -> str:
     """How the person viewing may see the request: "session" (its signed-in owner), "status-link"
     (holder of a valid status link to it) or "" (neither)."""
     if user is not None and user.is_authenticated and data_request.user_id is not None:
@@ -120,7 +131,7 @@ def result_files(*, data_request: DataRequest) -> QuerySet[RequestFile]:
 DUE_SOON_DAYS = (5, 10)
 
 
-def filter_by_due(*, queryset: QuerySet[DataRequest], due: str, now=None) -> QuerySet[DataRequest]:
+def filter_by_due(*, queryset: QuerySet[DataRequest], due: str, now: datetime | None = None) -> QuerySet[DataRequest]:
     """Open requests that are overdue (``due="overdue"``) or due within one of ``DUE_SOON_DAYS`` ("5", "10")."""
     now = now or timezone.now()
     open_qs = queryset.filter(status__in=OPEN_STATUSES)
@@ -144,7 +155,7 @@ def list_assignable_staff() -> QuerySet:
     return get_user_model().objects.filter(is_staff=True, is_active=True)
 
 
-def list_overdue_requests(*, now=None) -> QuerySet[DataRequest]:
+def list_overdue_requests(*, now: datetime | None = None) -> QuerySet[DataRequest]:
     """Open requests whose due date has passed."""
     return DataRequest.objects.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
 

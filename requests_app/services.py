@@ -4,11 +4,14 @@ Side effects (mail, the ``request_verified`` signal) run only after commit. ``AL
 is the one place that says which status may follow which.
 """
 
+from __future__ import annotations
+
 import logging
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -44,6 +47,13 @@ from requests_app.models import (
     VerificationToken,
 )
 from requests_app.signals import request_verified
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AbstractUser
+    from django.core.files.uploadedfile import UploadedFile
 
 S = RequestStatus
 logger = logging.getLogger(__name__)
@@ -84,21 +94,29 @@ def holidays() -> frozenset:
     return deadlines.parse_holidays(settings.DSR_HOLIDAYS)
 
 
-def today(now=None):
+def today(now: datetime | None = None) -> date:
     return deadlines.local_date(now or timezone.now(), org_tz())
 
 
 # --- audit trail ------------------------------------------------------------------
 
 
-def _actor(data_request: DataRequest, actor):
+def _actor(data_request: DataRequest, actor: Actor | AbstractBaseUser | str | None) -> Actor:
     # "requester" is someone holding the request's secret link: the trail names them by masked address.
     if actor == "requester":
         return Actor.requester(data_request.requester_email)
     return Actor.of(actor)
 
 
-def record_event(data_request: DataRequest, *, actor, kind: str, old=None, new=None, note: str = "") -> AuditEvent:
+def record_event(
+    data_request: DataRequest,
+    *,
+    actor: Actor | AbstractBaseUser | str | None,
+    kind: str,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+) -> AuditEvent:
     """Append one event to the portal's audit trail under the request's reference.
 
     ``actor`` is a user, ``"requester"`` (the secret link's holder), a job's name, or None for the portal.
@@ -136,7 +154,7 @@ def scrub_request_trail(*, data_requests: QuerySet[DataRequest], user_ids: Itera
     return changed
 
 
-def _queue_mail(data_request: DataRequest, mail: str, **extra) -> None:
+def _queue_mail(data_request: DataRequest, mail: str, **extra: str) -> None:
     from requests_app.tasks import send_request_mail_task
 
     pk = data_request.pk
@@ -181,7 +199,12 @@ def needs_release_approval(*, kind: str, email_only: bool) -> bool:
 
 @transaction.atomic
 def transition_request(
-    *, data_request: DataRequest, to_status: str, actor, note: str = "", email_only: bool = False
+    *,
+    data_request: DataRequest,
+    to_status: str,
+    actor: AbstractBaseUser | str | None,
+    note: str = "",
+    email_only: bool = False,
 ) -> DataRequest:
     """Move the request to ``to_status`` if allowed, record it, and queue the requester's mail after commit.
 
@@ -249,7 +272,7 @@ def _send_verified_signal(data_request: DataRequest) -> None:
 # --- intake -------------------------------------------------------------------------
 
 
-def _compute_dates(*, jurisdiction: str, kind: str, received_at) -> dict:
+def _compute_dates(*, jurisdiction: str, kind: str, received_at: datetime) -> dict:
     received = deadlines.local_date(received_at, org_tz())
     due = deadlines.due_date(
         jurisdiction=jurisdiction,
@@ -268,7 +291,15 @@ def _new_reference(data_request: DataRequest) -> str:
     return f"DSR-{timezone.localtime(data_request.received_at).year}-{data_request.pk:06d}"
 
 
-def _add_repeat_submission(target: DataRequest, *, details: str, attachment, user, actor, source: str = "") -> None:
+def _add_repeat_submission(
+    target: DataRequest,
+    *,
+    details: str,
+    attachment: UploadedFile | None,
+    user: AbstractBaseUser | None,
+    actor: AbstractBaseUser | str | None,
+    source: str = "",
+) -> None:
     # Only ever called once the sender is known to control the address (see ``submit_request``).
     if details.strip():
         RequestMessage.objects.create(data_request=target, author=user, from_staff=False, body=details)
@@ -283,7 +314,7 @@ def _add_repeat_submission(target: DataRequest, *, details: str, attachment, use
     )
 
 
-def _fold_into(*, source: DataRequest, target: DataRequest, actor) -> DataRequest:
+def _fold_into(*, source: DataRequest, target: DataRequest, actor: AbstractBaseUser | str | None) -> DataRequest:
     """Fold the just-verified ``source`` into ``target`` (same address and type, verified, open); withdraw ``source``.
 
     Its details, attachments and messages move to ``target``, which keeps its own deadline. ``source``
@@ -324,13 +355,13 @@ def submit_request(
     jurisdiction: str,
     relationship: str = "customer",
     details: str = "",
-    user=None,
-    attachment=None,
+    user: AbstractBaseUser | None = None,
+    attachment: UploadedFile | None = None,
     language: str = "en",
     channel: str = Channel.WEB_FORM,
     identity_verified: bool = False,
-    received_at=None,
-    actor=None,
+    received_at: datetime | None = None,
+    actor: AbstractBaseUser | str | None = None,
 ) -> tuple[DataRequest, bool]:
     """Record a new request, or add it to the same person's open one of the same type; returns (request, created).
 
@@ -400,13 +431,15 @@ def submit_request(
     return data_request, True
 
 
-def _user_display_name(user) -> str:
+def _user_display_name(user: AbstractUser) -> str:
     full = f"{user.first_name} {user.last_name}".strip()
     return full or user.get_username()
 
 
 @transaction.atomic
-def create_verified_request(*, user, kind: str, details: str = "", actor=None) -> DataRequest:
+def create_verified_request(
+    *, user: AbstractUser, kind: str, details: str = "", actor: AbstractBaseUser | str | None = None
+) -> DataRequest:
     """Open an already-verified request for a signed-in account holder (self-service, e.g. account deletion)."""
     data_request, _created = submit_request(
         name=_user_display_name(user),
@@ -509,7 +542,7 @@ def resend_verification(*, data_request: DataRequest) -> None:
         _queue_mail(data_request, "verification")
 
 
-def verify_request(*, data_request: DataRequest, actor, note: str = "") -> DataRequest:
+def verify_request(*, data_request: DataRequest, actor: AbstractBaseUser | str | None, note: str = "") -> DataRequest:
     """Staff confirm the requester's identity by other means."""
     return transition_request(
         data_request=data_request, to_status=S.VERIFIED, actor=actor, note=note or _("Verified manually by staff.")
@@ -517,7 +550,7 @@ def verify_request(*, data_request: DataRequest, actor, note: str = "") -> DataR
 
 
 @transaction.atomic
-def approve_release(*, data_request: DataRequest, actor) -> DataRequest:
+def approve_release(*, data_request: DataRequest, actor: AbstractBaseUser | str | None) -> DataRequest:
     """A staff member approves a request confirmed only by e-mail; its fulfilment starts after commit."""
     if actor is None:
         raise PermissionDenied(_("A staff member approves this request, not a scheduled job."))
@@ -545,13 +578,15 @@ def approve_release(*, data_request: DataRequest, actor) -> DataRequest:
 
 
 @transaction.atomic
-def start_request(*, data_request: DataRequest, actor) -> DataRequest:
+def start_request(*, data_request: DataRequest, actor: AbstractBaseUser | str | None) -> DataRequest:
     """Mark a verified request as being worked on."""
     return transition_request(data_request=data_request, to_status=S.IN_PROGRESS, actor=actor)
 
 
 @transaction.atomic
-def request_information(*, data_request: DataRequest, actor, message: str) -> DataRequest:
+def request_information(
+    *, data_request: DataRequest, actor: AbstractBaseUser | str | None, message: str
+) -> DataRequest:
     """Ask the requester for more information; the request waits for their reply."""
     if not message.strip():
         raise ValidationError(_("Say what information you need."), code="message_required")
@@ -562,12 +597,14 @@ def request_information(*, data_request: DataRequest, actor, message: str) -> Da
     return data_request
 
 
-def _user_or_none(actor):
+def _user_or_none(actor: AbstractBaseUser | str | None) -> AbstractBaseUser | None:
     return None if actor is None or isinstance(actor, str) else actor
 
 
 @transaction.atomic
-def assign_request(*, data_request: DataRequest, assignee, actor) -> DataRequest:
+def assign_request(
+    *, data_request: DataRequest, assignee: AbstractBaseUser | None, actor: AbstractBaseUser | str | None
+) -> DataRequest:
     """Give the request to a staff member (or None to unassign)."""
     data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
     if assignee is not None and not selectors.list_assignable_staff().filter(pk=assignee.pk).exists():
@@ -588,7 +625,7 @@ def assign_request(*, data_request: DataRequest, assignee, actor) -> DataRequest
     return data_request
 
 
-def may_extend(*, data_request: DataRequest, now=None) -> bool:
+def may_extend(*, data_request: DataRequest, now: datetime | None = None) -> bool:
     """Whether the request is open and the law's one extension may still be taken today."""
     original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
     return data_request.is_open and deadlines.can_extend(
@@ -604,7 +641,7 @@ def may_extend(*, data_request: DataRequest, now=None) -> bool:
 WORKFLOW_ACTIONS = ("verify", "approve", "start", "request_info", "message", "extend", "deny", "complete")
 
 
-def available_workflow_actions(*, data_request: DataRequest, now=None) -> list[str]:
+def available_workflow_actions(*, data_request: DataRequest, now: datetime | None = None) -> list[str]:
     """The workflow steps that the request's state allows now (permissions are the caller's to check)."""
     allowed = ALLOWED_TRANSITIONS[data_request.status]
     verified = data_request.verified_at is not None
@@ -623,7 +660,9 @@ def available_workflow_actions(*, data_request: DataRequest, now=None) -> list[s
 
 
 @transaction.atomic
-def extend_deadline(*, data_request: DataRequest, reason: str, actor, now=None) -> DataRequest:
+def extend_deadline(
+    *, data_request: DataRequest, reason: str, actor: AbstractBaseUser | str | None, now: datetime | None = None
+) -> DataRequest:
     """Take the one extension the law allows, record why, and tell the requester the reasons."""
     data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
     if not reason.strip():
@@ -657,7 +696,9 @@ def extend_deadline(*, data_request: DataRequest, reason: str, actor, now=None) 
 
 
 @transaction.atomic
-def deny_request(*, data_request: DataRequest, actor, reason: str, requester_text: str) -> DataRequest:
+def deny_request(
+    *, data_request: DataRequest, actor: AbstractBaseUser | str | None, reason: str, requester_text: str
+) -> DataRequest:
     """Refuse the request with a listed reason and an explanation the requester reads (with their right to complain)."""
     if reason not in DenialReason.values:
         raise ValidationError(_("Choose a denial reason from the list."), code="denial_reason")
@@ -674,7 +715,13 @@ def deny_request(*, data_request: DataRequest, actor, reason: str, requester_tex
     )
 
 
-def _store_file(data_request: DataRequest, purpose: str, content, name: str, actor) -> RequestFile:
+def _store_file(
+    data_request: DataRequest,
+    purpose: str,
+    content: str | Path | bytes | File,
+    name: str,
+    actor: AbstractBaseUser | str | None,
+) -> RequestFile:
     name = Path(name or "file").name[:200]
     if isinstance(content, str | Path):
         with open(content, "rb") as fh:
@@ -695,13 +742,25 @@ def _store_file(data_request: DataRequest, purpose: str, content, name: str, act
     return row
 
 
-def add_result_file(*, data_request: DataRequest, name: str, path_or_file, actor=None) -> RequestFile:
+def add_result_file(
+    *,
+    data_request: DataRequest,
+    name: str,
+    path_or_file: str | Path | bytes | File,
+    actor: AbstractBaseUser | str | None = None,
+) -> RequestFile:
     """Store a result file (a path, bytes or a file object) for the requester to download from the status page."""
     return _store_file(data_request, FilePurpose.RESULT, path_or_file, name, actor)
 
 
 @transaction.atomic
-def complete_request(*, data_request: DataRequest, actor, summary: str, files=()) -> DataRequest:
+def complete_request(
+    *,
+    data_request: DataRequest,
+    actor: AbstractBaseUser | str | None,
+    summary: str,
+    files: Iterable[File | tuple[str, str | Path | bytes | File]] = (),
+) -> DataRequest:
     """Close the request as done, attach result files, and tell the requester."""
     if not summary.strip():
         raise ValidationError(_("Write a summary of what was done."), code="summary_required")
@@ -720,7 +779,7 @@ def complete_request(*, data_request: DataRequest, actor, summary: str, files=()
 
 
 @transaction.atomic
-def withdraw_request(*, data_request: DataRequest, actor) -> DataRequest:
+def withdraw_request(*, data_request: DataRequest, actor: AbstractBaseUser | str | None) -> DataRequest:
     """The requester (or staff for them) withdraws the request."""
     return transition_request(data_request=data_request, to_status=S.WITHDRAWN, actor=actor)
 
@@ -729,7 +788,9 @@ def withdraw_request(*, data_request: DataRequest, actor) -> DataRequest:
 
 
 @transaction.atomic
-def post_message(*, data_request: DataRequest, body: str, author=None, from_staff: bool) -> RequestMessage:
+def post_message(
+    *, data_request: DataRequest, body: str, author: AbstractBaseUser | str | None = None, from_staff: bool
+) -> RequestMessage:
     """Add a message to the requester/staff conversation and notify the other side by e-mail."""
     if not body.strip():
         raise ValidationError(_("The message is empty."), code="empty")
@@ -757,7 +818,7 @@ def post_message(*, data_request: DataRequest, body: str, author=None, from_staf
     return message
 
 
-def intake_within_rate(*, client: str, email: str, owner) -> bool:
+def intake_within_rate(*, client: str, email: str, owner: AbstractBaseUser | None) -> bool:
     """Count one intake submission against the sender's address and the requester's; False once either is spent."""
     # Anonymous submissions for an address count against it (case and "+tags" folded), and never against
     # its signed-in owner, who has a budget of their own: someone else's flood cannot lock them out.
@@ -778,7 +839,7 @@ def message_within_rate(*, data_request: DataRequest, client: str) -> bool:
 
 
 @transaction.atomic
-def add_internal_note(*, data_request: DataRequest, body: str, author) -> InternalNote:
+def add_internal_note(*, data_request: DataRequest, body: str, author: AbstractBaseUser | str | None) -> InternalNote:
     """A staff-only note on the request."""
     if not body.strip():
         raise ValidationError(_("The note is empty."), code="empty")
@@ -811,7 +872,7 @@ def _lock(name: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
 
-def _staff_item(data_request: DataRequest, tz) -> dict:
+def _staff_item(data_request: DataRequest, tz: ZoneInfo) -> dict:
     from django.urls import reverse
 
     return {
@@ -824,7 +885,7 @@ def _staff_item(data_request: DataRequest, tz) -> dict:
 
 
 @transaction.atomic
-def send_deadline_reminders(*, now=None) -> dict:
+def send_deadline_reminders(*, now: datetime | None = None) -> dict:
     """Remind assignees before due dates and escalate unassigned/overdue requests to privacy officers, once each.
 
     Runs a fixed number of queries whatever the number of requests; mails are digests per recipient.
@@ -896,7 +957,7 @@ def send_deadline_reminders(*, now=None) -> dict:
     return counts
 
 
-def expire_unverified_requests(*, now=None) -> dict:
+def expire_unverified_requests(*, now: datetime | None = None) -> dict:
     """Expire requests whose requester never proved who they are; remind them once before each deadline.
 
     The window (DSR_UNVERIFIED_EXPIRY_DAYS) and its reminder count from ``verification_requested_at``:
