@@ -223,14 +223,16 @@ RULES = (
 )
 
 
-def _responses(**extra: str) -> dict:
+def _responses(extra: dict[int, str] | None = None) -> dict:
+    # Integer status codes, as django-ninja keys its own responses: string keys would sit beside them and the
+    # document would hold each status twice, which Swagger UI refuses to parse ("duplicated mapping key").
     descriptions = {
-        "403": "The request's Origin is not one of the website's allowed origins.",
-        "404": "Unknown website key.",
-        "422": "The request does not follow the schema, or breaks a rule of the website (see detail).",
-        "429": "Too many requests from this client address; try again after Retry-After seconds.",
-        "500": "Internal error; the request can be sent again.",
-        **extra,
+        403: "The request's Origin is not one of the website's allowed origins.",
+        404: "Unknown website key.",
+        422: "The request does not follow the schema, or breaks a rule of the website (see detail).",
+        429: "Too many requests from this client address; try again after Retry-After seconds.",
+        500: "Internal error; the request can be sent again.",
+        **(extra or {}),
     }
     return {"responses": {code: {"description": text} for code, text in descriptions.items()}}
 
@@ -253,9 +255,9 @@ def _responses(**extra: str) -> dict:
         "chosen. The body is at most CONSENT_API_MAX_BODY_BYTES (8192 by default) bytes. " + RULES
     ),
     openapi_extra=_responses(
-        **{
-            "400": "The body is not JSON.",
-            "413": "The body is larger than the limit in bytes (CONSENT_API_MAX_BODY_BYTES, 8192 by default).",
+        {
+            400: "The body is not JSON.",
+            413: "The body is larger than the limit in bytes (CONSENT_API_MAX_BODY_BYTES, 8192 by default).",
         }
     ),
 )
@@ -293,7 +295,7 @@ def create_record(request, key: PropertyKey, payload: ChoiceIn):
     response={200: RecordOut, 404: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut, 500: ErrorOut},
     summary="Current state of a consent id",
     description="The latest choice recorded under this consent id on this website. " + RULES,
-    openapi_extra=_responses(**{"404": "Unknown website key, or no choice recorded under this consent id."}),
+    openapi_extra=_responses({404: "Unknown website key, or no choice recorded under this consent id."}),
 )
 @_decorate
 def read_consent(request, key: PropertyKey, consent_id: uuid.UUID):

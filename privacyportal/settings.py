@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.usersessions",
     "django_celery_beat",
+    # Installed so that /api/docs serves Swagger UI from our own static files and starts it from a file,
+    # not from a CDN with an inline script, which the CSP below refuses.
+    "ninja",
     "core",
     "audit",
     "accounts",
@@ -299,6 +302,14 @@ DSR_MESSAGE_RATE_LIMIT_REQUEST = env("DSR_MESSAGE_RATE_LIMIT_REQUEST", default="
 DSR_MESSAGE_RATE_LIMIT_IP = env("DSR_MESSAGE_RATE_LIMIT_IP", default="30/h")
 
 # --- registry, fulfilment and retention ---------------------------------------
+# Connected systems answered by a person (or an HTTP system whose calls kept failing): the owner's task is due
+# this many days before the request's legal deadline; its mailed link works that many days past the due date.
+SYSTEM_TASK_DAYS_BEFORE_DEADLINE = env.int("SYSTEM_TASK_DAYS_BEFORE_DEADLINE", default=5)
+SYSTEM_TASK_LINK_GRACE_DAYS = env.int("SYSTEM_TASK_LINK_GRACE_DAYS", default=7)
+SYSTEM_TASK_MAX_UPLOAD_BYTES = env.int("SYSTEM_TASK_MAX_UPLOAD_BYTES", default=20_000_000)
+# An HTTP system's call is retried with backoff (30 s doubling, at most 30 min apart) this many times, about a day
+# in all, before the task goes to the system's owner by mail.
+SYSTEM_TASK_HTTP_RETRIES = env.int("SYSTEM_TASK_HTTP_RETRIES", default=50)
 EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000)
 CONSENT_LOG_RETENTION_YEARS = env.int("CONSENT_LOG_RETENTION_YEARS", default=5)
