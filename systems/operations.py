@@ -164,23 +164,14 @@ def _stream(graph: SystemGraph, table: str, who: Identities, shown, batch_size: 
     if cond is None:
         return
     pk = graph.primary_key(table)
-    stmt = sa.select(*shown, *[c for c in pk if c not in shown]).where(cond)
-    with classified(graph.system):
-        if not pk:  # no key to page on: one server-side cursor
-            with graph.engine.connect() as conn:
-                result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
-                for row in result:
-                    yield {c.name: row._mapping[c] for c in shown}
-            return
-        last = None
-        while True:
-            with graph.engine.connect() as conn:
-                rows = conn.execute(_keyset(stmt, pk, last).order_by(*pk).limit(batch_size)).all()
-            for row in rows:
-                yield {c.name: row._mapping[c] for c in shown}
-            if len(rows) < batch_size:
-                return
-            last = [rows[-1]._mapping[c] for c in pk]
+    # One query through a server-side cursor, fetched batch by batch. Keyset pages would each re-evaluate
+    # the whole reference chain (all the person's rows, sorted, to keep the next page): quadratic in rows.
+    stmt = sa.select(*shown).where(cond).order_by(*pk)
+    keys = [(c.name, i) for i, c in enumerate(shown)]
+    with classified(graph.system), graph.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+        for row in result:
+            yield {name: row[i] for name, i in keys}
 
 
 # --- erasure --------------------------------------------------------------------------------------------------
@@ -367,7 +358,7 @@ def _sql_value(strategy: str, col: sa.Column):
 
 
 def _update_keyless(conn, t: sa.Table, cond, by_column: dict[str, str]) -> int:
-    """Erase the matching rows of a table without a primary key, in statements that each change whole rows.
+    """Erase the rows matching ``cond`` (a keyless table's, or one batch's keys), in statements that each change whole rows.
 
     A pseudonym is computed in Python, so rows are updated per distinct value of the pseudonymised columns;
     everything else a row needs changes in the same statement, so that ``cond`` still matches it.
@@ -417,21 +408,24 @@ def _erase_table(graph, table, who, progress, checkpoint, on_batch, batch_size) 
             return
         while True:
             with graph.engine.begin() as conn:
-                columns = [*pk, *[t.c[n] for n in by_column if t.c[n] not in pk]]
-                stmt = _keyset(sa.select(*columns).where(cond), pk, progress.last_pk).order_by(*pk).limit(batch_size)
-                rows = conn.execute(stmt).all()
-                if rows:
-                    keys = [_pk_values(r, pk) for r in rows]
-                    if deletes:
-                        conn.execute(sa.delete(t).where(_pk_match(pk, keys)))
-                        progress.counts[Strategy.DELETE] = progress.counts.get(Strategy.DELETE, 0) + len(rows)
-                    else:
-                        _update_rows(conn, t, pk, rows, by_column)
+                if deletes:
+                    # Deleted rows stop matching, so any batch that still matches will do: unordered, the
+                    # database stops at the batch size instead of gathering and sorting all the rows left.
+                    rows = conn.execute(sa.select(*pk).where(cond).limit(batch_size)).all()
+                    n = conn.execute(sa.delete(t).where(_pk_match(pk, [list(r) for r in rows]))).rowcount if rows else 0
+                    progress.counts[Strategy.DELETE] = progress.counts.get(Strategy.DELETE, 0) + n
+                    finished = len(rows) < batch_size or not n
+                else:
+                    stmt = _keyset(sa.select(*pk).where(cond), pk, progress.last_pk).order_by(*pk).limit(batch_size)
+                    rows = conn.execute(stmt).all()
+                    if rows:
+                        # One statement per distinct pseudonymised value in the batch, not one per row.
+                        _update_keyless(conn, t, _pk_match(pk, [list(r) for r in rows]), by_column)
                         for s in {*by_column.values()}:
                             progress.counts[s] = progress.counts.get(s, 0) + len(rows)
-                    progress.last_pk = keys[-1]
-            if len(rows) < batch_size:
-                progress.done = True
+                        progress.last_pk = _pk_values(rows[-1], pk)
+                    finished = len(rows) < batch_size
+            progress.done = finished
             if on_batch:
                 on_batch(checkpoint)
             if progress.done:
