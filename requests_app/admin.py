@@ -3,12 +3,12 @@
 from datetime import datetime, time
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,23 +19,26 @@ from audit.selectors import list_request_events
 from core import csvsafe
 from requests_app import forms, selectors, services
 from requests_app.models import (
+    OPEN_STATUSES,
     DataRequest,
     InternalNote,
     RequestFile,
     RequestMessage,
+    RequestStatus,
 )
 
 
 def due_badge_class(data_request: DataRequest, now=None) -> tuple[str, str]:
-    """(css class, label) for the queue's due-date badge."""
+    """(css class, label) for the queue's due-date badge: overdue, due within the SLA's few days, or fine."""
     if not data_request.is_open:
         return "", ""
     left = (data_request.due_date - services.today(now)).days
     if left < 0:
         return "dsr-badge dsr-overdue", gettext("overdue")
     label = gettext("due in %(n)s d") % {"n": left}
-    window = next((days for days in selectors.DUE_SOON_DAYS if left <= days), None)
-    return (f"dsr-badge dsr-due{window}" if window else "dsr-badge dsr-due-later"), label
+    if left <= selectors.SLA_SOON_DAYS:
+        return "dsr-badge dsr-due-soon", label
+    return "dsr-badge dsr-due-later", label
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -43,14 +46,69 @@ class DueFilter(admin.SimpleListFilter):
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        # One entry per window of ``selectors.DUE_SOON_DAYS``, each its own text for the translators.
-        return [("overdue", _("Overdue")), ("5", _("Due within 5 days")), ("10", _("Due within 10 days"))]
+        return [
+            ("overdue", _("Overdue")),
+            ("soon", _("Due within 3 days")),
+            ("week", _("Due this week")),
+            ("later", _("Due later")),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        return selectors.filter_by_due(queryset=queryset, due=value)
+        if value in selectors.URGENCIES:
+            return selectors.filter_by_urgency(queryset=queryset, urgency=value)
+        return selectors.filter_by_due(queryset=queryset, due=value)  # the older "5" and "10" links still work
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Open requests unless asked otherwise, with how many there are of each status."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        counts = selectors.count_by_status()
+        open_total = sum(counts.get(s, 0) for s in OPEN_STATUSES)
+        rows = [("open", gettext("Open (%(n)d)") % {"n": open_total})]
+        rows += [(value, f"{label} ({counts.get(value, 0)})") for value, label in RequestStatus.choices]
+        rows.append(("all", gettext("All (%(n)d)") % {"n": sum(counts.values())}))
+        return rows
+
+    def value(self):
+        return super().value() or "open"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == "open":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        return queryset.filter(status=value)
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = _("assigned")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Assigned to me")), ("none", _("Assigned to nobody"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return selectors.filter_assigned(queryset=queryset, user=request.user)
+        if self.value() == "none":
+            return selectors.filter_assigned(queryset=queryset, user=None)
+        return queryset
 
 
 class ApprovalFilter(admin.SimpleListFilter):
@@ -122,21 +180,23 @@ WORKFLOW_ACTIONS = {
 
 @admin.register(DataRequest)
 class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
-    list_display = ("reference", "kind_code", "status", "law", "requester_email", "assignee", "due_badge")
+    # Due right after the reference: at 1,366 px it never falls off the screen (the table scrolls in its box).
+    list_display = ("reference", "due_badge", "status", "kind_code", "law", "requester_email", "assignee")
     list_filter = (
+        StatusFilter,
+        DueFilter,
+        MineFilter,
         "kind",
-        "status",
         ApprovalFilter,
         "jurisdiction",
         ("assignee", admin.RelatedOnlyFieldListFilter),
-        DueFilter,
     )
     search_fields = ("reference", "requester_email")
     list_select_related = ("assignee",)
     ordering = ("due_at",)
     date_hierarchy = "received_at"
     inlines = [NoteInline, MessageInline, FileInline]
-    actions = ["assign_to_me", "verify_manually", "approve_release", "export_csv"]
+    actions = ["assign_to_me", "assign_to", "verify_manually", "approve_release", "export_csv"]
     change_form_template = "admin/requests_app/datarequest/change_form.html"
     change_list_template = "admin/requests_app/datarequest/change_list.html"
     fieldsets = (
@@ -291,9 +351,35 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     # Django offers an action without ``permissions`` to anyone who may open the list, view-only staff included.
     @admin.action(description=_("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
-        for dr in queryset:
-            services.assign_request(data_request=dr, assignee=request.user, actor=request.user)
+        services.assign_requests(data_requests=queryset, assignee=request.user, actor=request.user)
         self.message_user(request, gettext("Assigned to you."), messages.SUCCESS)
+
+    @admin.action(description=_("Assign to a colleague…"), permissions=["change"])
+    def assign_to(self, request, queryset):
+        """Asks whom to give the chosen requests to, lists them, and assigns them once confirmed."""
+        form = forms.BulkAssignForm(request.POST if "assignee" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            assignee = form.cleaned_data["assignee"]
+            try:
+                n = services.assign_requests(data_requests=queryset, assignee=assignee, actor=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                gettext("%(n)d request(s) assigned to %(name)s.") % {"n": n, "name": form.assignee_label(assignee)},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Assign requests"),
+            "form": form,
+            "data_requests": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/requests_app/datarequest/assign.html", context)
 
     @admin.action(description=_("Verify identity manually"), permissions=["change"])
     def verify_manually(self, request, queryset):
@@ -402,6 +488,8 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
             form = form_class()
         context = {
             **self.admin_site.each_context(request),
+            # What confirming does, shown before it is done.
+            "new_due_date": services.extended_due_date(data_request=data_request) if action == "extend" else None,
             "title": f"{WORKFLOW_ACTIONS[action]}: {data_request.reference}",
             "data_request": data_request,
             "form": form,
@@ -530,6 +618,23 @@ def fulfilment_html(obj: DataRequest) -> str:
             )
         elif not parts:
             parts.append(gettext("An export can start once the requester's identity is verified."))
+    tasks = list(obj.system_tasks.order_by("system_name")) if hasattr(obj, "system_tasks") else []
+    if tasks:
+        # The request's checklist: one line per connected system, with its state and when it changed.
+        items = format_html_join(
+            "",
+            "<li>{}: <strong>{}</strong> <small>({})</small>{}</li>",
+            (
+                (
+                    t.system_name,
+                    t.get_state_display(),
+                    formats.date_format(timezone.localtime(t.changed_at), "SHORT_DATETIME_FORMAT"),
+                    format_html(" · {}", t.error or t.answer_note) if (t.error or t.answer_note) else "",
+                )
+                for t in tasks
+            ),
+        )
+        parts.append(format_html('<ul class="systems-checklist">{}</ul>', items))
     if not parts:
         return gettext("Handled by staff; nothing to run in the registry for this type.")
     return format_html_join("", "{}", ((p,) for p in parts))

@@ -197,3 +197,21 @@ class StaffIntakeForm(forms.Form):
         if self.today is not None and value > self.today:
             raise forms.ValidationError(_("The date received cannot be in the future."), code="future")
         return value
+
+
+class BulkAssignForm(forms.Form):
+    """Whom the requests chosen in the queue go to."""
+
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        from requests_app.selectors import list_assignable_staff
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        field.queryset = list_assignable_staff().order_by("first_name", "last_name", "email")
+        field.label_from_instance = self.assignee_label
+
+    @staticmethod
+    def assignee_label(user) -> str:
+        return user.get_full_name() or user.get_username()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -207,3 +207,70 @@ def request_log_rows(*, queryset: QuerySet[DataRequest]) -> Iterator[list[str]]:
             _nature_of_response(dr) if closed else "",
             dr.get_denial_reason_display() if dr.denial_reason else "",
         ]
+
+
+# --- the queue by urgency: the dashboard's figures and the queue's filters count the same rows ---------------
+
+# The queue's SLA colours: overdue, due within this many days (amber), fine.
+SLA_SOON_DAYS = 3
+# "Due this week": not overdue, due within this many days.
+WEEK_DAYS = 7
+URGENCIES = ("overdue", "soon", "week", "later")
+
+
+def _urgency_bounds(now: datetime) -> tuple[datetime, datetime, datetime]:
+    """(overdue before, due soon up to, due this week up to): the ends of the days in the organisation's zone."""
+    from requests_app import deadlines
+    from requests_app.services import org_tz
+
+    tz = org_tz()
+    today = deadlines.local_date(now, tz)
+    soon = deadlines.end_of_day(today + timedelta(days=SLA_SOON_DAYS), tz)
+    week = deadlines.end_of_day(today + timedelta(days=WEEK_DAYS), tz)
+    return now, soon, week
+
+
+def urgency_q(urgency: str, *, now: datetime | None = None) -> Q | None:
+    """The condition for open requests that are "overdue", due "soon" (SLA), this "week" or "later"; None if unknown."""
+    overdue_before, soon, week = _urgency_bounds(now or timezone.now())
+    return {
+        "overdue": Q(due_at__lt=overdue_before),
+        "soon": Q(due_at__gte=overdue_before, due_at__lte=soon),
+        "week": Q(due_at__gte=overdue_before, due_at__lte=week),
+        "later": Q(due_at__gt=week),
+    }.get(urgency)
+
+
+def filter_by_urgency(
+    *, queryset: QuerySet[DataRequest], urgency: str, now: datetime | None = None
+) -> QuerySet[DataRequest]:
+    """The open requests of ``queryset`` of one of ``URGENCIES``."""
+    q = urgency_q(urgency, now=now)
+    if q is None:
+        return queryset.none()
+    return queryset.filter(q, status__in=OPEN_STATUSES)
+
+
+def filter_assigned(*, queryset: QuerySet[DataRequest], user: AbstractBaseUser | None) -> QuerySet[DataRequest]:
+    """The requests of ``queryset`` assigned to ``user`` (None: assigned to nobody)."""
+    if user is None:
+        return queryset.filter(assignee__isnull=True)
+    return queryset.filter(assignee=user)
+
+
+def urgency_counts(*, user: AbstractBaseUser, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """Open requests per urgency, ``{"all": {...}, "mine": {...}}``, with "open" the total of each."""
+    now = now or timezone.now()
+    aggregates = {"all_open": Count("pk"), "mine_open": Count("pk", filter=Q(assignee=user))}
+    for urgency in ("overdue", "week", "later"):
+        q = urgency_q(urgency, now=now)
+        aggregates[f"all_{urgency}"] = Count("pk", filter=q)
+        aggregates[f"mine_{urgency}"] = Count("pk", filter=q & Q(assignee=user))
+    row = DataRequest.objects.filter(status__in=OPEN_STATUSES).aggregate(**aggregates)
+    return {who: {k: row[f"{who}_{k}"] for k in ("open", "overdue", "week", "later")} for who in ("all", "mine")}
+
+
+def count_by_status(*, queryset: QuerySet[DataRequest] | None = None) -> dict[str, int]:
+    """How many requests there are per status (statuses with none are left out)."""
+    queryset = DataRequest.objects.all() if queryset is None else queryset
+    return dict(queryset.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))

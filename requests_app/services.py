@@ -579,8 +579,12 @@ def approve_release(*, data_request: DataRequest, actor: AbstractBaseUser | str 
 
 @transaction.atomic
 def start_request(*, data_request: DataRequest, actor: AbstractBaseUser | str | None) -> DataRequest:
-    """Mark a verified request as being worked on."""
-    return transition_request(data_request=data_request, to_status=S.IN_PROGRESS, actor=actor)
+    """Mark a verified request as being worked on by ``actor``, who is then its assignee."""
+    data_request = transition_request(data_request=data_request, to_status=S.IN_PROGRESS, actor=actor)
+    person = _user_or_none(actor)
+    if person is not None and person.is_staff:
+        data_request = assign_request(data_request=data_request, assignee=person, actor=actor)
+    return data_request
 
 
 @transaction.atomic
@@ -623,6 +627,26 @@ def assign_request(
         new=assignee.get_username() if assignee else "",
     )
     return data_request
+
+
+@transaction.atomic
+def assign_requests(
+    *, data_requests: Iterable[DataRequest], assignee: AbstractBaseUser | None, actor: AbstractBaseUser | str | None
+) -> int:
+    """Give several requests to one staff member at once; returns how many changed hands."""
+    require_perm(actor, "requests_app.change_datarequest", _("You may not assign requests."))
+    changed = 0
+    for data_request in data_requests:
+        before = data_request.assignee_id
+        after = assign_request(data_request=data_request, assignee=assignee, actor=actor).assignee_id
+        changed += before != after
+    return changed
+
+
+def extended_due_date(*, data_request: DataRequest) -> date:
+    """The due date the one extension the law allows would give (what "Extend deadline" shows before it is taken)."""
+    original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
+    return deadlines.extended_due_date(jurisdiction=data_request.jurisdiction, original_due=original)
 
 
 def may_extend(*, data_request: DataRequest, now: datetime | None = None) -> bool:
@@ -669,7 +693,6 @@ def extend_deadline(
         raise ValidationError(_("An extension needs a reason that the requester will read."), code="reason_required")
     if not data_request.is_open:
         raise ValidationError(_("A closed request cannot be extended."), code="closed")
-    original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
     if not may_extend(data_request=data_request, now=now):
         if data_request.extended_at is not None:
             raise ValidationError(_("This request has already been extended."), code="already_extended")
@@ -678,7 +701,7 @@ def extend_deadline(
             code="not_extendable",
         )
     old_due = data_request.due_at
-    new_due = deadlines.extended_due_date(jurisdiction=data_request.jurisdiction, original_due=original)
+    new_due = extended_due_date(data_request=data_request)
     data_request.due_at = deadlines.end_of_day(new_due, org_tz())
     data_request.extended_at = timezone.now()
     data_request.extension_reason = reason

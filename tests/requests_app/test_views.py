@@ -248,7 +248,7 @@ def test_admin_queue_badges_filters_and_workflow(client, staff_user, make_reques
     DataRequest.objects.filter(pk=dr.pk).update(due_at=timezone.now() + timedelta(days=3))
     client.force_login(staff_user)
     page = client.get("/admin/requests_app/datarequest/?due=5").content.decode()
-    assert dr.reference in page and "dsr-due5" in page
+    assert dr.reference in page and "dsr-due-soon" in page
     assert dr.reference not in client.get("/admin/requests_app/datarequest/?due=overdue").content.decode()
     assert dr.reference in client.get(f"/admin/requests_app/datarequest/?q={dr.requester_email}").content.decode()
     base = f"/admin/requests_app/datarequest/{dr.pk}/workflow/"
