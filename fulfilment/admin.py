@@ -15,6 +15,7 @@ from fulfilment.models import (
     ExportDownload,
     FulfilmentQueue,
     InactiveAccountNotice,
+    SystemTask,
 )
 from registry.models import ProcessingRestriction
 
@@ -57,6 +58,30 @@ class ExportDownloadInline(admin.TabularInline):
         return False
 
 
+class WaitingFilter(admin.SimpleListFilter):
+    """Jobs held up by a connected system that did not answer; the dashboard's "stuck" figures link here."""
+
+    title = _("held up")
+    parameter_name = "waiting"
+    reader = None  # the selector listing the held-up rows
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Waiting on a connected system"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset & type(self).reader()
+        return queryset
+
+
+class ExportWaitingFilter(WaitingFilter):
+    reader = staticmethod(selectors.exports_retrying)
+
+
+class ErasureWaitingFilter(WaitingFilter):
+    reader = staticmethod(selectors.erasures_waiting_on_systems)
+
+
 @admin.register(DataExport)
 class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -69,7 +94,7 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         "download_count",
         "new_export_link",
     )
-    list_filter = ("state",)
+    list_filter = ("state", ExportWaitingFilter)
     search_fields = ("data_request__reference",)
     readonly_fields = [f.name for f in DataExport._meta.fields]
     inlines = [ExportDownloadInline]
@@ -101,7 +126,7 @@ class ErasureStepInline(admin.TabularInline):
 @admin.register(ErasureRun)
 class ErasureRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_display = ("data_request", "state", "approved_by", "approved_at", "finished_at", "review_link")
-    list_filter = ("state",)
+    list_filter = ("state", ErasureWaitingFilter)
     search_fields = ("data_request__reference",)
     readonly_fields = [f.name for f in ErasureRun._meta.fields if f.name != "id"]
     inlines = [ErasureStepInline]
@@ -183,3 +208,28 @@ class ProcessingRestrictionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
                 services.lift_restriction(restriction=r, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{r}: {' '.join(exc.messages)}", messages.ERROR)
+
+
+@admin.register(SystemTask)
+class SystemTaskAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
+    """Each request's work in the HTTP and manual systems: what is asked, of whom, by when, and its state."""
+
+    list_display = ("data_request", "system_name", "action", "state", "due_at", "changed_at")
+    list_filter = ("state", "system_name", "action")
+    search_fields = ("data_request__reference",)
+    readonly_fields = [
+        f.name for f in SystemTask._meta.fields if f.name not in ("id", "token_hash", "idempotency_key", "result")
+    ]
+    exclude = ("token_hash", "idempotency_key", "result")
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the selected tasks again"), permissions=["change"])
+    def send_again(self, request, queryset):
+        for task in queryset.exclude(state__in=["done", "skipped"]):
+            services.resend_system_task(task=task, actor=request.user)

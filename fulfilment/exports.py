@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit_services
 from core import csvsafe
 from core.selectors import get_organisation
-from fulfilment import external
+from fulfilment import connected, external
 from fulfilment.models import DataExport
 from registry.selectors import dataset_retention_rules, enforced_retention_texts, retention_text
 from registry.sites import LegalBasis, site
@@ -100,6 +101,92 @@ def _write_dataset(zf: zipfile.ZipFile, ds, subject: Subject, on_rows) -> int:
     return count
 
 
+def _task_label(task, title: str) -> str:
+    return f"{task.system_key}.{re.sub(r'[^a-z0-9]+', '_', title.lower()).strip('_') or 'data'}"
+
+
+def _write_task_answers(zf: zipfile.ZipFile, tasks) -> dict[str, int]:
+    """Each HTTP system's data (one dataset per key of its answer's ``data``) and each owner's files."""
+    counts: dict[str, int] = {}
+    for task in tasks:
+        data, files = connected.export_answers(task)
+        for title, rows in data.items():
+            label = _task_label(task, title)
+            slug = _slug(label)
+            header = {"dataset": label, "system": task.system_name, "title": title, "rows": rows}
+            zf.writestr(f"json/{slug}.json", json.dumps(header, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1))
+            columns = sorted({k for row in rows if isinstance(row, dict) for k in row})
+            out = io.StringIO()
+            writer = csvsafe.writer(out)
+            writer.writerow(columns)
+            for row in rows:
+                if isinstance(row, dict):
+                    writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+            zf.writestr(f"csv/{slug}.csv", out.getvalue())
+            counts[label] = len(rows)
+        for f in files:
+            path = Path(settings.PRIVATE_ROOT) / f.path
+            if path.exists():
+                zf.write(path, f"files/{task.system_key}/{f.name}")
+        if files:
+            counts[f"{task.system_key}.files"] = len(files)
+    return counts
+
+
+def _task_information(tasks, counts: dict[str, int]) -> list[dict]:
+    """The report's entries for what HTTP systems and system owners sent: a declared dataset's meaning when the
+    answer's title matches one, else said to be undeclared."""
+    from systems.models import SystemDataset
+
+    info = []
+    for task in tasks:
+        declared = {d.title: d for d in SystemDataset.objects.filter(system__key=task.system_key)}
+        data, files = connected.export_answers(task)
+        for title in data:
+            label = _task_label(task, title)
+            entry = {
+                "label": label,
+                "title": title,
+                "system": task.system_name,
+                "rows": counts.get(label),
+                "file": f"json/{_slug(label)}.json",
+                "categories": [],
+                "purposes": [],
+                "legal_bases": [],
+                "recipients": [],
+                "sources": [],
+                "retention": [],
+            }
+            if title in declared:
+                from systems.selectors import dataset_information as described
+
+                entry.update(
+                    {
+                        k: v
+                        for k, v in described(system=declared[title].system, dataset=declared[title]).items()
+                        if k in ("categories", "purposes", "legal_bases", "recipients", "retention", "description")
+                    }
+                )
+            info.append(entry)
+        if files:
+            info.append(
+                {
+                    "label": f"{task.system_key}.files",
+                    "title": ", ".join(f.name for f in files),
+                    "system": task.system_name,
+                    "rows": len(files),
+                    "file": f"files/{task.system_key}/",
+                    "categories": [],
+                    "purposes": [],
+                    "legal_bases": [],
+                    "recipients": [],
+                    "sources": [],
+                    "retention": [],
+                }
+            )
+    return info
+
+
 def dataset_information(counts: dict | None = None) -> list[dict]:
     """Art. 15 information per dataset: purposes, categories, legal bases, recipients, retention, source."""
     enforced = enforced_retention_texts()  # the periods actually applied, as staff may have edited them
@@ -160,6 +247,9 @@ def build_export(*, export: DataExport) -> DataExport:
                 counts[ds.label] = _write_dataset(zf, ds, subject, on_rows)
             # The organisation's other databases, next to the portal's own data (SystemUnavailable: retried).
             counts.update(external.write_datasets(zf, subject, on_rows))
+            # What the HTTP systems answered and the files system owners sent.
+            answered = connected.exportable_tasks(data_request=data_request)
+            counts.update(_write_task_answers(zf, answered))
             org = get_organisation()
             # The report is for the requester: their language, never whatever the worker thread last used.
             with translation.override(data_request.language or settings.LANGUAGE_CODE):
@@ -168,7 +258,9 @@ def build_export(*, export: DataExport) -> DataExport:
                     {
                         "organisation": org,
                         "data_request": data_request,
-                        "datasets": dataset_information(counts) + external.dataset_information(counts),
+                        "datasets": dataset_information(counts)
+                        + external.dataset_information(counts)
+                        + _task_information(answered, counts),
                         "generated_at": timezone.now(),
                         "site_url": settings.SITE_URL,
                     },

@@ -34,3 +34,18 @@ class RectifyForm(forms.Form):
     pk = forms.CharField(max_length=64)
     field = forms.CharField(max_length=100)
     value = forms.CharField(max_length=10_000, required=False, strip=False)
+
+
+class SystemTaskAnswerForm(forms.Form):
+    """A system owner's answer to a task: the files found, nothing found (or records deleted), or why not."""
+
+    answer = forms.ChoiceField(
+        choices=[("files", _("Send the files")), ("none", _("Nothing found / done")), ("cannot", _("Cannot do it"))]
+    )
+    files = forms.FileField(
+        label=_("Files found (CSV, JSON or PDF)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,.pdf"}),
+    )
+    deleted = forms.IntegerField(label=_("Records deleted"), required=False, min_value=0, max_value=10_000_000)
+    reason = forms.CharField(label=_("Why it cannot be done"), required=False, max_length=2000, widget=forms.Textarea)

@@ -209,3 +209,70 @@ class AccountDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"Account deletion {self.request_reference or self.pk} ({self.status})"
+
+
+# --- connected systems that answer over HTTP or through a person -----------------------------------------------
+
+
+class TaskState(models.TextChoices):
+    PENDING = "pending", _("not sent yet")
+    SENT = "sent", _("sent")
+    WAITING = "waiting", _("waiting on its answer")
+    DONE = "done", _("done")
+    FAILED = "failed", _("could not be done")
+    SKIPPED = "skipped", _("skipped by staff")
+
+
+class SystemTask(models.Model):
+    """One request's work in one HTTP or manual system: a signed call, or a task mailed to the system's owner.
+
+    The request's checklist is these rows (with the portal's own data): it completes once each is done or
+    skipped with a reason.
+    """
+
+    data_request = models.ForeignKey("requests_app.DataRequest", on_delete=models.CASCADE, related_name="system_tasks")
+    system_key = models.CharField(_("system"), max_length=64)
+    system_name = models.CharField(_("system"), max_length=200)
+    kind = models.CharField(max_length=10)  # "http" | "manual": how the task is carried out
+    action = models.CharField(_("what is asked"), max_length=20)
+    state = models.CharField(_("state"), max_length=10, choices=TaskState.choices, default=TaskState.PENDING)
+    owner_email = models.EmailField(_("owner's e-mail"), blank=True)
+    # Sent with every call and callback: the system can tell a retry from a new request.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The owner's link (manual tasks): only its hash is kept; it expires, and stops working once answered.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    answer_note = models.TextField(_("answer"), blank=True)
+    error = models.TextField(_("last problem"), blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    class Meta:
+        ordering = ["data_request", "system_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["data_request", "system_key", "action"], name="systemtask_once_per_request")
+        ]
+        verbose_name = _("connected system task")
+
+    def __str__(self) -> str:
+        return f"{self.system_name}: {self.get_state_display()}"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.state in (TaskState.DONE, TaskState.SKIPPED)
+
+
+class SystemTaskFile(models.Model):
+    """A file a system owner uploaded as their answer (kept privately, put into the requester's export)."""
+
+    task = models.ForeignKey(SystemTask, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=200)
+    path = models.CharField(max_length=500)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING
 
 from django.db.models import F, Q
 
-from fulfilment.models import AccountDeletion, DeletionStatus, InactiveAccountNotice, NoticeStatus
+from fulfilment.models import (
+    AccountDeletion,
+    DataExport,
+    DeletionStatus,
+    ErasureRun,
+    InactiveAccountNotice,
+    NoticeStatus,
+)
 from requests_app.models import OPEN_STATUSES, DataRequest
 from retention.models import RetentionAction, RetentionPolicy
 from retention.selectors import INACTIVE_ACCOUNTS_POLICY
@@ -68,3 +75,13 @@ def inactive_account_erasure_notice(
         )
         .first()
     )
+
+
+def erasures_waiting_on_systems() -> QuerySet[ErasureRun]:
+    """Approved erasures that have not finished because a connected system failed to answer (they retry)."""
+    return ErasureRun.objects.filter(state__in=(ErasureRun.State.APPROVED, ErasureRun.State.RUNNING)).exclude(error="")
+
+
+def exports_retrying() -> QuerySet[DataExport]:
+    """Exports still queued or running after an error (a connected system that did not answer)."""
+    return DataExport.objects.filter(state__in=(DataExport.State.PENDING, DataExport.State.RUNNING)).exclude(error="")

@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 from audit import services as audit_services
 from consent.services import truncate_ip
 from core.permissions import officer_emails, require_perm
-from fulfilment import erasure, external
+from fulfilment import connected, erasure, external
 from fulfilment.exports import build_export as _build_export
 from fulfilment.exports import export_file_path
 from fulfilment.exports import purge_expired_exports as _purge
-from fulfilment.models import DataExport, ErasureRun, ExportDownload
+from fulfilment.models import DataExport, ErasureRun, ExportDownload, SystemTask, TaskState
 from registry.models import ProcessingRestriction
 from registry.selectors import DEFAULT_OBJECTION_PURPOSES
 from registry.sites import site
@@ -114,6 +114,8 @@ def _check_release_approved(data_request: DataRequest) -> None:
 def start_automatic_fulfilment(*, data_request: DataRequest) -> None:
     """React to a verified request: start exports, prepare the erasure preview, apply restrictions."""
     kind = data_request.kind
+    # The HTTP and manual systems first: the export waits on their answers, the erasure's completion too.
+    connected.open_system_tasks(data_request=data_request)
     if kind in EXPORT_KINDS:
         start_export(data_request=data_request, actor=None)
     elif kind == "erasure":
@@ -203,7 +205,20 @@ def _queue_build(export_id: str) -> None:
 
 
 def build_export(*, export: DataExport) -> DataExport:
-    """Build the export ZIP (see fulfilment.exports); a failure is recorded and the privacy team told."""
+    """Build the export ZIP (see fulfilment.exports); a failure is recorded and the privacy team told.
+
+    While a connected system's task is open (an owner has not answered, a callback has not come), the export
+    waits and says on what; settling the last task builds it."""
+    waiting_on = connected.open_tasks(data_request=export.data_request)
+    if waiting_on:
+        text = connected.waiting_text(waiting_on)
+        with transaction.atomic():
+            previous = DataExport.objects.filter(pk=export.pk).values_list("error", flat=True).first()
+            DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.PENDING, error=text)
+            if previous != text:
+                _record(export.data_request, actor=None, obj=export, verb="export_waiting", note=text)
+        export.refresh_from_db()
+        return export
     try:
         return _build_export(export=export)
     except external.SystemUnavailable as exc:
@@ -261,6 +276,58 @@ def export_failed(*, export: DataExport, error: str) -> None:
     )
 
 
+def resend_system_task(*, task: SystemTask, actor: AbstractBaseUser) -> None:
+    """Staff send a connected-system task again (a new call, or a new link for the owner)."""
+    _require_staff_perm(actor, "fulfilment.change_systemtask", _("You may not resend connected-system tasks."))
+    SystemTask.objects.filter(pk=task.pk).update(state=TaskState.PENDING)
+    audit_services.record_event(
+        actor=actor, obj=task, verb="task_resent", request_reference=task.data_request.reference
+    )
+    task_id = task.pk
+    transaction.on_commit(lambda: connected._queue_send(task_id))
+
+
+def start_export_when_ready(*, data_request_id: int) -> None:
+    """A connected system's task was settled: build the export that waited on it, or complete the request."""
+    from requests_app.models import OPEN_STATUSES, DataRequest
+
+    data_request = DataRequest.objects.filter(pk=data_request_id, status__in=OPEN_STATUSES).first()
+    if data_request is None or connected.open_tasks(data_request=data_request):
+        return
+    waiting = data_request.exports.filter(state=DataExport.State.PENDING).order_by("-created_at").first()
+    if waiting is not None:
+        _queue_build(str(waiting.pk))
+        return
+    _complete_when_settled(data_request)
+
+
+@transaction.atomic
+def _complete_when_settled(data_request: DataRequest) -> None:
+    """A request that fanned out to connected systems completes once its export is ready (or its erasure
+    done) and every system's task is done or skipped."""
+    from requests_app.models import OPEN_STATUSES
+    from requests_app.services import complete_request
+
+    if not data_request.system_tasks.exists() or connected.open_tasks(data_request=data_request):
+        return
+    if data_request.status not in OPEN_STATUSES or data_request.verified_at is None:
+        return
+    if data_request.kind in EXPORT_KINDS:
+        if not data_request.exports.filter(state=DataExport.State.READY).exists():
+            return
+        summary = _("Your data export is ready, with the answers of every system we searched: %(systems)s.") % {
+            "systems": ", ".join(t.system_name for t in data_request.system_tasks.all())
+        }
+    elif data_request.kind == "erasure":
+        run = ErasureRun.objects.filter(data_request=data_request, state=ErasureRun.State.COMPLETED).first()
+        if run is None:
+            return
+        summary = erasure_summary(run.report or {})
+    else:
+        return
+    complete_request(data_request=data_request, actor=None, summary=summary)
+
+
 @transaction.atomic
 def export_ready(*, export: DataExport) -> None:
     """Record that the export is ready and tell the requester where to download it."""
@@ -288,6 +355,7 @@ def export_ready(*, export: DataExport) -> None:
         },
         language=getattr(data_request, "language", None),
     )
+    _complete_when_settled(data_request)
 
 
 def can_download(
@@ -656,6 +724,11 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
     # The requester's copy: the staff's reasons for legal holds stay in the run's report, for staff.
     files = [("erasure-report.json", json.dumps(erasure.public_report(report), indent=2).encode())]
     run_id = run.pk
+    if connected.open_tasks(data_request=data_request):
+        # The systems only a person or a callback can reach have not all answered: the request completes when
+        # the last one does (start_export_when_ready); the run's own data is erased and sealed meanwhile.
+        transaction.on_commit(lambda: _queue_seal(run_id, countdown=int(SEAL_MAX_DELAY.total_seconds())))
+        return run
     if data_request.status in (RequestStatus.VERIFIED, RequestStatus.IN_PROGRESS, RequestStatus.AWAITING_REQUESTER):
         # The completion mail reads the requester's address when it is sent, possibly after SMTP retries:
         # seal when the mail task reports (see receivers), or at the latest after SEAL_MAX_DELAY.

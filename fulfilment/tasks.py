@@ -106,3 +106,25 @@ def execute_due_account_deletions_task() -> dict:
     from fulfilment.lifecycle import execute_due_account_deletions
 
     return execute_due_account_deletions()
+
+
+@shared_task(name="fulfilment.send_system_task", bind=True, acks_late=True, soft_time_limit=300, time_limit=330)
+def send_system_task_task(self, task_id: int) -> str:
+    """Carry out one connected-system task; an HTTP system that does not answer is retried with backoff, then
+    handed to its owner."""
+    from django.conf import settings
+
+    from fulfilment import connected
+    from fulfilment.models import SystemTask
+
+    task = SystemTask.objects.select_related("data_request").filter(pk=task_id).first()
+    if task is None:
+        return "missing"
+    try:
+        return connected.send_system_task(task=task).state
+    except SystemUnavailable as exc:
+        if self.request.retries >= settings.SYSTEM_TASK_HTTP_RETRIES or not exc.retryable:
+            task.refresh_from_db()
+            return connected.give_task_to_owner(task=task).state
+        delay = min(30 * 2**self.request.retries, 1800)
+        raise self.retry(countdown=delay) from exc

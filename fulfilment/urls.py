@@ -10,6 +10,8 @@ urlpatterns = [
     path("privacy/data/staff/requests/<int:pk>/erasure/", views.erasure_review, name="erasure_review"),
     path("privacy/data/staff/requests/<int:pk>/rectify/", views.rectify, name="rectify"),
     path("privacy/data/staff/requests/<int:pk>/export/", views.start_export_view, name="start_export"),
+    path("privacy/data/systems/tasks/<str:token>/", views.system_task, name="system_task"),
+    path("privacy/data/systems/callback/<uuid:key>/", views.system_callback, name="system_callback"),
     path("account/delete/", views.delete_account, name="delete_account"),
     path("account/delete/cancel/", views.cancel_deletion, name="cancel_deletion"),
 ]

@@ -11,15 +11,16 @@ from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
 from core.decorators import secret_url
 from core.permissions import require_perm, staff_perm_required
 from core.ratelimit import client_ip
-from fulfilment import lifecycle, services
+from fulfilment import connected, lifecycle, services
 from fulfilment.exports import export_file_path
-from fulfilment.forms import DeleteAccountForm, ErasureReviewForm, RectifyForm
+from fulfilment.forms import DeleteAccountForm, ErasureReviewForm, RectifyForm, SystemTaskAnswerForm
 from fulfilment.models import DataExport, ErasureRun
 from requests_app.selectors import requester_access
 from retention import selectors as retention_selectors
@@ -213,3 +214,52 @@ def cancel_deletion(request):
             messages.success(request, _("Your account will not be deleted."))
         return redirect("fulfilment:delete_account")
     return render(request, "retention/cancel_deletion.html", {"pending": pending})
+
+
+# --- connected systems: the owner's task page and HTTP callbacks ---------------------------------------------
+
+
+@secret_url
+@never_cache
+@require_http_methods(["GET", "POST"])
+def system_task(request, token):
+    """The page a system's owner opens from the mailed link, without a staff account: what is asked, about whom,
+    by when; they answer with files, "nothing found" or why they cannot."""
+    task = connected.task_for_token(token=token)
+    if task is None:
+        return render(request, "fulfilment/system_task_gone.html", status=404)
+    form = SystemTaskAnswerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        answer = form.cleaned_data["answer"]
+        try:
+            if answer == "files":
+                upload = form.cleaned_data.get("files")
+                connected.answer_with_files(task=task, files=[upload] if upload else [])
+            elif answer == "none":
+                connected.answer_nothing_found(task=task, count=form.cleaned_data.get("deleted"))
+            else:
+                connected.answer_cannot(task=task, reason=form.cleaned_data.get("reason") or "")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return render(request, "fulfilment/system_task_done.html", {"task": task})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "fulfilment/system_task.html", {"task": task, "form": form}, status=status)
+
+
+@csrf_exempt  # signed with the system's key instead: there is no session, and no cookie to forge
+@require_http_methods(["POST"])
+def system_callback(request, key):
+    """The signed answer of an HTTP system that first said 202; JSON in, JSON out."""
+    body = request.body
+    if len(body) > 50 * 1024 * 1024:
+        return JsonResponse({"error": "answer too large"}, status=413)
+    try:
+        connected.receive_callback(
+            idempotency_key=str(key), body=body, signature=request.headers.get("Privacy-Portal-Signature", "")
+        )
+    except PermissionDenied as exc:
+        return JsonResponse({"error": str(exc) or "refused"}, status=403)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"status": "received"})

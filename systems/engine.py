@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 
 CONNECT_TIMEOUT = 5  # seconds: an unreachable system fails fast and is retried later
 READ_TIMEOUT = 60
-RETRYABLE = {"connection refused", "timeout", "connection lost", "database busy"}
+RETRYABLE = {"connection refused", "timeout", "connection lost", "database busy", "service unavailable"}
 
 
 class SystemUnavailable(Exception):

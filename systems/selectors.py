@@ -75,3 +75,9 @@ def external_dataset_labels() -> list[tuple[str, str]]:
     """Every declared table of every system as (``<system key>.<table>``, "<system>: <title>"), for legal holds."""
     rows = SystemDataset.objects.select_related("system").order_by("system__name", "table")
     return [(f"{d.system.key}.{d.table}", f"{d.system.name}: {d.title or d.table}") for d in rows]
+
+
+def list_task_systems(*, action: str) -> list[ExternalSystem]:
+    """HTTP and manual systems that take part in ``action`` (a signed call, or a task for their owner)."""
+    systems = _with_datasets(ExternalSystem.objects.filter(kind__in=[Kind.HTTP, Kind.MANUAL]).order_by("name", "key"))
+    return [s for s in systems if s.supports(action)]

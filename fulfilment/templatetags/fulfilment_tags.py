@@ -18,9 +18,16 @@ def fulfilment_panel(context, data_request):
     suffix = "" if owner or not token else f"?t={token}"
     export = DataExport.objects.filter(data_request=data_request).first()
     run = ErasureRun.objects.filter(data_request=data_request).first()
-    if export is None and run is None:
+    tasks = list(data_request.system_tasks.order_by("system_name"))
+    if export is None and run is None and not tasks:
         return ""
-    ctx = {"data_request": data_request, "export": export, "run": run}
+    ctx = {
+        "data_request": data_request,
+        "export": export,
+        "run": run,
+        "tasks": tasks,
+        "tasks_done": sum(t.is_settled for t in tasks),
+    }
     if run is not None and run.state == ErasureRun.State.COMPLETED:
         from fulfilment.services import kept_for_requester
 

@@ -1,0 +1,355 @@
+"""A request's work in the systems the portal cannot query: HTTP services (a signed call, answered at once or by
+a signed callback) and systems only a person can search (a task mailed to the system's owner).
+
+Each is one ``SystemTask`` of the request: its checklist line. A call that fails is retried with backoff; when
+the retries run out the task goes to the system's owner, so it never completes silently. An access export waits
+until every task of the request is settled, then holds their answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import services as audit_services
+from core.permissions import officer_emails
+from fulfilment.models import SystemTask, SystemTaskFile, TaskState
+from systems import selectors as systems_selectors
+from systems import webhooks
+from systems.engine import SystemUnavailable
+from systems.models import ExternalSystem, Kind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.core.files.uploadedfile import UploadedFile
+
+    from requests_app.models import DataRequest
+
+TASK_ACTIONS = {"access": "access", "portability": "access", "erasure": "erasure", "rectification": "rectification"}
+UPLOAD_TYPES = {".csv": "text/csv", ".json": "application/json", ".pdf": "application/pdf"}
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _audit(task: SystemTask, *, verb: str, actor=None, old=None, new=None, note: str = "") -> None:
+    audit_services.record_event(
+        actor=actor,
+        obj=task,
+        verb=verb,
+        old=old,
+        new=new,
+        note=note,
+        request_reference=task.data_request.reference,
+    )
+
+
+def _due(data_request: DataRequest):
+    # Owners answer a few days before the legal deadline, so staff have time to put the answer together.
+    if data_request.due_at is None:
+        return None
+    return max(timezone.now(), data_request.due_at - timedelta(days=settings.SYSTEM_TASK_DAYS_BEFORE_DEADLINE))
+
+
+def _system(task: SystemTask) -> ExternalSystem | None:
+    return ExternalSystem.objects.filter(key=task.system_key).first()
+
+
+# --- opening and sending ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_system_tasks(*, data_request: DataRequest) -> list[SystemTask]:
+    """One task per HTTP or manual system that takes part in this request's kind; sent after commit."""
+    action = TASK_ACTIONS.get(data_request.kind)
+    if action is None:
+        return []
+    tasks = []
+    for system in systems_selectors.list_task_systems(action=action):
+        task, created = SystemTask.objects.get_or_create(
+            data_request=data_request,
+            system_key=system.key,
+            action=action,
+            defaults={
+                "system_name": system.name,
+                "kind": system.kind,
+                "owner_email": system.owner_email,
+                "due_at": _due(data_request),
+            },
+        )
+        if created:
+            _audit(task, verb="task_opened", new=TaskState.PENDING, note=system.name)
+            task_id = task.pk
+            transaction.on_commit(lambda task_id=task_id: _queue_send(task_id))
+        tasks.append(task)
+    return tasks
+
+
+def _queue_send(task_id: int) -> None:
+    from fulfilment.tasks import send_system_task_task
+
+    send_system_task_task.delay(task_id)
+
+
+def request_payload(task: SystemTask) -> dict:
+    """The documented body of a call: reference, action, identity, callback URL and idempotency key."""
+    dr = task.data_request
+    return {
+        "reference": dr.reference,
+        "action": task.action,
+        "identity": {"email": dr.requester_email, "user_id": dr.user_id},
+        "callback_url": settings.SITE_URL + reverse("fulfilment:system_callback", args=[task.idempotency_key]),
+        "idempotency_key": str(task.idempotency_key),
+    }
+
+
+def send_system_task(*, task: SystemTask) -> SystemTask:
+    """Carry the task out: call the HTTP system, or mail the owner their link. An HTTP failure raises
+    ``SystemUnavailable`` after noting it, for the Celery task to retry with backoff."""
+    if task.state not in (TaskState.PENDING, TaskState.SENT) or task.is_settled:
+        return task
+    if task.kind == Kind.MANUAL:
+        return _mail_owner(task)
+    system = _system(task)
+    if system is None:
+        return _fail(task, reason=_("The system is no longer declared."))
+    SystemTask.objects.filter(pk=task.pk).update(attempts=task.attempts + 1)
+    try:
+        answer = webhooks.post_action(system, task.action, request_payload(task))
+    except SystemUnavailable as exc:
+        text = _("Waiting on %(system)s: %(reason)s") % {"system": task.system_name, "reason": exc.reason}
+        with transaction.atomic():
+            if task.error != text:
+                _audit(task, verb="task_retrying", note=text)
+            SystemTask.objects.filter(pk=task.pk).update(state=TaskState.SENT, error=text)
+        raise
+    if answer.accepted:
+        with transaction.atomic():
+            SystemTask.objects.filter(pk=task.pk).update(state=TaskState.WAITING, error="")
+            _audit(task, verb="task_waiting", old=task.state, new=TaskState.WAITING)
+        task.refresh_from_db()
+        return task
+    return complete_task(task=task, result=answer.body)
+
+
+def give_task_to_owner(*, task: SystemTask) -> SystemTask:
+    """The HTTP system kept failing: its owner gets the task by mail instead (never a silent completion)."""
+    with transaction.atomic():
+        SystemTask.objects.filter(pk=task.pk).update(kind=Kind.MANUAL, state=TaskState.PENDING)
+        _audit(task, verb="task_to_owner", note=task.error)
+    task.refresh_from_db()
+    return _mail_owner(task)
+
+
+@transaction.atomic
+def _mail_owner(task: SystemTask) -> SystemTask:
+    from core.tasks import send_templated_mail_task
+
+    token = secrets.token_urlsafe(32)
+    task.token_hash = _hash(token)
+    task.token_expires_at = (task.due_at or timezone.now()) + timedelta(days=settings.SYSTEM_TASK_LINK_GRACE_DAYS)
+    old, task.state = task.state, TaskState.SENT
+    task.save(update_fields=["token_hash", "token_expires_at", "state", "changed_at"])
+    _audit(task, verb="task_mailed", old=old, new=TaskState.SENT, note=task.owner_email)
+    context = {
+        "system": task.system_name,
+        "reference": task.data_request.reference,
+        "action": task.action,
+        "due": timezone.localtime(task.due_at).date().isoformat() if task.due_at else "",
+        "url": settings.SITE_URL + reverse("fulfilment:system_task", args=[token]),
+    }
+    to = [task.owner_email]
+    transaction.on_commit(
+        lambda: send_templated_mail_task.delay(to=to, template="mail/fulfilment/system_task", context=context)
+    )
+    return task
+
+
+# --- answers ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complete_task(
+    *, task: SystemTask, result: dict | None = None, note: str = "", actor: AbstractBaseUser | str | None = None
+) -> SystemTask:
+    """Mark the task done with its answer; an export waiting on it is built again."""
+    task = SystemTask.objects.select_for_update().get(pk=task.pk)
+    if task.is_settled:
+        return task
+    old = task.state
+    task.state, task.result, task.answer_note, task.error = TaskState.DONE, result or {}, note, ""
+    task.token_hash = ""  # the owner's link is spent
+    task.save(update_fields=["state", "result", "answer_note", "error", "token_hash", "changed_at"])
+    _audit(task, verb="task_done", actor=actor, old=old, new=TaskState.DONE, note=note)
+    request_id = task.data_request_id
+    transaction.on_commit(lambda: _resume_request(request_id))
+    return task
+
+
+@transaction.atomic
+def _fail(task: SystemTask, *, reason: str, actor=None) -> SystemTask:
+    from core.tasks import send_templated_mail_task
+
+    old, task.state, task.error = task.state, TaskState.FAILED, reason[:2000]
+    task.token_hash = ""
+    task.save(update_fields=["state", "error", "token_hash", "changed_at"])
+    _audit(task, verb="task_failed", actor=actor, old=old, new=TaskState.FAILED, note=reason[:500])
+    context = {"system": task.system_name, "reference": task.data_request.reference, "reason": reason[:2000]}
+    to = officer_emails()
+    if to:
+        transaction.on_commit(
+            lambda: send_templated_mail_task.delay(
+                to=to, template="mail/fulfilment/system_task_failed", context=context
+            )
+        )
+    return task
+
+
+@transaction.atomic
+def skip_task(*, task: SystemTask, reason: str, actor: AbstractBaseUser) -> SystemTask:
+    """Staff settle a task without the system's answer, saying why (the checklist shows it as skipped)."""
+    from core.permissions import require_perm
+
+    require_perm(actor, "fulfilment.change_systemtask", _("You may not skip connected-system tasks."))
+    if not reason.strip():
+        raise ValidationError(_("Say why this system is skipped."))
+    task = SystemTask.objects.select_for_update().get(pk=task.pk)
+    if task.is_settled:
+        return task
+    old, task.state, task.answer_note = task.state, TaskState.SKIPPED, reason.strip()[:2000]
+    task.token_hash = ""
+    task.save(update_fields=["state", "answer_note", "token_hash", "changed_at"])
+    _audit(task, verb="task_skipped", actor=actor, old=old, new=TaskState.SKIPPED, note=task.answer_note)
+    request_id = task.data_request_id
+    transaction.on_commit(lambda: _resume_request(request_id))
+    return task
+
+
+def receive_callback(*, idempotency_key: str, body: bytes, signature: str) -> SystemTask:
+    """A signed callback for a task that answered 202. Refused (``PermissionDenied``) when the signature is
+    wrong or stale, or when the task has already been answered (a replay)."""
+    from django.core.exceptions import PermissionDenied
+
+    task = SystemTask.objects.filter(idempotency_key=idempotency_key).select_related("data_request").first()
+    system = _system(task) if task is not None else None
+    if task is None or system is None or system.kind != Kind.HTTP:
+        raise PermissionDenied("unknown task")
+    try:
+        key = webhooks.signing_key(system)
+    except SystemUnavailable:
+        raise PermissionDenied("no signing key") from None
+    if webhooks.verify(key, body, signature) is None:
+        raise PermissionDenied("bad or stale signature")
+    if task.is_settled:
+        raise PermissionDenied("already answered")
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise ValidationError("not JSON") from None
+    if not isinstance(answer, dict) or answer.get("idempotency_key") not in (None, str(task.idempotency_key)):
+        raise ValidationError("not this task's answer")
+    if answer.get("status") not in ("done", None):
+        return _fail(task, reason=str(answer.get("error") or answer.get("status"))[:500])
+    return complete_task(task=task, result=answer, actor=task.system_name)
+
+
+# --- the owner's page ------------------------------------------------------------------------------------------
+
+
+def task_for_token(*, token: str) -> SystemTask | None:
+    """The open task a mailed link opens; None when unknown, expired or already answered."""
+    if not token or len(token) > 100:
+        return None
+    task = (
+        SystemTask.objects.filter(token_hash=_hash(token), state=TaskState.SENT).select_related("data_request").first()
+    )
+    if task is None or task.token_expires_at is None or task.token_expires_at <= timezone.now():
+        return None
+    return task
+
+
+def answer_with_files(*, task: SystemTask, files: list[UploadedFile]) -> SystemTask:
+    """The owner found the person's data: keep the files (CSV, JSON or PDF, size-limited) for the export."""
+    if not files:
+        raise ValidationError(_("Choose at least one file."))
+    folder = Path(settings.PRIVATE_ROOT) / "system-tasks" / str(task.pk)
+    stored = []
+    for upload in files[:10]:
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in UPLOAD_TYPES:
+            raise ValidationError(_("Only CSV, JSON or PDF files can be sent."))
+        if upload.size > settings.SYSTEM_TASK_MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("A file may hold at most %(mb)s MB.") % {"mb": settings.SYSTEM_TASK_MAX_UPLOAD_BYTES // 1_000_000}
+            )
+        stored.append((Path(upload.name).name[:150], upload))
+    folder.mkdir(parents=True, exist_ok=True)
+    with transaction.atomic():
+        for i, (name, upload) in enumerate(stored):
+            path = folder / f"{i}-{secrets.token_hex(4)}{Path(name).suffix.lower()}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            SystemTaskFile.objects.create(
+                task=task, name=name, path=str(path.relative_to(settings.PRIVATE_ROOT)), size_bytes=upload.size
+            )
+        return complete_task(
+            task=task, note=_("%(n)s file(s) sent by the system's owner.") % {"n": len(stored)}, actor="system owner"
+        )
+
+
+def answer_nothing_found(*, task: SystemTask, count: int | None = None) -> SystemTask:
+    """The owner looked and found nothing (or, for an erasure, deleted ``count`` records)."""
+    note = (
+        _("Deleted %(n)s records.") % {"n": count} if count else _("The system's owner found no data about the person.")
+    )
+    return complete_task(task=task, result={"deleted": count or 0}, note=note, actor="system owner")
+
+
+def answer_cannot(*, task: SystemTask, reason: str) -> SystemTask:
+    """The owner cannot do it: staff are alerted with the reason."""
+    if not reason.strip():
+        raise ValidationError(_("Say why it cannot be done."))
+    return _fail(task, reason=reason.strip(), actor="system owner")
+
+
+# --- what the request waits on ---------------------------------------------------------------------------------
+
+
+def open_tasks(*, data_request: DataRequest) -> list[SystemTask]:
+    return [t for t in data_request.system_tasks.all() if not t.is_settled]
+
+
+def _resume_request(data_request_id: int) -> None:
+    """A task was settled: build the export that waited on it, or complete the request if all is done."""
+    from fulfilment.services import start_export_when_ready
+
+    start_export_when_ready(data_request_id=data_request_id)
+
+
+def export_answers(task: SystemTask) -> tuple[dict[str, list], list[SystemTaskFile]]:
+    """What a settled task adds to the export: data by dataset title (HTTP), and files (a person's answer)."""
+    data = task.result.get("data") if isinstance(task.result, dict) else None
+    data = data if isinstance(data, dict) else {}
+    return {str(k): v for k, v in data.items() if isinstance(v, list)}, list(task.files.all())
+
+
+def exportable_tasks(*, data_request: DataRequest) -> list[SystemTask]:
+    return list(data_request.system_tasks.filter(action="access", state=TaskState.DONE).prefetch_related("files"))
+
+
+def waiting_text(tasks: list[SystemTask]) -> str:
+    names = ", ".join(t.system_name for t in tasks)
+    return _("Waiting on %(systems)s") % {"systems": names}
