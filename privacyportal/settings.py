@@ -7,6 +7,7 @@ with no server: SQLite, a filesystem Celery broker and mail to the console,
 all under ``var/``.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "retention",
     "systems",
     "fulfilment",
+    "console",
     "demo",
 ]
 
@@ -322,6 +324,9 @@ DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
 DEMO_ADMIN_PASSWORD = env("DEMO_ADMIN_PASSWORD", default="portal-admin-2026")
 # The demo's connected system (a web shop in an SQLite file); ``make run`` exports it for web and worker.
 DEMO_SHOP_DATABASE_URL = env("DEMO_SHOP_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'demo_shop.sqlite3'}")
+# The systems engine reads a connection from the variable its declaration names; every process started from this
+# settings module (web, worker, beat, each manage.py command) gets the demo shop's, unless it was set.
+os.environ.setdefault("DEMO_SHOP_DATABASE_URL", DEMO_SHOP_DATABASE_URL)
 
 if not DEBUG:
     refuse_insecure_settings(SECRET_KEY=SECRET_KEY, PSEUDONYMISATION_KEY=PSEUDONYMISATION_KEY)

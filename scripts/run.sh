@@ -7,8 +7,6 @@ export PORT="${PORT:-8000}"
 PY=.venv/bin/python
 CELERY=.venv/bin/celery
 
-# The demo's connected web shop (an SQLite file): the worker reaches it through this variable.
-export DEMO_SHOP_DATABASE_URL="${DEMO_SHOP_DATABASE_URL:-$($PY manage.py shell --no-imports -c 'from django.conf import settings as s; print(s.DEMO_SHOP_DATABASE_URL)')}"
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo --if-empty
 

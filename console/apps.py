@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsoleConfig(AppConfig):
+    """The staff console's home: a dashboard that reads across the apps below it."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "console"
+    verbose_name = _("Staff console")
+
+    def ready(self):
+        from django.contrib import admin
+
+        admin.site.index_template = "admin/console/dashboard.html"
