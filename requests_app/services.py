@@ -643,8 +643,10 @@ def assign_requests(
     return changed
 
 
-def extended_due_date(*, data_request: DataRequest) -> date:
-    """The due date the one extension the law allows would give (what "Extend deadline" shows before it is taken)."""
+def extended_due_date(*, data_request: DataRequest, now: datetime | None = None) -> date | None:
+    """The due date the law's one extension would give (shown before it is taken); None if it cannot be taken."""
+    if not may_extend(data_request=data_request, now=now):
+        return None
     original = deadlines.local_date(data_request.original_due_at or data_request.due_at, org_tz())
     return deadlines.extended_due_date(jurisdiction=data_request.jurisdiction, original_due=original)
 
@@ -701,7 +703,7 @@ def extend_deadline(
             code="not_extendable",
         )
     old_due = data_request.due_at
-    new_due = extended_due_date(data_request=data_request)
+    new_due = extended_due_date(data_request=data_request, now=now)
     data_request.due_at = deadlines.end_of_day(new_due, org_tz())
     data_request.extended_at = timezone.now()
     data_request.extension_reason = reason

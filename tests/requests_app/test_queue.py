@@ -125,3 +125,9 @@ def test_extend_shows_the_new_due_date_before_confirming(make_request, staff_use
     services.extend_deadline(data_request=dr, reason="Complex request.", actor=staff_user)
     dr.refresh_from_db()
     assert dr.due_date == new_due
+    # Taken once, or under a law with no extension: the page says so instead of failing.
+    assert services.extended_due_date(data_request=dr) is None
+    page = client.get(f"{QUEUE}{dr.pk}/workflow/extend/")
+    assert page.status_code == 200 and "gives no extension" in page.content.decode()
+    elsewhere = services.verify_request(data_request=make_request(jurisdiction="lgpd"), actor=staff_user)
+    assert client.get(f"{QUEUE}{elsewhere.pk}/workflow/extend/").status_code == 200
