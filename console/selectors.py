@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from consent.models import ConsentMethod, ConsentRecord, Property, RefusedOrigin
 from fulfilment import selectors as fulfilment_selectors
-from fulfilment.models import DataExport, ErasureRun
+from fulfilment.models import DataExport, ErasureRun, SystemTask, TaskState
 from registry.models import LegalHold
 from requests_app import selectors as request_selectors
 from retention.models import RetentionPolicy, RetentionRun, RetentionRunItem, RunStatus
@@ -146,6 +146,22 @@ def jobs_section(*, user: AbstractBaseUser) -> Section:
                 fulfilment_selectors.exports_retrying().count(),
                 _list_url(exports, waiting="1"),
                 "warn",
+            ),
+        ]
+    if user.has_perm("fulfilment.view_systemtask"):
+        tasks = "admin:fulfilment_systemtask_changelist"
+        waiting = (TaskState.SENT, TaskState.WAITING)
+        section.figures += [
+            Figure(
+                _("Tasks waiting on system owners"),
+                SystemTask.objects.filter(kind="manual", state__in=waiting).count(),
+                _list_url(tasks, kind__exact="manual", state__in=",".join(waiting)),
+            ),
+            Figure(
+                _("System tasks that could not be done"),
+                SystemTask.objects.filter(state=TaskState.FAILED).count(),
+                _list_url(tasks, state__exact=TaskState.FAILED),
+                "bad",
             ),
         ]
     if user.has_perm("fulfilment.view_erasurerun"):

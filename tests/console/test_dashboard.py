@@ -9,7 +9,7 @@ from django.utils import timezone
 from consent.models import ConsentMethod, ConsentRecord, Property
 from console import selectors
 from core.permissions import SUPPORT_AGENT
-from fulfilment.models import DataExport, ErasureRun
+from fulfilment.models import DataExport, ErasureRun, SystemTask
 from registry.models import LegalHold
 from requests_app import services as request_services
 from requests_app.models import DataRequest, RequestStatus
@@ -45,6 +45,16 @@ def busy_portal(staff_user):
     ErasureRun.objects.create(data_request=runs[2], state=ErasureRun.State.RUNNING, error="Legacy shop: timeout")
     DataExport.objects.create(data_request=runs[3], state=DataExport.State.FAILED, error="disk full")
     DataExport.objects.create(data_request=runs[3], state=DataExport.State.PENDING, error="CRM: refused")
+    for key, kind, state in (
+        ("crm", "manual", "waiting"),
+        ("erp", "manual", "sent"),
+        ("api", "http", "waiting"),
+        ("old", "manual", "failed"),
+        ("ok", "manual", "done"),
+    ):
+        SystemTask.objects.create(
+            data_request=runs[0], system_key=key, system_name=key, kind=kind, action="erase", state=state
+        )
     LegalHold.objects.create(email="held@example.com", reason="Litigation")
     policy = RetentionPolicy.objects.create(
         name="server logs", dataset="demo.TrafficLog", period=90, date_field="created_at", action="delete"
@@ -88,10 +98,11 @@ def test_every_figure_links_to_a_list_of_that_many_rows(busy_portal, staff_user,
         assert page.status_code == 200, f.url
         assert page.context["cl"].result_count == f.count, (f.label, f.url)
         checked += 1
-    assert checked >= 15
+    assert checked >= 17
     jobs = {f.label: f.count for f in dash["jobs"].figures}
     assert jobs["Erasures waiting on a connected system"] == 1 and jobs["Exports waiting on a connected system"] == 1
     assert jobs["Retention runs with errors"] == 1 and jobs["Erasures failed"] == 1
+    assert jobs["Tasks waiting on system owners"] == 2 and jobs["System tasks that could not be done"] == 1
     officer = {f.label: f.count for f in dash["officer"].figures}
     assert officer["Erasures to approve"] == 1 and officer["Legal holds not released, to review"] == 1
 
