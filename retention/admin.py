@@ -1,48 +1,152 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
 from audit.admin import AuditTrailAdminMixin
 from privacyportal.celery import SCHEDULED_JOBS, may_run_on_schedule
-from retention.enforcement import RunLocked, enforce_retention
+from retention import selectors
 from retention.models import (
     RetentionPolicy,
     RetentionRun,
-    RetentionRunItem,
+    RunStatus,
     ScheduledJob,
     ScheduledJobEvent,
 )
 from retention.services import (
     delete_retention_policy,
     record_schedule_change,
+    run_retention_policy,
     run_scheduled_job,
     save_retention_policy,
     switch_scheduled_jobs,
 )
 
 
+def _dataset_field_choices(current: str = "") -> list:
+    """Registered datasets by their title; other tables (by name) after them, so any model stays possible."""
+    from django.apps import apps
+
+    registered = selectors.dataset_choices()
+    known = {label.lower() for label, _title in registered}
+    others = sorted(
+        (
+            (m._meta.label, f"{capfirst(m._meta.verbose_name_plural)} ({capfirst(m._meta.app_config.verbose_name)})")
+            for m in apps.get_models()
+            if m._meta.label.lower() not in known
+        ),
+        key=lambda c: c[1],
+    )
+    choices = [("", "---------"), (_("Registered datasets"), registered), (_("Other tables"), others)]
+    if current and current.lower() not in known and all(label != current for label, _t in others):
+        choices.append((current, current))  # a label stored before its model went away: shown so it can be fixed
+    return choices
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    """A policy's dataset is picked by its title; the field paths stay as stored, with words beside them."""
+
+    dataset = forms.ChoiceField(label=_("Dataset"), choices=())
+
+    class Meta:
+        model = RetentionPolicy
+        fields = (
+            "name", "description", "dataset", "enabled", "period", "period_unit", "date_field", "filters", "action",
+            "fields", "legal_basis",
+        )  # fmt: skip
+        labels = {"date_field": _("Counted from (field)")}
+        help_texts = {
+            "date_field": _(
+                "The date the period is counted from: a date field of the dataset, or of a record it belongs to "
+                "(the conversation's closing date for a message, say). Shown in words below once saved."
+            ),
+            "filters": _("Only rows that match these values, as field names and values; leave empty for all rows."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = _dataset_field_choices(self.initial.get("dataset") or "")
+
+
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "dataset", "period_display", "date_field", "action", "enabled", "source", "customised")
+    form = RetentionPolicyForm
+    change_form_template = "admin/retention/retentionpolicy/change_form.html"
+    list_display = (
+        "name", "dataset_display", "period_display", "counted_from", "action", "enabled", "source", "customised",
+    )  # fmt: skip
     list_filter = ("enabled", "action", "source", "customised")
     search_fields = ("name", "dataset", "description", "legal_basis")
-    readonly_fields = ("source", "customised", "created_at", "updated_at")
+    readonly_fields = ("counted_from", "source", "customised", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "description", "dataset", "enabled")}),
-        (_("Period"), {"fields": ("period", "period_unit", "date_field", "filters")}),
+        (_("Period"), {"fields": ("period", "period_unit", "date_field", "counted_from", "filters")}),
         (_("Action"), {"fields": ("action", "fields", "legal_basis")}),
         (_("Origin"), {"fields": ("source", "customised", "created_at", "updated_at")}),
     )
-    actions = ["dry_run_selected"]
 
     @admin.display(description=_("period"))
     def period_display(self, obj):
         return obj.period_display
+
+    @admin.display(description=_("dataset"), ordering="dataset")
+    def dataset_display(self, obj):
+        return selectors.dataset_title(obj.dataset)
+
+    @admin.display(description=_("counted from"), ordering="date_field")
+    def counted_from(self, obj):
+        if not obj or not obj.date_field:
+            return "—"
+        return selectors.field_path_words(obj.dataset, obj.date_field)
+
+    def get_urls(self):
+        run = self.admin_site.admin_view(self.run_view)
+        return [
+            path("<path:object_id>/run/", run, name="retention_retentionpolicy_run"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_dry_run": request.user.has_perm("retention.view_retentionpolicy"),
+            "may_run": request.user.has_perm("retention.change_retentionpolicy"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def run_view(self, request, object_id):
+        """POST: a dry run or a real run of this policy now, then its one run report."""
+        policy = self.get_object(request, object_id)
+        if request.method != "POST" or policy is None:
+            return HttpResponseRedirect(reverse("admin:retention_retentionpolicy_changelist"))
+        dry_run = request.POST.get("mode") != "run"
+        back = reverse("admin:retention_retentionpolicy_change", args=[policy.pk])
+        try:
+            run = run_retention_policy(policy=policy, dry_run=dry_run, actor=request.user)
+        except PermissionDenied:
+            raise
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.WARNING)
+            return HttpResponseRedirect(back)
+        report = reverse("admin:retention_retentionrun_change", args=[run.pk])
+        self.message_user(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                selectors.run_summary(run),
+                report,
+                _("Read the run report"),
+            ),
+            messages.SUCCESS if run.status == RunStatus.COMPLETED else messages.WARNING,
+        )
+        return HttpResponseRedirect(report)
 
     def save_model(self, request, obj, form, change):
         save_retention_policy(policy=obj, actor=request.user)
@@ -54,44 +158,56 @@ class RetentionPolicyAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         for policy in queryset:
             delete_retention_policy(policy=policy, actor=request.user)
 
-    @admin.action(description=_("Dry run the selected policies (counts only)"), permissions=["view"])
-    def dry_run_selected(self, request, queryset):
-        for policy in queryset:
-            try:
-                run = enforce_retention(dry_run=True, policy_name=policy.name, trigger="admin")
-            except RunLocked as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-                return
-            item = run.items.first()
-            if item:
-                self.message_user(
-                    request,
-                    _("%(name)s: %(matched)s rows match, %(hold)s held.")
-                    % {"name": policy.name, "matched": item.matched, "hold": item.skipped_hold},
-                )
-
-
-class RunItemInline(admin.TabularInline):
-    model = RetentionRunItem
-    extra = 0
-    can_delete = False
-    fields = (
-        "policy_name", "dataset", "action", "status", "cutoff", "matched", "deleted", "modified",
-        "skipped_hold", "batches", "duration_seconds", "last_pk", "errors",
-    )  # fmt: skip
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RetentionRun)
 class RetentionRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
-    list_display = ("pk", "started_at", "finished_at", "status", "dry_run", "trigger", "totals")
+    """A run report, read by staff: what would go or went, what was held, in words and local times."""
+
+    list_display = ("title", "started", "kind", "status", "trigger_display", "totals")
+    list_display_links = ("title",)
     list_filter = ("status", "dry_run", "trigger")
-    readonly_fields = [f.name for f in RetentionRun._meta.fields]
-    inlines = [RunItemInline]
+    fieldsets = (
+        (None, {"fields": ("kind", "status", "trigger_display", "only", "started", "finished", "counted_from_moment")}),
+        (_("What each policy did"), {"fields": ("report",)}),
+        (_("Problems"), {"fields": ("error_display",)}),
+    )
+    readonly_fields = (
+        "kind", "status", "trigger_display", "only", "started", "finished", "counted_from_moment", "report",
+        "error_display",
+    )  # fmt: skip
     date_hierarchy = "started_at"
+
+    @admin.display(description=_("run"))
+    def title(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("started"), ordering="started_at")
+    def started(self, obj):
+        return selectors.local_time_text(obj.started_at)
+
+    @admin.display(description=_("finished"), ordering="finished_at")
+    def finished(self, obj):
+        return selectors.local_time_text(obj.finished_at)
+
+    @admin.display(description=_("cut-offs counted from"))
+    def counted_from_moment(self, obj):
+        return selectors.local_time_text(obj.now)
+
+    @admin.display(description=_("kind"), ordering="dry_run")
+    def kind(self, obj):
+        return _("Dry run: counted, nothing changed") if obj.dry_run else _("Enforced")
+
+    @admin.display(description=_("started by"), ordering="trigger")
+    def trigger_display(self, obj):
+        return selectors.trigger_label(obj.trigger)
+
+    @admin.display(description=_("policy"))
+    def only(self, obj):
+        return obj.only_policy or _("Every enabled policy")
+
+    @admin.display(description=_("errors"))
+    def error_display(self, obj):
+        return obj.error or _("None")
 
     @admin.display(description=_("matched / deleted / modified / held"))
     def totals(self, obj):
@@ -99,6 +215,11 @@ class RetentionRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         return " / ".join(
             str(sum(getattr(i, f) for i in items)) for f in ("matched", "deleted", "modified", "skipped_hold")
         )
+
+    @admin.display(description=_("report"))
+    def report(self, obj):
+        rows = selectors.run_report_rows(obj)
+        return render_to_string("admin/retention/run_report.html", {"rows": rows, "run": obj})
 
     def has_add_permission(self, request):
         return False

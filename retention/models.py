@@ -147,8 +147,14 @@ class RetentionRun(models.Model):
         verbose_name_plural = _("retention runs")
 
     def __str__(self) -> str:
-        kind = " (dry run)" if self.dry_run else ""
-        return f"Run {self.pk} at {self.started_at:%Y-%m-%d %H:%M}{kind}"
+        # In the organisation's time zone and the admin's one format, like every time beside it.
+        from django.utils.formats import date_format
+        from django.utils.timezone import localtime
+
+        started = date_format(localtime(self.started_at), "DATETIME_FORMAT") if self.started_at else ""
+        if self.dry_run:
+            return _("Dry run %(n)s, %(at)s") % {"n": self.pk, "at": started}
+        return _("Run %(n)s, %(at)s") % {"n": self.pk, "at": started}
 
 
 class ItemStatus(models.TextChoices):

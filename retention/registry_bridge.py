@@ -12,6 +12,7 @@ from registry.selectors import HoldScope
 from registry.selectors import hold_scope as _hold_scope
 from registry.strategies import MASK_TEXT, PSEUDONYM_PREFIX
 from registry.strategies import pseudonymise as _pseudonymise
+from registry.texts import tr
 
 
 def retention_rules() -> list:
@@ -32,6 +33,21 @@ def _dataset(label: str):
         if ds.label.lower() == label.lower():
             return ds
     return None
+
+
+def dataset(label: str):
+    """The registered dataset with this model label, or None."""
+    return _dataset(label)
+
+
+def datasets() -> list:
+    """Every registered dataset."""
+    return list(site.datasets())
+
+
+def text(declared: str) -> str:
+    """A declared text (a dataset's title, say) in the active language."""
+    return tr(declared)
 
 
 def kept_on_erasure_labels() -> set[str]:

@@ -19,7 +19,7 @@ from audit import services as audit_services
 from audit.services import audited_fields
 from core import ratelimit
 from core.permissions import officer_emails, require_perm
-from retention.models import JobEventKind, RetentionPolicy, RetentionVerb, ScheduledJobEvent
+from retention.models import JobEventKind, RetentionPolicy, RetentionRun, RetentionVerb, ScheduledJobEvent
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -209,3 +209,31 @@ def switch_scheduled_jobs(*, jobs, actor, enabled: bool | None) -> int:
         record_schedule_change(job=job, actor=actor, old={"enabled": not new}, new={"enabled": new})
         switched += 1
     return switched
+
+
+# --- running one policy by hand ---------------------------------------------------------
+
+
+class PolicyRunRefused(ValidationError):
+    """A run by hand that could not start (another run holds the lock); nothing was changed."""
+
+
+def run_retention_policy(*, policy: RetentionPolicy, dry_run: bool, actor: AbstractBaseUser | None) -> RetentionRun:
+    """Dry-run (count only) or enforce one policy now; returns the run report. Refused politely when locked."""
+    from retention.enforcement import RunLocked, enforce_retention
+
+    if dry_run:
+        require_perm(actor, "retention.view_retentionpolicy", _("You may not look at retention policies."))
+    else:
+        require_perm(actor, "retention.change_retentionpolicy", _("You may not run retention policies."))
+    if not dry_run and not policy.enabled:
+        raise ValidationError(_("This policy is switched off: switch it on before running it."), code="disabled")
+    try:
+        return enforce_retention(dry_run=dry_run, policy_name=policy.name, trigger="admin")
+    except RunLocked:
+        raise PolicyRunRefused(
+            _(
+                "Another retention run is under way, so this one did not start and nothing changed. Try again in a few minutes."
+            ),
+            code="locked",
+        ) from None

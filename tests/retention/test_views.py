@@ -10,7 +10,9 @@ def test_admin_shows_run_report_and_policies(client, staff_user, sample_policy, 
     client.force_login(staff_user)
     assert "3 / 3 / 0 / 0" in client.get("/admin/retention/retentionrun/").content.decode()
     detail = client.get(f"/admin/retention/retentionrun/{run.pk}/change/").content.decode()
-    assert "samples" in detail and "retention.SweepSample" in detail
+    # The dataset by its name, never its model label; the action and duration in words.
+    assert "samples" in detail and "Sweep samples" in detail and "retention.SweepSample" not in detail
+    assert "Delete rows" in detail and " s</td>" in detail
     assert client.get("/admin/retention/retentionpolicy/").status_code == 200
 
 
