@@ -44,7 +44,11 @@ class DataExport(models.Model):
         verbose_name = _("data export")
 
     def __str__(self) -> str:
-        return f"Export {self.pk} ({self.state})"
+        # What the audit trail and the admin show: the request it answers, not the export's id.
+        return _("Export for %(ref)s (%(state)s)") % {
+            "ref": self.data_request.reference if self.data_request_id else "—",
+            "state": self.get_state_display(),
+        }
 
     @property
     def percent(self) -> int:
@@ -68,7 +72,11 @@ class ExportDownload(models.Model):
         db_table = "registry_exportdownload"
 
     def __str__(self) -> str:
-        return f"Download of {self.export_id} via {self.via}"
+        via = _("from the status page link") if self.via == "status-link" else _("signed in")
+        return _("Download of the export for %(ref)s, %(via)s") % {
+            "ref": self.export.data_request.reference,
+            "via": via,
+        }
 
 
 class ErasureRun(models.Model):

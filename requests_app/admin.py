@@ -477,10 +477,10 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
                 except ValidationError as exc:
                     self.message_user(request, " ".join(exc.messages), messages.ERROR)
                 else:
+                    data_request.refresh_from_db()
                     self.message_user(
                         request,
-                        gettext("%(action)s: done for %(ref)s.")
-                        % {"action": WORKFLOW_ACTIONS[action], "ref": data_request.reference},
+                        selectors.workflow_done_message(action=action, data_request=data_request),
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(change_url)

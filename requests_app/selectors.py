@@ -274,3 +274,23 @@ def count_by_status(*, queryset: QuerySet[DataRequest] | None = None) -> dict[st
     """How many requests there are per status (statuses with none are left out)."""
     queryset = DataRequest.objects.all() if queryset is None else queryset
     return dict(queryset.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
+
+
+def workflow_done_message(*, action: str, data_request: DataRequest) -> str:
+    """What staff read once a workflow action on a request is done: what it changed, in a sentence."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext
+
+    ref = data_request.reference
+    due = date_format(timezone.localtime(data_request.due_at), "DATE_FORMAT") if data_request.due_at else "—"
+    messages = {
+        "verify": gettext("%(ref)s is verified: work on it can start."),
+        "approve": gettext("%(ref)s is approved and is being carried out."),
+        "start": gettext("You are working on %(ref)s now; it is assigned to you."),
+        "request_info": gettext("The requester of %(ref)s was asked for more information."),
+        "message": gettext("Your message to the requester of %(ref)s was sent."),
+        "extend": gettext("The deadline of %(ref)s is now %(due)s."),
+        "deny": gettext("%(ref)s is denied."),
+        "complete": gettext("%(ref)s is completed."),
+    }
+    return messages.get(action, gettext("%(ref)s is updated.")) % {"ref": ref, "due": due}
