@@ -31,6 +31,8 @@ from systems.engine import SystemUnavailable
 from systems.models import ExternalSystem, Kind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.core.files.uploadedfile import UploadedFile
 
@@ -44,7 +46,15 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _audit(task: SystemTask, *, verb: str, actor=None, old=None, new=None, note: str = "") -> None:
+def _audit(
+    task: SystemTask,
+    *,
+    verb: str,
+    actor: AbstractBaseUser | str | None = None,
+    old: object = None,
+    new: object = None,
+    note: str = "",
+) -> None:
     audit_services.record_event(
         actor=actor,
         obj=task,
@@ -56,7 +66,7 @@ def _audit(task: SystemTask, *, verb: str, actor=None, old=None, new=None, note:
     )
 
 
-def _due(data_request: DataRequest):
+def _due(data_request: DataRequest) -> datetime | None:
     # Owners answer a few days before the legal deadline, so staff have time to put the answer together.
     if data_request.due_at is None:
         return None
@@ -199,7 +209,7 @@ def complete_task(
 
 
 @transaction.atomic
-def _fail(task: SystemTask, *, reason: str, actor=None) -> SystemTask:
+def _fail(task: SystemTask, *, reason: str, actor: AbstractBaseUser | str | None = None) -> SystemTask:
     from core.tasks import send_templated_mail_task
 
     old, task.state, task.error = task.state, TaskState.FAILED, reason[:2000]

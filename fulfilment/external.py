@@ -82,7 +82,13 @@ def write_datasets(zf: zipfile.ZipFile, subject: Subject, on_rows: Callable[[int
     return counts
 
 
-def _write_rows(zf, system: ExternalSystem, label: str, rows: operations.DatasetRows, on_rows) -> int:
+def _write_rows(
+    zf: zipfile.ZipFile,
+    system: ExternalSystem,
+    label: str,
+    rows: operations.DatasetRows,
+    on_rows: Callable[[int], None],
+) -> int:
     slug = label.replace(".", "_").lower()
     count = pending = 0
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from audit.services import Actor
     from fulfilment.models import AccountDeletion, ErasureStep
+    from registry.subjects import Subject
     from requests_app.models import DataRequest
 
 logger = logging.getLogger(__name__)
@@ -914,7 +915,7 @@ def _rectify_external(
     data_request: DataRequest,
     *,
     actor: AbstractBaseUser | None,
-    subject,
+    subject: Subject,
     dataset: str,
     pk: int | str,
     field: str,

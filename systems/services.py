@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import yaml
 from django.db import transaction
@@ -10,6 +11,9 @@ from django.db import transaction
 from audit.services import changes, record_event
 from systems.declarations import DatasetSpec, SystemSpec, parse_systems_file
 from systems.models import ExternalSystem, Kind, SystemDataset, SystemField, SystemRetentionRule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ _Dumper.add_representer(_FlowList, lambda d, data: d.represent_sequence("tag:yam
 
 
 @transaction.atomic
-def load_systems(*, text: str, actor=None) -> list[ExternalSystem]:
+def load_systems(*, text: str, actor: AbstractBaseUser | str | None = None) -> list[ExternalSystem]:
     """Validate a whole systems file, then create or update each system it names and replace its datasets.
 
     Records one audit event per system whose declaration changed (``actor`` None: the portal's command).
@@ -49,14 +53,14 @@ def load_systems(*, text: str, actor=None) -> list[ExternalSystem]:
     return systems
 
 
-def _record(*, system: ExternalSystem, old: dict | None, actor, verb: str) -> None:
+def _record(*, system: ExternalSystem, old: dict | None, actor: AbstractBaseUser | str | None, verb: str) -> None:
     new = system_document(system)
     before, after = changes(old or {}, new)
     if before or after:
         record_event(actor=actor, obj=system, verb=verb, old=before, new=after)
 
 
-def record_declaration_edit(*, system: ExternalSystem, old: dict | None, actor) -> None:
+def record_declaration_edit(*, system: ExternalSystem, old: dict | None, actor: AbstractBaseUser | None) -> None:
     """Append the audit event of a declaration edited in admin (what changed, before and after)."""
     _record(system=system, old=old, actor=actor, verb="changed")
 
@@ -209,7 +213,9 @@ def proposal_text(*, system: ExternalSystem, datasets: list[dict]) -> str:
 
 
 @transaction.atomic
-def accept_proposal(*, system: ExternalSystem, datasets: list[dict], actor=None) -> ExternalSystem:
+def accept_proposal(
+    *, system: ExternalSystem, datasets: list[dict], actor: AbstractBaseUser | None = None
+) -> ExternalSystem:
     """Make a reviewed discovery proposal the system's declaration (validated like a systems file), audited."""
     spec = parse_systems_file(proposal_text(system=system, datasets=datasets))
     old = system_document(system)
