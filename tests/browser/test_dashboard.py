@@ -103,4 +103,9 @@ def test_the_queue_keeps_the_due_column_on_screen(
     assert box and box["x"] + box["width"] <= VIEWPORT["width"], box
     first_due = rows.first.locator("td.field-due_badge").inner_text()
     assert "overdue" in first_due  # most urgent first
+    # The request page the queue leads to fits and passes axe-core too.
+    page.goto(live_server.url + rows.first.locator("th.field-reference a").get_attribute("href"))
+    page.wait_for_load_state()
+    _no_sideways_scroll(page)
+    assert serious_axe_violations(page, live_server) == []
     context.close()

@@ -106,6 +106,7 @@ def test_start_work_assigns_the_request_to_whoever_starts_it(make_request, staff
     dr = services.verify_request(data_request=make_request(), actor=staff_user)
     services.assign_request(data_request=dr, assignee=staff_user, actor=staff_user)
     client.force_login(support_agent)
+    assert "assigned to you" in client.get(f"{QUEUE}{dr.pk}/workflow/start/").content.decode()
     client.post(f"{QUEUE}{dr.pk}/workflow/start/")
     dr.refresh_from_db()
     assert dr.status == RequestStatus.IN_PROGRESS and dr.assignee == support_agent
@@ -129,5 +130,6 @@ def test_extend_shows_the_new_due_date_before_confirming(make_request, staff_use
     assert services.extended_due_date(data_request=dr) is None
     page = client.get(f"{QUEUE}{dr.pk}/workflow/extend/")
     assert page.status_code == 200 and "gives no extension" in page.content.decode()
+    assert 'name="reason"' not in page.content.decode()  # nothing to confirm
     elsewhere = services.verify_request(data_request=make_request(jurisdiction="lgpd"), actor=staff_user)
     assert client.get(f"{QUEUE}{elsewhere.pk}/workflow/extend/").status_code == 200
