@@ -79,6 +79,9 @@ class RetentionPolicyForm(forms.ModelForm):
 class RetentionPolicyAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     form = RetentionPolicyForm
     change_form_template = "admin/retention/retentionpolicy/change_form.html"
+
+    class Media:
+        css = {"all": ("retention/retention-admin.css",)}
     list_display = (
         "name", "dataset_display", "period_display", "counted_from", "action", "enabled", "source", "customised",
     )  # fmt: skip
@@ -176,6 +179,9 @@ class RetentionRunAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         "error_display",
     )  # fmt: skip
     date_hierarchy = "started_at"
+
+    class Media:
+        css = {"all": ("retention/retention-admin.css",)}
 
     @admin.display(description=_("run"))
     def title(self, obj):
