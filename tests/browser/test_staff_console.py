@@ -109,3 +109,23 @@ def test_api_docs_list_the_operations_under_the_portals_csp(page, live_server, s
     paths = Client().get("/api/openapi.json").json()["paths"]
     assert page.locator(".opblock").count() == sum(len(ops) for ops in paths.values())
     assert not blocked
+
+
+def test_a_policys_dry_run_button_ends_on_its_one_run_report(browser, live_server, console, settings):
+    from retention.models import RetentionPolicy, RetentionRun
+
+    policy = RetentionPolicy.objects.get(name="traffic-logs")
+    before = RetentionRun.objects.count()
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    page = context.new_page()
+    _login(page, live_server, console, settings)
+    page.goto(f"{live_server.url}/admin/retention/retentionpolicy/{policy.pk}/change/")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator("#content h2").first).to_contain_text("Dry run")
+    run = RetentionRun.objects.latest("pk")
+    assert RetentionRun.objects.count() == before + 1 and run.dry_run and run.only_policy == "traffic-logs"
+    assert page.url.endswith(f"/admin/retention/retentionrun/{run.pk}/change/")
+    expect(page.locator(".messagelist li")).to_have_count(1)
+    expect(page.locator(".retention-report tbody tr")).to_have_count(1)
+    expect(page.locator(".retention-report")).to_contain_text("Traffic logs")
+    context.close()
