@@ -34,16 +34,27 @@ def outcomes_svg(rows: list[dict]) -> str:
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{OUTCOME_COLOURS[key]}">'
                     f"<title>{r['day']:%Y-%m-%d} {escape(labels[key])}: {r[key]}</title></rect>"
                 )
-    legend = "".join(
-        f'<rect x="{6 + i * 118}" y="{height + 10}" width="12" height="12" fill="{OUTCOME_COLOURS[k]}"/>'
-        f'<text x="{22 + i * 118}" y="{height + 21}" font-size="11">{escape(labels[k])}</text>'
-        for i, k in enumerate(OUTCOMES)
-    )
+    # Each key as wide as its label (about 6.5 px a character at 11 px), wrapping to a new line at the chart's
+    # edge: fixed slots let a long label ("Global Privacy Control") run under the next one.
+    legend_parts, x, line = [], 6, 0
+    for k in OUTCOMES:
+        label = escape(labels[k])
+        step = 16 + round(len(str(labels[k])) * 6.5) + 18
+        if x > 6 and x + step > width:
+            x, line = 6, line + 1
+        y = height + 10 + line * 18
+        legend_parts.append(
+            f'<rect x="{x}" y="{y}" width="12" height="12" fill="{OUTCOME_COLOURS[k]}"/>'
+            f'<text x="{x + 16}" y="{y + 11}" font-size="11">{label}</text>'
+        )
+        x += step
+    legend = "".join(legend_parts)
+    height_total = height + 30 + line * 18
     first = rows[0]["day"].strftime("%Y-%m-%d") if rows else ""
     last = rows[-1]["day"].strftime("%Y-%m-%d") if rows else ""
     return (
         f'<svg role="img" aria-label="Consent outcomes per day, {first} to {last}, peak {top}" '
-        f'viewBox="0 0 {width} {height + 30}" width="{width}" height="{height + 30}" class="pp-chart">'
+        f'viewBox="0 0 {width} {height_total}" width="{width}" height="{height_total}" class="pp-chart">'
         f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#9ca3af"/>{"".join(parts)}{legend}</svg>'
     )
 
