@@ -76,8 +76,13 @@ class StatusFilter(admin.SimpleListFilter):
         rows.append(("all", gettext("All (%(n)d)") % {"n": sum(counts.values())}))
         return rows
 
+    def __init__(self, request, params, model, model_admin):
+        # A search by reference or e-mail looks through every request, closed ones too, unless a status is chosen.
+        self.default = "all" if request.GET.get("q", "").strip() else "open"
+        super().__init__(request, params, model, model_admin)
+
     def value(self):
-        return super().value() or "open"
+        return super().value() or self.default
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:

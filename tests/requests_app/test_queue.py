@@ -63,8 +63,10 @@ def test_the_queue_opens_on_open_requests_most_urgent_first_with_counts(make_req
     assert "dsr-overdue" in html and "dsr-due-soon" in html and "dsr-due-later" in html
     assert done.reference in client.get(QUEUE, {"status": "all"}).content.decode()
     assert client.get(QUEUE, {"status": "denied"}).context["cl"].result_count == 1
-    # Search by reference still works from the default view.
+    # Search by reference still works from the default view, for closed requests too.
     assert client.get(QUEUE, {"q": a.reference}).context["cl"].result_count == 1
+    assert [r.pk for r in client.get(QUEUE, {"q": done.reference}).context["cl"].result_list] == [done.pk]
+    assert client.get(QUEUE, {"q": done.reference, "status": "open"}).context["cl"].result_count == 0
 
 
 def test_mine_filter_lists_only_the_persons_requests(make_request, staff_user, client):
