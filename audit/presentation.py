@@ -27,13 +27,23 @@ def event_verb(event: AuditEvent) -> str:
     return verb_label(event.verb, event.content_type.app_label if event.content_type_id else "")
 
 
-def _field_label(event: AuditEvent, name: str) -> str:
+def _field(event: AuditEvent, name: str):
+    """The model field an audited value belongs to; else one the model names for it in ``audit_value_fields``
+    (a policy's trail holds its runs' counts and statuses, which are fields of the run's items)."""
     model = event.content_type.model_class() if event.content_type_id else None
-    if model is not None:
-        try:
-            return capfirst(str(model._meta.get_field(name).verbose_name))
-        except FieldDoesNotExist:
-            pass
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        borrowed = getattr(model, "audit_value_fields", None)
+        return (borrowed() if callable(borrowed) else borrowed or {}).get(name)
+
+
+def _field_label(event: AuditEvent, name: str) -> str:
+    field = _field(event, name)
+    if field is not None:
+        return capfirst(str(field.verbose_name))
     return capfirst(name.replace("_", " "))
 
 
@@ -53,13 +63,10 @@ def _value(value: Any) -> str:
 
 def _choice(event: AuditEvent, name: str, value: Any) -> Any:
     # A stored enum value reads as its label ("in_progress" -> "In progress").
-    model = event.content_type.model_class() if event.content_type_id else None
-    if model is None or not isinstance(value, str):
+    field = _field(event, name) if isinstance(value, str) else None
+    if field is None:
         return value
-    try:
-        choices = dict(model._meta.get_field(name).flatchoices)
-    except FieldDoesNotExist:
-        return value
+    choices = dict(field.flatchoices)
     return str(choices.get(value, value))
 
 

@@ -43,6 +43,12 @@ class RetentionPolicy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    @staticmethod
+    def audit_value_fields() -> dict:
+        """Fields the policy's trail borrows labels from: each run records its counts and status on the policy."""
+        names = ("status", "matched", "deleted", "modified", "skipped_hold")
+        return {n: RetentionRunItem._meta.get_field(n) for n in names}
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("retention policy")

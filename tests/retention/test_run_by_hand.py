@@ -175,3 +175,14 @@ def test_run_title_is_in_the_organisations_time_zone(settings, sample_policy):
     RetentionRun.objects.filter(pk=run.pk).update(started_at=datetime(2026, 1, 5, 23, 30, tzinfo=ZoneInfo("UTC")))
     run.refresh_from_db()
     assert "Jan. 6, 2026" in str(run) and "12:30 a.m." in str(run)  # Europe/Brussels, the admin's format
+
+
+def test_a_policys_audit_trail_shows_its_runs_in_words(client, staff_user, sample_policy, make_samples):
+    from retention.enforcement import enforce_retention
+
+    make_samples(2)
+    enforce_retention()
+    client.force_login(staff_user)
+    trail = client.get(f"/admin/retention/retentionpolicy/{sample_policy.pk}/audit/").content.decode()
+    assert "Status: — → Done" in trail and "Skipped for a hold: — → 0" in trail
+    assert "→ done" not in trail and "Skipped hold" not in trail
