@@ -83,6 +83,7 @@ class RetentionPolicyAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ("retention/retention-admin.css",)}
         js = ("retention/retention-run.js",)
+
     list_display = (
         "name", "dataset_display", "period_display", "counted_from", "action", "enabled", "source", "customised",
     )  # fmt: skip

@@ -43,12 +43,6 @@ class RetentionPolicy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    @staticmethod
-    def audit_value_fields() -> dict:
-        """Fields the policy's trail borrows labels from: each run records its counts and status on the policy."""
-        names = ("status", "matched", "deleted", "modified", "skipped_hold")
-        return {n: RetentionRunItem._meta.get_field(n) for n in names}
-
     class Meta:
         ordering = ["name"]
         verbose_name = _("retention policy")
@@ -109,6 +103,12 @@ class RetentionPolicy(models.Model):
         if self.period_unit == PeriodUnit.MONTHS:
             return ngettext("%(n)d month", "%(n)d months", self.period) % {"n": self.period}
         return ngettext("%(n)d day", "%(n)d days", self.period) % {"n": self.period}
+
+    @staticmethod
+    def audit_value_fields() -> dict:
+        """Fields the policy's trail borrows labels from: each run records its counts and status on the policy."""
+        names = ("status", "matched", "deleted", "modified", "skipped_hold")
+        return {n: RetentionRunItem._meta.get_field(n) for n in names}
 
 
 def _resolves(model, name: str) -> bool:
