@@ -170,8 +170,11 @@ def _stream(graph: SystemGraph, table: str, who: Identities, shown, batch_size: 
     keys = [(c.name, i) for i, c in enumerate(shown)]
     with classified(graph.system), graph.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
-        for row in result:
-            yield {name: row[i] for name, i in keys}
+        try:
+            for row in result:
+                yield {name: row[i] for name, i in keys}
+        finally:
+            result.close()  # a reader that stops early leaves the connection clean for the pool
 
 
 # --- erasure --------------------------------------------------------------------------------------------------
@@ -381,6 +384,26 @@ def _update_keyless(conn, t: sa.Table, cond, by_column: dict[str, str]) -> int:
     return changed
 
 
+def _delete_streamed(graph, t, pk, cond, progress, checkpoint, on_batch, batch_size) -> None:
+    """Delete the matching rows by batches of keys read once, through a server-side cursor on a second connection.
+
+    Selecting each batch anew walks the reference chain past every row already deleted: quadratic in the
+    person's rows. The reading connection only reads (no locks), each batch commits on its own; SQLite, whose
+    open reader would block the writer's commits, takes the general loop instead.
+    """
+    with graph.engine.connect() as reader:
+        result = reader.execution_options(stream_results=True, yield_per=batch_size).execute(sa.select(*pk).where(cond))
+        try:
+            for keys in result.partitions(batch_size):
+                with graph.engine.begin() as conn:
+                    n = conn.execute(sa.delete(t).where(_pk_match(pk, [list(k) for k in keys]))).rowcount
+                progress.counts[Strategy.DELETE] = progress.counts.get(Strategy.DELETE, 0) + n
+                if on_batch:
+                    on_batch(checkpoint)
+        finally:
+            result.close()
+
+
 def _erase_table(graph, table, who, progress, checkpoint, on_batch, batch_size) -> None:
     t, pk = graph.tables[table], graph.primary_key(table)
     by_strategy = _strategies(graph, table)
@@ -406,7 +429,9 @@ def _erase_table(graph, table, who, progress, checkpoint, on_batch, batch_size) 
             if on_batch:
                 on_batch(checkpoint)
             return
-        while True:
+        if deletes and graph.engine.dialect.name != "sqlite":
+            _delete_streamed(graph, t, pk, cond, progress, checkpoint, on_batch, batch_size)
+        while True:  # what is left (all of it on SQLite): batches of whatever still matches
             with graph.engine.begin() as conn:
                 if deletes:
                     # Deleted rows stop matching, so any batch that still matches will do: unordered, the
