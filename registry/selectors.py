@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from registry.models import LegalHold, ProcessingRestriction
 from registry.sites import LegalBasis, site
+from registry.strategies import Strategy
 from registry.taxonomy import category_label
 from registry.texts import tr, tr_all
 
@@ -146,6 +149,22 @@ def active_restrictions(
     return ProcessingRestriction.objects.filter(lifted_at__isnull=True).filter(q)
 
 
+def _field_label(ds, name: str) -> str:
+    """A registered field as staff read it: its model's verbose name ("IP address"), else its name in words."""
+    try:
+        return capfirst(str(ds.model._meta.get_field(name).verbose_name))
+    except (FieldDoesNotExist, LookupError):
+        return capfirst(name.replace("_", " "))
+
+
+def _strategy_label(strategy: str) -> str:
+    """What erasure does to a field, as its label ("clear the field"), not its stored value."""
+    try:
+        return capfirst(str(Strategy(str(strategy)).label))
+    except ValueError:
+        return str(strategy)
+
+
 def record_of_processing() -> list[dict]:
     """One row per registered field: the record of processing activities (GDPR Art. 30)."""
     rows = []
@@ -159,6 +178,7 @@ def record_of_processing() -> list[dict]:
                     "dataset": ds.label,
                     "dataset_title": tr(ds.title),
                     "field": f.name,
+                    "field_label": _field_label(ds, f.name),
                     "category": f.category,
                     "category_label": category_label(f.category),
                     "purpose": tr(f.purpose),
@@ -167,6 +187,7 @@ def record_of_processing() -> list[dict]:
                     "recipients": ", ".join(tr_all(f.recipients)),
                     "source": tr(f.source),
                     "erasure": f.strategy,
+                    "erasure_label": _strategy_label(f.strategy),
                     "keep_reason": tr(f.keep_reason),
                     "retention": retention_text(rule, enforced) if rule else "",
                 }
