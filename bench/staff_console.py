@@ -107,7 +107,9 @@ def main() -> None:
     started = time.perf_counter()
     fill_requests(args.requests)
     fill_consent(args.consent, props)
-    print(f"filled {args.requests:,} requests and {args.consent:,} consent records in {time.perf_counter() - started:.0f} s")
+    print(
+        f"filled {args.requests:,} requests and {args.consent:,} consent records in {time.perf_counter() - started:.0f} s"
+    )
     User = get_user_model()
     admin = User.objects.filter(email="bench-admin@example.com").first() or User.objects.create_superuser(
         username="bench-admin", email="bench-admin@example.com", password="bench-admin-2026"
