@@ -20,7 +20,9 @@ from registry.strategies import MASK_TEXT, PSEUDONYM_LENGTH, Strategy, mask, pse
 from systems.engine import SystemUnavailable, classified, engine_for, reflect_tables
 from systems.models import ExternalSystem, IdentityKind, Kind, RetentionAction, SystemDataset, SystemRetentionRule
 
-BATCH_SIZE = 500
+# Rows per batch and per commit in a connected database: as in-process erasure; each commit is a round trip
+# and a flush there, and a checkpoint write here.
+BATCH_SIZE = 2000
 FIELD_STRATEGIES = (Strategy.NULL, Strategy.MASK, Strategy.PSEUDONYMISE)
 
 
