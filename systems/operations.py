@@ -2,8 +2,9 @@
 
 A person's rows are found from the identity columns, then through the declared references, transitively:
 ``order_items.order_id -> orders.id -> orders.customer_id -> customers.id`` with ``customers.email`` as the
-identity. The whole chain is one SQL condition of nested sub-selects, so no key list is held in memory, and
-rows are read and changed in keyset batches over the primary key. Every query goes through SQLAlchemy with
+identity. The whole chain is one SQL condition of nested sub-selects, so no key list is held in memory. An
+export reads each table in one query through a server-side cursor; changes go in batches (keyset batches over
+the primary key for updates, keys streamed once for deletes), each committed on its own. Every query goes through SQLAlchemy with
 bound parameters; table and column names come from reflected ``Table`` objects and are quoted by the dialect.
 """
 
