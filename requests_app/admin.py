@@ -17,6 +17,7 @@ from accounts.selectors import account_for_verified_email
 from audit.admin import AuditTrailAdminMixin
 from audit.selectors import list_request_events
 from core import csvsafe
+from core.languages import language_name
 from requests_app import forms, selectors, services
 from requests_app.models import (
     OPEN_STATUSES,
@@ -225,7 +226,7 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("reference", "kind", "status", "due_badge", "assignee")}),
         (
             _("Requester"),
-            {"fields": ("requester_name", "requester_email", "user", "relationship", "jurisdiction", "language")},
+            {"fields": ("requester_name", "requester_email", "user", "relationship", "jurisdiction", "language_name")},
         ),
         (_("Request"), {"fields": ("details", "channel", "merged_into")}),
         (
@@ -338,10 +339,14 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("due"), ordering="due_at")
     def due_badge(self, obj):
         css, label = due_badge_class(obj)
-        date_text = obj.due_date.isoformat()
+        date_text = formats.date_format(obj.due_date, "DATE_FORMAT")
         if not css:
             return date_text
         return format_html('{} <span class="{}">{}</span>', date_text, css, label)
+
+    @admin.display(description=_("language"))
+    def language_name(self, obj):
+        return language_name(obj.language)
 
     @admin.display(description=_("registry"))
     def fulfilment(self, obj):

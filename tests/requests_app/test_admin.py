@@ -319,3 +319,15 @@ def test_due_filter_of_the_queue(client, staff_user, make_request):
     # A value typed into the address is no error page.
     response = client.get(CHANGELIST_URL, {"due": "abc"})
     assert response.status_code == 200 and soon.reference not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_request_page_shows_its_language_by_name_and_its_due_date_in_words(client, staff_user, verified_request):
+    from django.utils import formats
+
+    data_request = verified_request()
+    client.force_login(staff_user)
+    page = client.get(f"/admin/requests_app/datarequest/{data_request.pk}/change/").content.decode()
+    assert "English" in page
+    assert formats.date_format(data_request.due_date, "DATE_FORMAT") in page
+    assert data_request.due_date.isoformat() not in page
