@@ -45,6 +45,11 @@ def datasets() -> list:
     return list(site.datasets())
 
 
+def external_datasets() -> list[tuple[str, str]]:
+    """The connected systems' tables as (``<system key>.<table>``, "<system>: <title>")."""
+    return site.external_datasets()
+
+
 def text(declared: str) -> str:
     """A declared text (a dataset's title, say) in the active language."""
     return tr(declared)

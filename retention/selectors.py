@@ -69,6 +69,20 @@ def enforced_policy_texts() -> dict[str, str]:
     }
 
 
+def enforced_periods() -> list[dict]:
+    """Each enabled policy's period as enforced, with its subject in words (policy texts are checked against these)."""
+    return [
+        {
+            "name": policy.name,
+            "subject": dataset_title(policy.dataset),
+            "period": policy.period,
+            "unit": policy.period_unit,
+            "display": policy.period_display,
+        }
+        for policy in RetentionPolicy.objects.filter(enabled=True)
+    ]
+
+
 # --- what staff read: datasets, field paths, actions, durations and times in words ------------------------
 
 
@@ -79,6 +93,9 @@ def dataset_title(label: str) -> str:
     ds = registry_bridge.dataset(label)
     if ds is not None:
         return registry_bridge.text(ds.title)
+    external = {known.lower(): title for known, title in registry_bridge.external_datasets()}
+    if label.lower() in external:  # a connected system's table
+        return external[label.lower()]
     try:
         return capfirst(apps.get_model(label)._meta.verbose_name_plural)
     except (LookupError, ValueError):

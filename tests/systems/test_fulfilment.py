@@ -235,3 +235,9 @@ def test_staff_rectify_a_rectifiable_field_in_the_shop_and_nothing_else(shop, cl
     assert names == {10: ("Ann@Example.com", "Ann Andersen"), 20: ("bob@example.com", "Bob B")}
     event = data_request.events.get(verb="fulfilment", new="Ann Andersen")
     assert (event.old, event.actor) == ("Ann A", agent)
+
+
+def test_the_run_report_names_an_external_table_by_its_system_and_title(shop):
+    from retention.selectors import dataset_title
+
+    assert dataset_title("legacy_shop.orders") == "Legacy web shop: Shop orders"
