@@ -13,3 +13,9 @@ class ConsoleConfig(AppConfig):
         from django.contrib import admin
 
         admin.site.index_template = "admin/console/dashboard.html"
+
+        from policies.promises import set_enforced_periods_reader
+        from retention.selectors import enforced_periods
+
+        # Policy texts are filled and checked with the periods retention enforces; the two apps are siblings.
+        set_enforced_periods_reader(enforced_periods)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from consent.models import ConsentMethod, ConsentRecord, Property, RefusedOrigin
 from fulfilment import selectors as fulfilment_selectors
 from fulfilment.models import DataExport, ErasureRun, SystemTask, TaskState
+from policies import selectors as policy_selectors
 from registry.models import LegalHold
 from requests_app import selectors as request_selectors
 from retention.models import RetentionPolicy, RetentionRun, RetentionRunItem, RunStatus
@@ -111,6 +112,20 @@ def officer_section(*, user: AbstractBaseUser) -> Section:
             )
         )
     return section
+
+
+def broken_promises(*, user: AbstractBaseUser) -> list[dict]:
+    """Policy versions in force or scheduled that promise a retention period other than the one enforced."""
+    if not user.has_perm("policies.view_policyversion"):
+        return []
+    return [
+        {
+            "version": str(version),
+            "url": reverse("admin:policies_policyversion_change", args=[version.pk]),
+            "mismatches": mismatches,
+        }
+        for version, mismatches in policy_selectors.list_broken_promises()
+    ]
 
 
 def jobs_section(*, user: AbstractBaseUser) -> Section:
@@ -269,6 +284,7 @@ def dashboard(*, user: AbstractBaseUser, now: datetime | None = None) -> dict:
         "officer": officer if officer.figures else None,
         "jobs": jobs if jobs.figures else None,
         "refused_origins": refused_origins(user=user),
+        "broken_promises": broken_promises(user=user),
         "retention": last_retention_runs(user=user),
         "consent": consent_rates(user=user, now=now),
         "consent_days": CONSENT_DAYS,

@@ -6,7 +6,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditTrailAdminMixin
-from policies import selectors, services
+from policies import promises, selectors, services
 from policies.models import (
     ChangeNotice,
     NoticeDelivery,
@@ -60,6 +60,7 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         "superseded_at",
         "created_by",
         "notice_progress",
+        "promises",
         "preview",
     )
     fields = ("document", "number", "status", "is_material", "effective_at", "summary", "body", *readonly_fields[2:])
@@ -112,6 +113,18 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
             },
         )
         return mark_safe(html)  # noqa: S308 - a template's autoescaped output around nh3-sanitised Markdown
+
+    @admin.display(description=_("retention periods stated"))
+    def promises(self, obj):
+        """Where the text promises a retention period other than the one enforced."""
+        if obj is None or obj.pk is None:
+            return "—"
+        mismatches = promises.find_mismatches(obj.body)
+        if not mismatches:
+            return _("No stated period disagrees with the retention enforced.")
+        return mark_safe(  # noqa: S308 - a template's autoescaped output
+            render_to_string("admin/policies/promises.html", {"mismatches": mismatches})
+        )
 
     @admin.display(description=_("change notice"))
     def notice_progress(self, obj):

@@ -98,8 +98,8 @@ asked for them, and every newsletter has a one-click unsubscribe link.
 
 # How long we keep it
 
-We keep account details while your account is open. Server logs are deleted after 60 days.
-The IP address stored with a comment is removed after 30 days.
+We keep account details while your account is open. Server logs are deleted after {{{{ retention:traffic-logs }}}}.
+The IP address stored with a comment is removed after {{{{ retention:comment-ip }}}}.
 Invoices are kept for as long as tax law requires.
 
 # Your rights
@@ -160,7 +160,7 @@ def seed(*, users: int, stdout) -> None:
             ),
             (
                 PRIVACY_V3,
-                "Server logs are now kept for 60 days instead of 90, and we say how to complain to the authority.",
+                "We now state how long server logs are kept as it is enforced, and we say how to complain to the authority.",
                 now - timedelta(days=21),
             ),
         ]

@@ -8,6 +8,8 @@ import nh3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from policies.promises import fill_placeholders
+
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4", "h5", "h6", "hr",
     "ins", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
@@ -16,8 +18,11 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope",
 
 
 def render_markdown(source: str) -> SafeString:
-    """Markdown to HTML, then sanitised: no scripts, styles, event handlers or javascript: links survive."""
-    html = markdown.markdown(source or "", extensions=["extra", "sane_lists"], output_format="html")
+    """Markdown to HTML, then sanitised: no scripts, styles, event handlers or javascript: links survive.
+
+    Retention placeholders (``{{ retention:name }}``) are filled with the enforced period first.
+    """
+    html = markdown.markdown(fill_placeholders(source or ""), extensions=["extra", "sane_lists"], output_format="html")
     # The page owns the only <h1>; a document's top-level headings become <h2>.
     html = re.sub(r"<(/?)h1\b", r"<\1h2", html)
     clean = nh3.clean(

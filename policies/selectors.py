@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from policies import promises
 from policies.models import DocumentKind, PolicyAcceptance, PolicyDocument, PolicyVersion, VersionStatus
 
 if TYPE_CHECKING:
@@ -160,3 +161,17 @@ def list_notice_recipients(*, version: PolicyVersion) -> QuerySet:
     if effective is not None:
         users = users.filter(date_joined__lt=effective)
     return users.order_by("pk")
+
+
+def list_broken_promises() -> list[tuple[PolicyVersion, list[promises.Mismatch]]]:
+    """Versions in force or scheduled whose text states a retention period other than the one enforced."""
+    periods = promises.enforced_periods()
+    if not periods:
+        return []
+    live = PolicyVersion.objects.filter(status__in=[VersionStatus.IN_FORCE, VersionStatus.SCHEDULED])
+    found = []
+    for version in live.select_related("document").order_by("document__kind", "number"):
+        mismatches = promises.find_mismatches(version.body, periods=periods)
+        if mismatches:
+            found.append((version, mismatches))
+    return found

@@ -153,3 +153,21 @@ def test_staff_see_only_what_their_role_may_open(busy_portal, user_factory):
     nobody = user_factory(is_staff=True, email="nobody@example.com")
     empty = selectors.dashboard(user=nobody)
     assert empty["requests"] == [] and empty["officer"] is None and empty["jobs"] is None and empty["consent"] == []
+
+
+def test_the_dashboard_says_which_policy_in_force_promises_another_retention_period(staff_user, client):
+    from policies.models import DocumentKind
+    from policies.services import create_version, ensure_document, publish_version
+
+    RetentionPolicy.objects.update_or_create(
+        name="traffic-logs",
+        defaults={"dataset": "demo.TrafficLog", "period": 90, "date_field": "created_at", "action": "delete"},
+    )
+    document = ensure_document(kind=DocumentKind.PRIVACY, title="Privacy policy")
+    version = publish_version(
+        version=create_version(document=document, body="Server logs are deleted after 60 days.", summary="")
+    )
+    client.force_login(staff_user)
+    html = client.get("/admin/").content.decode()
+    assert "Privacy policy v1 says 60 days for Traffic logs; 90 days enforced" in html
+    assert f"/admin/policies/policyversion/{version.pk}/change/" in html
