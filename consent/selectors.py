@@ -245,6 +245,14 @@ def list_declarations(*, prop: Property) -> list[tuple[Category, list[CookieDecl
     return [(c, [d for d in decls if d.category_id == c.pk]) for c in cats]
 
 
+def vendors_for_record() -> list[dict]:
+    """Every third party with its country and purpose, for the record of processing."""
+    return [
+        {"name": name, "country": country, "purpose": purpose}
+        for name, country, purpose in Vendor.objects.order_by("name").values_list("name", "country", "purpose")
+    ]
+
+
 def list_vendors(*, prop: Property | None = None) -> QuerySet[Vendor]:
     """Third parties, optionally only those of one property."""
     qs = Vendor.objects.all()

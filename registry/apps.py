@@ -20,6 +20,10 @@ class RegistryConfig(AppConfig):
                 "hold_placed": _("legal hold placed"),
                 "hold_changed": _("legal hold changed"),
                 "hold_released": _("legal hold released"),
+                "activity_worded": _("processing activity worded"),
+                "activity_added": _("processing activity added"),
+                "activity_changed": _("processing activity changed"),
+                "activity_removed": _("processing activity wording removed"),
             },
         )
         autodiscover_modules("privacy")

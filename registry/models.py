@@ -78,3 +78,34 @@ class RecordOfProcessing(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class ProcessingActivity(models.Model):
+    """A privacy officer's wording of one processing activity in the record of processing (Art. 30).
+
+    Activities are declared in code, grouped by purpose; a row here completes or overrides the declared
+    texts (an empty text keeps the declared one), or adds an activity that no declaration names.
+    """
+
+    purpose = models.CharField(
+        _("purpose"), max_length=200, unique=True, help_text=_("The declared purpose it describes, or a new one.")
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    data_categories = models.TextField(_("categories of personal data"), blank=True)
+    data_subjects = models.TextField(_("categories of data subjects"), blank=True)
+    recipients = models.TextField(_("recipients"), blank=True)
+    # [{"recipient": ..., "country": ..., "safeguard": ...}]: transfers outside the EEA with their safeguard.
+    transfers = models.JSONField(_("transfers to third countries"), default=list, blank=True)
+    retention_note = models.TextField(_("retention"), blank=True)
+    security_measures = models.TextField(_("security measures"), blank=True)
+    officer_added = models.BooleanField(_("added by a privacy officer"), default=False)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["purpose"]
+        verbose_name = _("processing activity")
+        verbose_name_plural = _("processing activities")
+
+    def __str__(self) -> str:
+        return self.name or self.purpose

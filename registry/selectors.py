@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from registry.models import LegalHold, ProcessingRestriction
+from registry.models import LegalHold, ProcessingActivity, ProcessingRestriction
 from registry.sites import LegalBasis, site
 from registry.strategies import Strategy
 from registry.taxonomy import category_label
@@ -182,6 +182,7 @@ def record_of_processing() -> list[dict]:
                     "category": f.category,
                     "category_label": category_label(f.category),
                     "purpose": tr(f.purpose),
+                    "purpose_key": f.purpose,
                     "legal_basis": f.legal_basis,
                     "legal_basis_label": LegalBasis.label(f.legal_basis),
                     "recipients": ", ".join(tr_all(f.recipients)),
@@ -193,6 +194,179 @@ def record_of_processing() -> list[dict]:
                 }
             )
     return rows
+
+
+# Layers above plug in what they know (the way retention does its texts, below): ``systems`` the connected
+# systems' declared columns, ``consent`` the third parties on the websites with their countries.
+_external_fields_reader: Callable[[], list[dict]] | None = None
+_vendors_reader: Callable[[], list[dict]] | None = None
+
+
+def set_external_fields_reader(reader: Callable[[], list[dict]] | None) -> None:
+    """Install the reader of connected systems' columns: dicts with dataset_title, purpose, category,
+    legal_basis, recipients and retention (lists of texts)."""
+    global _external_fields_reader
+    _external_fields_reader = reader
+
+
+def set_vendors_reader(reader: Callable[[], list[dict]] | None) -> None:
+    """Install the reader of the websites' third parties: dicts with name, country and purpose."""
+    global _vendors_reader
+    _vendors_reader = reader
+
+
+# Countries of the European Economic Area, by name and ISO code (lower case): a recipient elsewhere is a
+# transfer to a third country (Chapter V) and needs a safeguard.
+EEA = {
+    *"at be bg hr cy cz dk ee fi fr de gr hu ie it lv lt lu mt nl pl pt ro sk si es se is li no eu eea".split(),
+    "austria", "belgium", "bulgaria", "croatia", "cyprus", "czechia", "czech republic", "denmark", "estonia",
+    "finland", "france", "germany", "greece", "hungary", "ireland", "italy", "latvia", "lithuania", "luxembourg",
+    "malta", "netherlands", "the netherlands", "poland", "portugal", "romania", "slovakia", "slovenia", "spain",
+    "sweden", "iceland", "liechtenstein", "norway", "european union", "european economic area",
+}  # fmt: skip
+
+
+def is_third_country(country: str) -> bool:
+    """Whether ``country`` lies outside the EEA (an empty country says nothing)."""
+    return bool(country.strip()) and country.strip().lower() not in EEA
+
+
+@dataclass
+class Activity:
+    """One processing activity of the register: what is declared for a purpose, and the officer's wording."""
+
+    purpose: str  # the declared purpose as written in code, or the officer's new one
+    name: str = ""
+    description: str = ""
+    declared: bool = False  # some declaration names this purpose
+    officer_added: bool = False
+    changed_by_officer: bool = False
+    datasets: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    data_subjects: str = ""
+    legal_bases: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    transfers: list[dict] = field(default_factory=list)  # recipient, country, safeguard
+    retention: list[str] = field(default_factory=list)
+    security_measures: str = ""
+
+    def as_row(self) -> dict:
+        """The activity as one flat row (the CSV export)."""
+        return {
+            "activity": self.name,
+            "purpose": self.purpose,
+            "description": self.description,
+            "data_categories": "; ".join(self.categories),
+            "data_subjects": self.data_subjects,
+            "legal_basis": "; ".join(self.legal_bases),
+            "datasets": "; ".join(self.datasets),
+            "recipients": "; ".join(self.recipients),
+            "sources": "; ".join(self.sources),
+            "third_country_transfers": "; ".join(
+                f"{t['recipient']} ({t['country']}): {t['safeguard'] or 'no safeguard recorded'}"
+                for t in self.transfers
+            ),
+            "retention": "; ".join(self.retention),
+            "security_measures": self.security_measures,
+            "added_by_officer": "yes" if self.officer_added else "no",
+        }
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _add(values: list[str], value: str) -> None:
+    if value and value not in values:
+        values.append(value)
+
+
+def _declared_activities() -> dict[str, Activity]:
+    """The activities the declarations name, by purpose: their fields in the portal and the connected systems."""
+    enforced = enforced_retention_texts()
+    activities: dict[str, Activity] = {}
+    rows = []
+    for ds in site.datasets():
+        rules = {r.name: r for r in ds.retention}
+        for f in ds.fields:
+            rule = rules.get(f.retention) or site.retention_rule(f.retention) if f.retention else None
+            rows.append(
+                {
+                    "dataset_title": tr(ds.title),
+                    "purpose": f.purpose,
+                    "category": f.category,
+                    "legal_basis": f.legal_basis,
+                    "recipients": tr_all(f.recipients),
+                    "source": tr(f.source),
+                    "retention": [retention_text(rule, enforced)] if rule else [],
+                }
+            )
+    rows += _external_fields_reader() if _external_fields_reader is not None else []
+    for row in rows:
+        a = activities.setdefault(row["purpose"], Activity(purpose=row["purpose"], declared=True))
+        _add(a.datasets, row["dataset_title"])
+        _add(a.categories, category_label(row["category"]))
+        _add(a.legal_bases, LegalBasis.label(row["legal_basis"]))
+        for recipient in row["recipients"]:
+            _add(a.recipients, recipient)
+        _add(a.sources, row.get("source", ""))
+        for text in row.get("retention", []):
+            _add(a.retention, text)
+    return activities
+
+
+def declared_purposes() -> set[str]:
+    """The purposes some declaration names (an officer's activity under another purpose is an added one)."""
+    return set(_declared_activities())
+
+
+def processing_activities() -> list[Activity]:
+    """The record of processing activities (GDPR Art. 30): one entry per purpose, the declarations completed or
+    overridden by the privacy officer's wording, with the websites' third parties outside the EEA as transfers."""
+    activities = _declared_activities()
+    for a in activities.values():
+        a.name = capfirst(tr(a.purpose))
+    for row in ProcessingActivity.objects.all():
+        a = activities.get(row.purpose)
+        if a is None:
+            a = activities[row.purpose] = Activity(purpose=row.purpose, name=capfirst(row.purpose))
+        a.officer_added = not a.declared
+        a.changed_by_officer = True
+        a.name = row.name or a.name
+        a.description = row.description or a.description
+        a.data_subjects = row.data_subjects
+        a.security_measures = row.security_measures
+        if row.data_categories.strip():
+            a.categories = _lines(row.data_categories)
+        if row.recipients.strip():
+            a.recipients = _lines(row.recipients)
+        if row.retention_note.strip():
+            a.retention = _lines(row.retention_note)
+        a.transfers = [dict(t) for t in row.transfers]
+    vendors = _vendors_reader() if _vendors_reader is not None else []
+    for vendor in vendors:
+        if not is_third_country(vendor["country"]):
+            continue
+        for a in activities.values():
+            named = any(vendor["name"].lower() in r.lower() for r in a.recipients)
+            recorded = any(t["recipient"].lower() == vendor["name"].lower() for t in a.transfers)
+            if named and not recorded:
+                a.transfers.append({"recipient": vendor["name"], "country": vendor["country"], "safeguard": ""})
+    return sorted(activities.values(), key=lambda a: (a.officer_added, a.name.lower()))
+
+
+def unplaced_vendor_transfers(activities: list[Activity] | None = None) -> list[dict]:
+    """The websites' third parties outside the EEA that no activity names among its recipients (the officer
+    places them by naming them as a recipient, or records the transfer on an activity)."""
+    activities = processing_activities() if activities is None else activities
+    placed = {t["recipient"].lower() for a in activities for t in a.transfers}
+    vendors = _vendors_reader() if _vendors_reader is not None else []
+    return [
+        {"recipient": v["name"], "country": v["country"], "purpose": v.get("purpose", "")}
+        for v in vendors
+        if is_third_country(v["country"]) and v["name"].lower() not in placed
+    ]
 
 
 # Retention, the layer above, knows which policies are enforced and how staff reworded them. It plugs in its

@@ -1,4 +1,5 @@
-"""Writes of the declarations layer: legal holds, which erasure and retention must honour."""
+"""Writes of the declarations layer: legal holds, which erasure and retention must honour, and the privacy
+officer's wording of the record of processing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit_services
 from core.permissions import require_perm
-from registry.models import LegalHold
+from registry import selectors
+from registry.models import LegalHold, ProcessingActivity
 from registry.sites import site
 
 if TYPE_CHECKING:
@@ -84,3 +86,90 @@ def release_legal_hold(*, hold: LegalHold, actor: AbstractBaseUser | None = None
     audit_services.record_event(actor=actor, obj=hold, verb="hold_released", old="active", new="released")
     logger.info("Legal hold %s released by %s", hold.pk, getattr(actor, "pk", "the system"))
     return hold
+
+
+ACTIVITY_FIELDS = (
+    "purpose",
+    "name",
+    "description",
+    "data_categories",
+    "data_subjects",
+    "recipients",
+    "transfers",
+    "retention_note",
+    "security_measures",
+    "officer_added",
+)
+
+
+def _clean_transfers(transfers: list[dict]) -> list[dict]:
+    out = []
+    for t in transfers:
+        row = {k: str(t.get(k, "")).strip() for k in ("recipient", "country", "safeguard")}
+        if not (row["recipient"] and row["country"]):
+            raise ValidationError(_("A transfer names its recipient and the country the data goes to."))
+        out.append(row)
+    return out
+
+
+@transaction.atomic
+def save_processing_activity(
+    *,
+    actor: AbstractBaseUser | None,
+    purpose: str,
+    name: str = "",
+    description: str = "",
+    data_categories: str = "",
+    data_subjects: str = "",
+    recipients: str = "",
+    transfers: list[dict] | None = None,
+    retention_note: str = "",
+    security_measures: str = "",
+) -> ProcessingActivity:
+    """Word, complete or add a processing activity of the record of processing, recording old and new values."""
+    require_perm(actor, "registry.change_processingactivity", _("You may not change the record of processing."))
+    purpose = purpose.strip()
+    if not purpose:
+        raise ValidationError(_("A processing activity needs a purpose."))
+    officer_added = purpose not in selectors.declared_purposes()
+    if officer_added and not name.strip():
+        raise ValidationError(_("An activity you add needs a name."))
+    values = {
+        "name": name.strip(),
+        "description": description.strip(),
+        "data_categories": data_categories.strip(),
+        "data_subjects": data_subjects.strip(),
+        "recipients": recipients.strip(),
+        "transfers": _clean_transfers(transfers or []),
+        "retention_note": retention_note.strip(),
+        "security_measures": security_measures.strip(),
+        "officer_added": officer_added,
+    }
+    activity = ProcessingActivity.objects.select_for_update().filter(purpose=purpose).first()
+    if activity is None:
+        activity = ProcessingActivity.objects.create(purpose=purpose, **values)
+        audit_services.record_event(
+            actor=actor,
+            obj=activity,
+            verb="activity_added" if officer_added else "activity_worded",
+            new=audit_services.snapshot(activity, ACTIVITY_FIELDS),
+        )
+        return activity
+    before = audit_services.snapshot(activity, ACTIVITY_FIELDS)
+    for field_name, value in values.items():
+        setattr(activity, field_name, value)
+    activity.save()
+    old, new = audit_services.changes(before, audit_services.snapshot(activity, ACTIVITY_FIELDS))
+    if new:
+        audit_services.record_event(actor=actor, obj=activity, verb="activity_changed", old=old, new=new)
+    return activity
+
+
+@transaction.atomic
+def remove_processing_activity(*, actor: AbstractBaseUser | None, activity: ProcessingActivity) -> None:
+    """Drop the officer's wording (a declared activity goes back to its declarations; an added one goes)."""
+    require_perm(actor, "registry.delete_processingactivity", _("You may not change the record of processing."))
+    activity = ProcessingActivity.objects.select_for_update().get(pk=activity.pk)
+    before = audit_services.snapshot(activity, ACTIVITY_FIELDS)
+    audit_services.record_event(actor=actor, obj=activity, verb="activity_removed", old=before)
+    activity.delete()

@@ -15,24 +15,11 @@ def public_data(request):
 
 @staff_perm_required("registry.view_recordofprocessing")
 def inventory_csv(request):
-    """The record of processing as CSV."""
-    rows = selectors.record_of_processing()
+    """The record of processing as CSV: one row per processing activity."""
+    rows = [a.as_row() for a in selectors.processing_activities()]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="record-of-processing.csv"'
-    columns = [
-        "dataset",
-        "dataset_title",
-        "field",
-        "category",
-        "category_label",
-        "purpose",
-        "legal_basis",
-        "recipients",
-        "source",
-        "retention",
-        "erasure",
-        "keep_reason",
-    ]
+    columns = list(selectors.Activity(purpose="").as_row())
     writer = csvsafe.writer(response)
     writer.writerow(columns)
     for row in rows:

@@ -11,8 +11,9 @@ class SystemsConfig(AppConfig):
     def ready(self):
         from audit.verbs import register_verbs
         from registry import site
+        from registry.selectors import set_external_fields_reader
         from systems.checks import declared_columns_check
-        from systems.selectors import external_dataset_labels
+        from systems.selectors import declared_columns_for_record, external_dataset_labels
 
         register_verbs(
             "systems",
@@ -25,3 +26,4 @@ class SystemsConfig(AppConfig):
         # It connects out to every system, so it is a deployment check: ``manage.py check --deploy --tag systems``.
         checks.register(declared_columns_check, "systems", deploy=True)
         site.set_external_datasets(external_dataset_labels)
+        set_external_fields_reader(declared_columns_for_record)

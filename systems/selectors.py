@@ -67,6 +67,30 @@ def dataset_information(*, system: ExternalSystem, dataset: SystemDataset) -> di
     }
 
 
+def declared_columns_for_record() -> list[dict]:
+    """Every declared column of every system, as the record of processing groups them by purpose."""
+    rows = []
+    datasets = SystemDataset.objects.select_related("system").prefetch_related("fields", "retention_rules")
+    for dataset in datasets:
+        retention = [
+            _period(rule.period_days)
+            + (f": {rule.description or rule.legal_basis}" if rule.description or rule.legal_basis else "")
+            for rule in dataset.retention_rules.all()
+        ]
+        for f in dataset.fields.all():
+            rows.append(
+                {
+                    "dataset_title": f"{dataset.system.name}: {dataset.title or dataset.table}",
+                    "purpose": f.purpose,
+                    "category": f.category,
+                    "legal_basis": f.legal_basis,
+                    "recipients": list(f.recipients),
+                    "retention": retention,
+                }
+            )
+    return rows
+
+
 def _period(days: int) -> str:
     return f"{days // 365} years" if days % 365 == 0 else f"{days} days"
 
