@@ -1,10 +1,18 @@
 """Figures for the staff metrics page: counts, time to close, on-time share, per month; CCPA §7102 per year."""
 
+from __future__ import annotations
+
 import statistics
 from collections import Counter, defaultdict
+from datetime import date, datetime
 
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from core import charts
 from requests_app import services
-from requests_app.models import DataRequest, RequestKind, RequestStatus
+from requests_app.models import DataRequest, Jurisdiction, RequestKind, RequestStatus
 
 S = RequestStatus
 # CCPA §7102 reports by the consumer right exercised.
@@ -17,13 +25,16 @@ CCPA_GROUPS = {
     "restriction": "limit",
 }
 CCPA_GROUP_LABELS = {
-    "know": "Requests to know",
-    "delete": "Requests to delete",
-    "correct": "Requests to correct",
-    "opt_out": "Requests to opt out of sale/sharing",
-    "limit": "Requests to limit",
-    "other": "Other requests",
+    "know": _("Requests to know"),
+    "delete": _("Requests to delete"),
+    "correct": _("Requests to correct"),
+    "opt_out": _("Requests to opt out of sale/sharing"),
+    "limit": _("Requests to limit"),
+    "other": _("Other requests"),
 }
+# The rights §7102 asks figures for, listed even in a year with none.
+CCPA_REQUIRED = ("know", "delete", "correct", "opt_out")
+MONTHS = 12
 
 
 def _days(rows) -> dict:
@@ -37,7 +48,41 @@ def _days(rows) -> dict:
     }
 
 
-def build_metrics() -> dict:
+def ccpa_yearly(*, rows: list[dict], this_year: int) -> list[dict]:
+    """CCPA §7102 figures per calendar year and right: received, complied with, denied, median and mean days.
+
+    The four rights the regulation names are always listed, as zeros when none came in; the current year is
+    always shown, so a quiet year still reads as a year with no requests.
+    """
+    years = defaultdict(list)
+    for r in rows:
+        years[r["year"]].append(r)
+    years.setdefault(this_year, [])
+    report = []
+    for year in sorted(years, reverse=True):
+        groups = defaultdict(list)
+        for r in years[year]:
+            groups[CCPA_GROUPS.get(r["kind"], "other")].append(r)
+        for key, label in CCPA_GROUP_LABELS.items():
+            group = groups.get(key, [])
+            if not group and key not in CCPA_REQUIRED:
+                continue
+            days = _days(group)
+            report.append(
+                {
+                    "year": year,
+                    "label": label,
+                    "received": len(group),
+                    "complied": sum(r["status"] == S.COMPLETED for r in group),
+                    "denied": sum(r["status"] == S.DENIED for r in group),
+                    "median_days": days["median_days"],
+                    "mean_days": days["mean_days"],
+                }
+            )
+    return report
+
+
+def build_metrics(*, now: datetime | None = None) -> dict:
     """Everything the metrics page shows, computed in one pass over the request log."""
     tz = services.org_tz()
     rows = []
@@ -63,47 +108,37 @@ def build_metrics() -> dict:
     months = defaultdict(list)
     for r in rows:
         months[r["month"]].append(r)
+    # Every one of the last twelve months, an empty one as zeros: a gap in the chart would read as a trend.
+    now = (now or timezone.now()).astimezone(tz)
+    year, month = now.year, now.month
+    periods = []
+    for _step in range(MONTHS):
+        periods.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     monthly = []
-    for month in sorted(months)[-12:]:
-        group = months[month]
-        monthly.append({"month": month, "received": len(group), **_days(group)})
-    peak = max([m["received"] for m in monthly] + [1])
-    bar_w, gap, height = 36, 14, 160
-    for i, m in enumerate(monthly):
-        m["x"] = 40 + i * (bar_w + gap)
-        m["h_received"] = round(height * m["received"] / peak)
-        m["h_closed"] = round(height * m["closed"] / peak)
-        m["y_received"] = 10 + height - m["h_received"]
-        m["y_closed"] = 10 + height - m["h_closed"]
-        m["x_closed"] = m["x"] + bar_w // 2
-    years = defaultdict(list)
-    for r in rows:
-        years[r["year"]].append(r)
-    ccpa = []
-    for year in sorted(years, reverse=True):
-        groups = defaultdict(list)
-        for r in years[year]:
-            groups[CCPA_GROUPS.get(r["kind"], "other")].append(r)
-        for key, label in CCPA_GROUP_LABELS.items():
-            group = groups.get(key)
-            if not group:
-                continue
-            ccpa.append(
-                {
-                    "year": year,
-                    "label": label,
-                    "received": len(group),
-                    "complied": sum(r["status"] == S.COMPLETED for r in group),
-                    "denied": sum(r["status"] == S.DENIED for r in group),
-                    "median_days": _days(group)["median_days"],
-                }
-            )
+    for first in reversed(periods):
+        group = months.get(first.strftime("%Y-%m"), [])
+        monthly.append(
+            {
+                "month": first.strftime("%Y-%m"),
+                "label": date_format(first, "M Y"),
+                "received": len(group),
+                **_days(group),
+            }
+        )
+    categories = [m["label"] for m in monthly]
+    series = [
+        charts.Series(_("Received"), "#417690", [m["received"] for m in monthly]),
+        charts.Series(_("Answered (completed or denied)"), "#a35b00", [m["closed"] for m in monthly]),
+    ]
+    chart = charts.bar_chart(title=_("Requests received and answered per month"), categories=categories, series=series)
+    ccpa = ccpa_yearly(rows=[r for r in rows if r["jurisdiction"] == Jurisdiction.CCPA], this_year=now.year)
     return {
         "total": len(rows),
         "by_kind": [(RequestKind(k).label, by_kind.get(k, 0)) for k in RequestKind.values],
         "by_status": [(RequestStatus(s).label, by_status.get(s, 0)) for s in RequestStatus.values],
         "overall": _days(rows),
         "monthly": monthly,
-        "chart": {"width": 40 + len(monthly) * (bar_w + gap) + 10, "height": height + 40, "bar": bar_w // 2},
+        "chart": chart,
         "ccpa": ccpa,
     }
