@@ -30,8 +30,10 @@ def _step(top: int) -> int:
 def bar_chart_svg(*, title: str, categories: list[str], series: list[Series], stacked: bool = False) -> str:
     """Bars per category (side by side, or stacked), a y axis with ticks, each bar's value and a legend."""
     left, top_pad, plot_h, axis_h = 44, 16, 160, 34
-    slot = 56 if not stacked else 28
-    width = left + max(len(categories), 1) * slot + 10
+    slot = 64 if not stacked else 20
+    width = max(left + max(len(categories), 1) * slot + 10, 360)
+    longest = max((len(str(c)) for c in categories), default=0) * 6.5 + 6
+    label_every = max(1, int(-(-longest // slot)))
     totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
     peak = max((totals if stacked else [v for s in series for v in s.values]) or [0])
     step = _step(max(peak, 1))
@@ -54,7 +56,7 @@ def bar_chart_svg(*, title: str, categories: list[str], series: list[Series], st
             value = s.values[i]
             x = x0 if stacked else x0 + k * bar
             low, high = (base, base + value) if stacked else (0, value)
-            label = escape(f"{category}: {value} {s.label}")
+            label = escape(f"{category}, {s.label}: {value}")
             if value:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y(high):.1f}" width="{bar:.1f}" height="{y(low) - y(high):.1f}" '
@@ -71,23 +73,28 @@ def bar_chart_svg(*, title: str, categories: list[str], series: list[Series], st
                 f'<text x="{x0 + bar / 2:.1f}" y="{y(totals[i]) - 3:.1f}" text-anchor="middle" font-size="10">'
                 f"{totals[i]}</text>"
             )
-        parts.append(
-            f'<text x="{x0 + (slot - 10) / 2:.1f}" y="{top_pad + plot_h + 14}" text-anchor="middle" '
-            f'font-size="11">{escape(category)}</text>'
-        )
+        if i % label_every == 0:  # a long run of days is labelled every so often, so labels never overlap
+            parts.append(
+                f'<text x="{x0 + (slot - 10) / 2:.1f}" y="{top_pad + plot_h + 14}" text-anchor="middle" '
+                f'font-size="11">{escape(category)}</text>'
+            )
     parts.append(
         f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}" stroke="#6b7280"/>'
         f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 6}" y2="{top_pad + plot_h}" stroke="#6b7280"/>'
     )
-    x = left
+    # Each key as wide as its label (about 6.5 px a character at 11 px), wrapping at the chart's edge.
+    x, line = left, 0
     for s in series:
+        step = 16 + round(len(str(s.label)) * 6.5) + 18
+        if x > left and x + step > width:
+            x, line = left, line + 1
+        y_key = top_pad + plot_h + 22 + line * 18
         parts.append(
-            f'<rect x="{x}" y="{top_pad + plot_h + 22}" width="12" height="12" fill="{s.colour}"/>'
-            f'<text x="{x + 16}" y="{top_pad + plot_h + 32}" font-size="11">{escape(s.label)}</text>'
+            f'<rect x="{x}" y="{y_key}" width="12" height="12" fill="{s.colour}"/>'
+            f'<text x="{x + 16}" y="{y_key + 11}" font-size="11">{escape(s.label)}</text>'
         )
-        x += 16 + round(len(str(s.label)) * 6.5) + 18
-    width = max(width, x)
-    height = top_pad + plot_h + axis_h + 4
+        x += step
+    height = top_pad + plot_h + axis_h + 4 + line * 18
     return (
         f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" class="pp-chart"><title>{escape(title)}</title>{"".join(parts)}</svg>'

@@ -69,3 +69,16 @@ def test_the_metrics_page_shows_the_chart_the_table_and_the_yearly_figures(clien
     assert '<svg role="img" aria-label="Requests received and answered per month"' in page
     assert "<caption>Requests per month</caption>" in page and page.count('<th scope="row">') == 12
     assert "Mean days to respond" in page and "Requests to opt out of sale/sharing</td><td>1</td>" in page
+
+
+def test_a_stacked_chart_of_thirty_days_totals_each_bar_and_labels_days_without_overlap():
+    days = [f"2026-11-{d:02}" for d in range(1, 31)]
+    svg = charts.bar_chart_svg(
+        title="Outcomes",
+        categories=days,
+        series=[charts.Series("Accept all", "#15803d", [2] * 30), charts.Series("Reject all", "#b91c1c", [1] * 30)],
+        stacked=True,
+    )
+    assert "<title>2026-11-01, Accept all: 2</title>" in svg and svg.count('font-size="10">3</text>') == 30
+    shown = [d for d in days if f'font-size="11">{d}</text>' in svg]
+    assert 5 <= len(shown) < 30 and shown[0] == "2026-11-01"
