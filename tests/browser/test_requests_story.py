@@ -57,7 +57,7 @@ def test_request_story_from_intake_to_completion(page, browser, live_server, smt
     admin.get_by_role("link", name="Complete").click()
     admin.get_by_label("Summary for the requester").fill("We corrected your postal address.")
     admin.get_by_role("button", name="Complete").click()
-    expect(admin.locator(".messagelist")).to_contain_text("done")
+    expect(admin.locator(".messagelist")).to_contain_text(f"{reference} is completed.")
     staff_context.close()
     assert DataRequest.objects.get(reference=reference).status == "completed"
 
@@ -104,7 +104,7 @@ def test_access_request_confirmed_by_email_waits_for_staff_approval(
     admin.get_by_role("link", name="Approve and carry out").click()
     expect(admin.locator("main")).to_contain_text("proved only that they can read mail")
     admin.get_by_role("button", name="Approve and carry out").click()
-    expect(admin.locator(".messagelist")).to_contain_text("done")
+    expect(admin.locator(".messagelist")).to_contain_text(f"{reference} is approved and is being carried out.")
     staff_context.close()
     data_request = DataRequest.objects.get(reference=reference)
     assert data_request.release_approved_by == staff_user
