@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint install install-test clean
+.PHONY: run test lint install install-test clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -38,3 +38,9 @@ lint: install-test
 
 clean:
 	rm -rf var
+
+# Refresh the fr, nl and de catalogues from the sources, then compile them (translate the new entries between).
+messages: install
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l nl -l de --no-obsolete -i ".venv/*" -i "var/*" \
+		-i "tests/*" -i "bench/*" -i "scripts/*" -i ".ci/*" -i ".hypothesis/*" -i "static/*"
+	DEBUG=true $(BIN)/python manage.py compilemessages -l fr -l nl -l de -i .venv -i var
