@@ -69,6 +69,19 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ("policies/policies.css",)}
 
+    def get_form(self, request, obj=None, **kwargs):
+        # Where staff write the text, they learn how it can state a retention period that stays true.
+        kwargs.setdefault(
+            "help_texts",
+            {
+                "body": _(
+                    "Markdown. Write {{ retention:traffic-logs }} (a retention policy's name) where the text "
+                    "says how long something is kept: readers see the period as it is enforced."
+                )
+            },
+        )
+        return super().get_form(request, obj, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
         # Published text is frozen: what people were told and accepted stays on record.
         if obj is not None and obj.status != VersionStatus.DRAFT:

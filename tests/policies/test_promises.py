@@ -105,3 +105,10 @@ def test_the_demo_privacy_policy_keeps_its_retention_promises():
     html = render_markdown(in_force.body)
     assert "Server logs are deleted after 90 days." in html and "{{" not in html
     assert selectors.list_broken_promises() == []
+
+
+@pytest.mark.django_db
+def test_the_draft_form_says_how_to_write_a_period_that_stays_true(staff_user, client):
+    client.force_login(staff_user)
+    html = client.get("/admin/policies/policyversion/add/").content.decode()
+    assert "Write {{ retention:traffic-logs }} (a retention policy's name)" in html
