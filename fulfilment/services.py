@@ -212,18 +212,14 @@ def build_export(*, export: DataExport) -> DataExport:
     waits and says on what; settling the last task builds it."""
     waiting_on = connected.open_tasks(data_request=export.data_request)
     if waiting_on:
-        text = connected.waiting_text(waiting_on)
-        with transaction.atomic():
-            previous = DataExport.objects.filter(pk=export.pk).values_list("error", flat=True).first()
-            DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.PENDING, error=text)
-            if previous != text:
-                _record(export.data_request, actor=None, obj=export, verb="export_waiting", note=text)
+        export_waiting(export=export, text=connected.waiting_text(waiting_on))
         export.refresh_from_db()
         return export
     try:
         return _build_export(export=export)
     except external.SystemUnavailable as exc:
-        export_waiting(export=export, waiting=exc)
+        text = _("Waiting on %(system)s: %(reason)s") % {"system": exc.system_name, "reason": exc.reason}
+        export_waiting(export=export, text=text, was_running=True)
         raise
     except Exception as exc:
         export_failed(export=export, error=str(exc))
@@ -231,19 +227,19 @@ def build_export(*, export: DataExport) -> DataExport:
 
 
 @transaction.atomic
-def export_waiting(*, export: DataExport, waiting: external.SystemUnavailable) -> None:
-    """A connected system did not answer: the export waits (queued again with backoff), and says on what."""
-    text = _("Waiting on %(system)s: %(reason)s") % {"system": waiting.system_name, "reason": waiting.reason}
+def export_waiting(*, export: DataExport, text: str, was_running: bool = False) -> None:
+    """The export waits on a connected system (one that did not answer, or a task not yet settled), and says on
+    what in its error and, once per wait rather than per retry, in the trail."""
     previous = DataExport.objects.filter(pk=export.pk).values_list("error", flat=True).first()
     DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.PENDING, error=text)
-    if previous != text:  # one event per wait, not one per retry
+    if previous != text:
         _record(
             export.data_request,
             actor=None,
             obj=export,
             verb="export_waiting",
-            old=DataExport.State.RUNNING,
-            new=DataExport.State.PENDING,
+            old=DataExport.State.RUNNING if was_running else None,
+            new=DataExport.State.PENDING if was_running else None,
             note=text,
         )
 
