@@ -214,7 +214,7 @@ class ProcessingRestrictionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
 class SystemTaskAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     """Each request's work in the HTTP and manual systems: what is asked, of whom, by when, and its state."""
 
-    list_display = ("data_request", "system_name", "action", "state", "due_at", "changed_at")
+    list_display = ("data_request", "system_name", "action", "state", "due_at", "changed_at", "work_link")
     list_filter = ("state", "system_name", "action")
     search_fields = ("data_request__reference",)
     readonly_fields = [
@@ -224,10 +224,16 @@ class SystemTaskAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     actions = ["send_again"]
 
     def has_add_permission(self, request):
-        return False
+        return False  # tasks are added from a request's page, where the request is known
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("work on it"))
+    def work_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("fulfilment:staff_system_task", args=[obj.pk]), _("reassign or answer")
+        )
 
     @admin.action(description=_("Send the selected tasks again"), permissions=["change"])
     def send_again(self, request, queryset):

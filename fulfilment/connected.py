@@ -177,6 +177,7 @@ def _mail_owner(task: SystemTask) -> SystemTask:
         "system": task.system_name,
         "reference": task.data_request.reference,
         "action": task.action,
+        "instructions": task.instructions,
         "due": timezone.localtime(task.due_at).date().isoformat() if task.due_at else "",
         "url": settings.SITE_URL + reverse("fulfilment:system_task", args=[token]),
     }
@@ -247,6 +248,125 @@ def skip_task(*, task: SystemTask, reason: str, actor: AbstractBaseUser) -> Syst
     return task
 
 
+# --- staff: reassign, answer on the owner's behalf, add a task by hand -----------------------------------------
+
+CHANGE_PERM = "fulfilment.change_systemtask"  # reassign, answer, skip, send again
+ADD_PERM = "fulfilment.add_systemtask"  # add a task to a request by hand
+HAND_ACTIONS = ("access", "erasure", "rectification", "restriction")
+HAND_PREFIX = "hand-"  # the system key of a task added by hand for an owner the systems file does not name
+
+
+def _require_staff(actor: AbstractBaseUser | None, perm: str, message: str) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from core.permissions import require_perm
+
+    # A person must act here: no actor (a scheduled job) is refused too.
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied(message)
+    require_perm(actor, perm, message)
+
+
+def _clean_email(value: str) -> str:
+    from django.core.validators import validate_email
+
+    value = (value or "").strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(_("Give the e-mail address of the person who will do it.")) from None
+    return value
+
+
+def reassign_task(*, task: SystemTask, owner_email: str, actor: AbstractBaseUser) -> SystemTask:
+    """Give an open task to another person: they get a fresh link by mail, and the earlier link stops working."""
+    _require_staff(actor, CHANGE_PERM, _("You may not reassign connected-system tasks."))
+    email = _clean_email(owner_email)
+    with transaction.atomic():
+        task = SystemTask.objects.select_for_update().select_related("data_request").get(pk=task.pk)
+        if task.is_settled:
+            raise ValidationError(_("This task is already settled; there is nothing left to reassign."))
+        old_email = task.owner_email
+        task.owner_email, task.kind, task.state, task.error = email, Kind.MANUAL, TaskState.PENDING, ""
+        task.token_hash, task.token_expires_at = "", None  # the earlier link stops working now
+        task.save(
+            update_fields=["owner_email", "kind", "state", "error", "token_hash", "token_expires_at", "changed_at"]
+        )
+        _audit(task, verb="task_reassigned", actor=actor, old=old_email, new=email)
+        return _mail_owner(task)
+
+
+def answer_task_as_staff(
+    *,
+    task: SystemTask,
+    actor: AbstractBaseUser,
+    answer: str,
+    files: list[UploadedFile] | None = None,
+    count: int | None = None,
+    reason: str = "",
+) -> SystemTask:
+    """Staff answer a task themselves, as its owner would: files found, "deleted n" or "no data found", or why
+    it cannot be done. The owner's link stops working."""
+    _require_staff(actor, CHANGE_PERM, _("You may not answer connected-system tasks."))
+    task = SystemTask.objects.select_related("data_request").get(pk=task.pk)
+    if task.is_settled:
+        raise ValidationError(_("This task is already settled."))
+    if answer == "files":
+        return answer_with_files(task=task, files=files or [], actor=actor)
+    if answer == "none":
+        return answer_nothing_found(task=task, count=count, actor=actor)
+    if answer == "cannot":
+        return answer_cannot(task=task, reason=reason, actor=actor)
+    raise ValidationError(_("Choose an answer."))
+
+
+def add_owner_task(
+    *,
+    data_request: DataRequest,
+    actor: AbstractBaseUser,
+    action: str,
+    system_key: str = "",
+    owner_email: str = "",
+    owner_name: str = "",
+    instructions: str = "",
+) -> SystemTask:
+    """Add a task to a request by hand: for a declared system (a call to a web service that supports the action,
+    otherwise its owner's task), or for any person by e-mail with what they are asked to do. Sent after commit."""
+    _require_staff(actor, ADD_PERM, _("You may not add connected-system tasks."))
+    if action not in HAND_ACTIONS:
+        raise ValidationError(_("Choose what is asked."))
+    instructions = (instructions or "").strip()[:4000]
+    if system_key:
+        system = ExternalSystem.objects.filter(key=system_key).first()
+        if system is None:
+            raise ValidationError(_("That system is not declared."))
+        kind = Kind.HTTP if system.kind == Kind.HTTP and system.supports(action) else Kind.MANUAL
+        key, name, email = system.key, system.name, (owner_email or "").strip() or system.owner_email
+        email = _clean_email(email) if kind == Kind.MANUAL or owner_email else email
+    else:
+        email = _clean_email(owner_email)
+        if not instructions:
+            raise ValidationError(_("Say what the person is asked to do."))
+        kind, key, name = Kind.MANUAL, f"{HAND_PREFIX}{secrets.token_hex(6)}", (owner_name or "").strip() or email
+    with transaction.atomic():
+        if SystemTask.objects.filter(data_request=data_request, system_key=key, action=action).exists():
+            raise ValidationError(_("This request already has that task for %(system)s.") % {"system": name})
+        task = SystemTask.objects.create(
+            data_request=data_request,
+            system_key=key,
+            system_name=name[:200],
+            kind=kind,
+            action=action,
+            owner_email=email,
+            instructions=instructions,
+            due_at=_due(data_request),
+        )
+        _audit(task, verb="task_added", actor=actor, new=TaskState.PENDING, note=f"{name}: {instructions}"[:500])
+        task_id = task.pk
+        transaction.on_commit(lambda: _queue_send(task_id))
+    return task
+
+
 def receive_callback(*, idempotency_key: str, body: bytes, signature: str) -> SystemTask:
     """A signed callback for a task that answered 202. Refused (``PermissionDenied``) when the signature is
     wrong or stale, or when the task has already been answered (a replay)."""
@@ -290,7 +410,9 @@ def task_for_token(*, token: str) -> SystemTask | None:
     return task
 
 
-def answer_with_files(*, task: SystemTask, files: list[UploadedFile]) -> SystemTask:
+def answer_with_files(
+    *, task: SystemTask, files: list[UploadedFile], actor: AbstractBaseUser | str = "system owner"
+) -> SystemTask:
     """The owner found the person's data: keep the files (CSV, JSON or PDF, size-limited) for the export."""
     if not files:
         raise ValidationError(_("Choose at least one file."))
@@ -315,24 +437,32 @@ def answer_with_files(*, task: SystemTask, files: list[UploadedFile]) -> SystemT
             SystemTaskFile.objects.create(
                 task=task, name=name, path=str(path.relative_to(settings.PRIVATE_ROOT)), size_bytes=upload.size
             )
-        return complete_task(
-            task=task, note=_("%(n)s file(s) sent by the system's owner.") % {"n": len(stored)}, actor="system owner"
+        note = (
+            _("%(n)s file(s) sent by the system's owner.")
+            if isinstance(actor, str)
+            else _("%(n)s file(s) sent by staff for the system's owner.")
         )
+        return complete_task(task=task, note=note % {"n": len(stored)}, actor=actor)
 
 
-def answer_nothing_found(*, task: SystemTask, count: int | None = None) -> SystemTask:
+def answer_nothing_found(
+    *, task: SystemTask, count: int | None = None, actor: AbstractBaseUser | str = "system owner"
+) -> SystemTask:
     """The owner looked and found nothing (or, for an erasure, deleted ``count`` records)."""
-    note = (
-        _("Deleted %(n)s records.") % {"n": count} if count else _("The system's owner found no data about the person.")
-    )
-    return complete_task(task=task, result={"deleted": count or 0}, note=note, actor="system owner")
+    if count:
+        note = _("Deleted %(n)s records.") % {"n": count}
+    elif isinstance(actor, str):
+        note = _("The system's owner found no data about the person.")
+    else:
+        note = _("No data was found about the person.")
+    return complete_task(task=task, result={"deleted": count or 0}, note=note, actor=actor)
 
 
-def answer_cannot(*, task: SystemTask, reason: str) -> SystemTask:
+def answer_cannot(*, task: SystemTask, reason: str, actor: AbstractBaseUser | str = "system owner") -> SystemTask:
     """The owner cannot do it: staff are alerted with the reason."""
     if not reason.strip():
         raise ValidationError(_("Say why it cannot be done."))
-    return _fail(task, reason=reason.strip(), actor="system owner")
+    return _fail(task, reason=reason.strip(), actor=actor)
 
 
 # --- what the request waits on ---------------------------------------------------------------------------------

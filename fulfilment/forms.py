@@ -49,3 +49,50 @@ class SystemTaskAnswerForm(forms.Form):
     )
     deleted = forms.IntegerField(label=_("Records deleted"), required=False, min_value=0, max_value=10_000_000)
     reason = forms.CharField(label=_("Why it cannot be done"), required=False, max_length=2000, widget=forms.Textarea)
+
+
+TASK_ACTION_CHOICES = [
+    ("access", _("Find the person's data and send it")),
+    ("erasure", _("Delete the person's data")),
+    ("rectification", _("Correct the person's data")),
+    ("restriction", _("Stop using the person's data, except to store it")),
+]
+
+
+class ReassignTaskForm(forms.Form):
+    """Give a connected-system task to another person."""
+
+    owner_email = forms.EmailField(label=_("E-mail of the person who will do it"))
+
+
+class StaffTaskAnswerForm(SystemTaskAnswerForm):
+    """Staff answer a task themselves, with the owner's choices."""
+
+
+class SkipTaskForm(forms.Form):
+    reason = forms.CharField(label=_("Why this system is skipped"), max_length=2000, widget=forms.Textarea)
+
+
+class AddTaskForm(forms.Form):
+    """A task added by hand: a declared system, or any person by e-mail, and what they are asked to do."""
+
+    system = forms.ChoiceField(label=_("System"), required=False)
+    owner_email = forms.EmailField(
+        label=_("E-mail of the person who will do it"),
+        required=False,
+        help_text=_("Leave empty to send it to the system's owner."),
+    )
+    owner_name = forms.CharField(
+        label=_("What they look after"),
+        required=False,
+        max_length=200,
+        help_text=_("For example: Paper archive, Sales team mailbox. Shown on the request's checklist."),
+    )
+    action = forms.ChoiceField(label=_("What is asked"), choices=TASK_ACTION_CHOICES)
+    instructions = forms.CharField(
+        label=_("In words"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, systems=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["system"].choices = [("", _("None: a person I name below"))] + [(s.key, s.name) for s in systems]

@@ -245,6 +245,8 @@ class SystemTask(models.Model):
     action = models.CharField(_("what is asked"), max_length=20)
     state = models.CharField(_("state"), max_length=10, choices=TaskState.choices, default=TaskState.PENDING)
     owner_email = models.EmailField(_("owner's e-mail"), blank=True)
+    # Words staff wrote when they added the task by hand: what the owner is asked to do, beyond its action.
+    instructions = models.TextField(_("what is asked, in words"), blank=True)
     # Sent with every call and callback: the system can tell a retry from a new request.
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The owner's link (manual tasks): only its hash is kept; it expires, and stops working once answered.

@@ -30,6 +30,8 @@ VERBS = {
     "task_failed": _("connected system could not answer"),
     "task_skipped": _("connected system skipped by staff"),
     "task_resent": _("task sent again"),
+    "task_reassigned": _("task given to another person"),
+    "task_added": _("task added by staff"),
     "inactivity_warned": _("inactive account warned"),
     "inactivity_closed": _("inactivity warning closed"),
     "deletion_scheduled": _("account deletion scheduled"),

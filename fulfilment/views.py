@@ -20,8 +20,17 @@ from core.permissions import require_perm, staff_perm_required
 from core.ratelimit import client_ip
 from fulfilment import connected, lifecycle, services
 from fulfilment.exports import export_file_path
-from fulfilment.forms import DeleteAccountForm, ErasureReviewForm, RectifyForm, SystemTaskAnswerForm
-from fulfilment.models import DataExport, ErasureRun
+from fulfilment.forms import (
+    AddTaskForm,
+    DeleteAccountForm,
+    ErasureReviewForm,
+    ReassignTaskForm,
+    RectifyForm,
+    SkipTaskForm,
+    StaffTaskAnswerForm,
+    SystemTaskAnswerForm,
+)
+from fulfilment.models import DataExport, ErasureRun, SystemTask
 from requests_app.selectors import requester_access
 from retention import selectors as retention_selectors
 
@@ -263,3 +272,107 @@ def system_callback(request, key):
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     return JsonResponse({"status": "received"})
+
+
+# --- connected systems: staff work on a task -------------------------------------------------------------------
+
+
+def _errors(exc: Exception) -> str:
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
+@staff_perm_required("fulfilment.view_systemtask")
+@require_http_methods(["GET", "POST"])
+def staff_system_task(request, pk):
+    """A task as staff see it: what is asked of whom and by when, with reassign, answer, skip and send again."""
+    task = get_object_or_404(SystemTask.objects.select_related("data_request").prefetch_related("files"), pk=pk)
+    forms = {
+        "reassign": ReassignTaskForm(prefix="reassign"),
+        "answer": StaffTaskAnswerForm(prefix="answer"),
+        "skip": SkipTaskForm(prefix="skip"),
+    }
+    if request.method == "POST":
+        do = request.POST.get("do", "")
+        try:
+            if do == "reassign":
+                form = forms["reassign"] = ReassignTaskForm(request.POST, prefix="reassign")
+                if not form.is_valid():
+                    raise ValidationError(_("Give the e-mail address of the person who will do it."))
+                connected.reassign_task(task=task, owner_email=form.cleaned_data["owner_email"], actor=request.user)
+                messages.success(
+                    request, _("Reassigned: the new owner has a fresh link; the earlier one no longer works.")
+                )
+            elif do == "answer":
+                form = forms["answer"] = StaffTaskAnswerForm(request.POST, request.FILES, prefix="answer")
+                if not form.is_valid():
+                    raise ValidationError(_("Choose an answer."))
+                upload = form.cleaned_data.get("files")
+                connected.answer_task_as_staff(
+                    task=task,
+                    actor=request.user,
+                    answer=form.cleaned_data["answer"],
+                    files=[upload] if upload else [],
+                    count=form.cleaned_data.get("deleted"),
+                    reason=form.cleaned_data.get("reason") or "",
+                )
+                messages.success(request, _("Answer saved."))
+            elif do == "skip":
+                form = forms["skip"] = SkipTaskForm(request.POST, prefix="skip")
+                if not form.is_valid():
+                    raise ValidationError(_("Say why this system is skipped."))
+                connected.skip_task(task=task, reason=form.cleaned_data["reason"], actor=request.user)
+                messages.success(request, _("Skipped; the reason is on the request's checklist."))
+            elif do == "resend":
+                services.resend_system_task(task=task, actor=request.user)
+                messages.success(request, _("Sent again."))
+            else:
+                raise ValidationError(_("Choose what to do with the task."))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc))
+            task.refresh_from_db()
+            return render(
+                request,
+                "admin/fulfilment/system_task.html",
+                _staff_context(request, task=task, data_request=task.data_request, **forms),
+                status=403 if isinstance(exc, PermissionDenied) else 400,
+            )
+        return redirect("fulfilment:staff_system_task", pk=task.pk)
+    return render(
+        request,
+        "admin/fulfilment/system_task.html",
+        _staff_context(request, task=task, data_request=task.data_request, **forms),
+    )
+
+
+@staff_perm_required("fulfilment.add_systemtask")
+@require_http_methods(["GET", "POST"])
+def add_system_task(request, pk):
+    """Staff add a task to a request by hand: for a declared system, or for any person by e-mail."""
+    from systems.models import ExternalSystem
+
+    data_request = _request_or_404(pk)
+    systems = list(ExternalSystem.objects.order_by("name"))
+    form = AddTaskForm(request.POST or None, systems=systems)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                task = connected.add_owner_task(
+                    data_request=data_request,
+                    actor=request.user,
+                    action=form.cleaned_data["action"],
+                    system_key=form.cleaned_data["system"],
+                    owner_email=form.cleaned_data["owner_email"],
+                    owner_name=form.cleaned_data["owner_name"],
+                    instructions=form.cleaned_data["instructions"],
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                messages.success(request, _("Task added; it is sent now."))
+                return redirect("fulfilment:staff_system_task", pk=task.pk)
+    return render(
+        request,
+        "admin/fulfilment/add_system_task.html",
+        _staff_context(request, data_request=data_request, form=form),
+        status=400 if request.method == "POST" else 200,
+    )

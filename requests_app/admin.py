@@ -650,9 +650,10 @@ def fulfilment_html(obj: DataRequest) -> str:
         # The request's checklist: one line per connected system, with its state and when it changed.
         items = format_html_join(
             "",
-            "<li>{}: <strong>{}</strong> <small>({})</small>{}</li>",
+            '<li><a href="{}">{}</a>: <strong>{}</strong> <small>({})</small>{}</li>',
             (
                 (
+                    reverse("fulfilment:staff_system_task", args=[t.pk]),
                     t.system_name,
                     t.get_state_display(),
                     formats.date_format(timezone.localtime(t.changed_at), "SHORT_DATETIME_FORMAT"),
@@ -663,7 +664,15 @@ def fulfilment_html(obj: DataRequest) -> str:
         )
         parts.append(format_html('<ul class="systems-checklist">{}</ul>', items))
     if not parts:
-        return gettext("Handled by staff; nothing to run in the registry for this type.")
+        parts.append(gettext("Handled by staff; nothing to run in the registry for this type."))
+    # Any request can send a task to a system or a person the portal cannot reach by itself.
+    parts.append(
+        format_html(
+            ' <a class="button" href="{}">{}</a>',
+            reverse("fulfilment:add_system_task", args=[obj.pk]),
+            gettext("Add a task for a system or a person"),
+        )
+    )
     return format_html_join("", "{}", ((p,) for p in parts))
 
 

@@ -133,3 +133,33 @@ def select_all(url: str, table: str) -> list[dict]:
         rows = [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(*t.primary_key.columns))]
     engine.dispose()
     return rows
+
+
+KEY = "tests-webhook-key-0123456789abcdef"  # the HTTP systems' signing key in these tests
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    """The README's reference receiver (scripts/webhook_receiver.py), a real HTTP server on a free port, keyed
+    with ``KEY`` under HELPDESK_WEBHOOK_SECRET: it records each call and answers from ``answers``."""
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    sys.path.insert(0, str(Path(settings.BASE_DIR) / "scripts"))
+    import webhook_receiver
+
+    monkeypatch.setenv("HELPDESK_WEBHOOK_SECRET", KEY)
+    calls, answers, port = [], {}, free_port()
+    server = webhook_receiver.serve(port, KEY.encode(), answers, calls)
+    yield {"port": port, "calls": calls, "answers": answers}
+    server.shutdown()

@@ -4,8 +4,6 @@ signed callback), retries, and the fallback to a task for the system's owner, an
 import io
 import json
 import re
-import socket
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -19,17 +17,9 @@ from fulfilment.models import DataExport, TaskState
 from requests_app.services import create_verified_request
 from systems import webhooks
 from systems.services import load_systems
+from tests.systems.conftest import KEY
 
-sys.path.insert(0, str(Path(settings.BASE_DIR) / "scripts"))
-import webhook_receiver  # noqa: E402  (the README's reference receiver)
-
-KEY = "tests-webhook-key-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The ``receiver`` fixture (tests/systems/conftest.py) runs the README's reference receiver on a free port.
 
 
 def declare(port: int, *, manual: bool = True) -> None:
@@ -53,15 +43,6 @@ systems:
     actions: [access]
 """
     load_systems(text=text)
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    monkeypatch.setenv("HELPDESK_WEBHOOK_SECRET", KEY)
-    calls, answers, port = [], {}, free_port()
-    server = webhook_receiver.serve(port, KEY.encode(), answers, calls)
-    yield {"port": port, "calls": calls, "answers": answers}
-    server.shutdown()
 
 
 def _zip(export: DataExport) -> zipfile.ZipFile:
