@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "retention",
     "systems",
     "fulfilment",
+    "scanner",
     "console",
     "demo",
 ]
@@ -318,6 +319,16 @@ CONSENT_LOG_RETENTION_YEARS = env.int("CONSENT_LOG_RETENTION_YEARS", default=5)
 INACTIVE_ACCOUNT_WARNING_MONTHS = env.int("INACTIVE_ACCOUNT_WARNING_MONTHS", default=24)
 INACTIVE_ACCOUNT_GRACE_DAYS = env.int("INACTIVE_ACCOUNT_GRACE_DAYS", default=30)
 ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=14)
+
+# --- website scanner (manage.py scan_website, "Scan now", the monthly scan) ------------------------------
+# Chromium for the scanner: empty means Debian's /usr/bin/chromium when present, else Playwright's own download.
+SCANNER_CHROMIUM = env("SCANNER_CHROMIUM", default="")
+SCANNER_MAX_PAGES = env.int("SCANNER_MAX_PAGES", default=50)
+# Seconds between two page loads on one host (each page is loaded once per consent state).
+SCANNER_HOST_INTERVAL_SECONDS = env.float("SCANNER_HOST_INTERVAL_SECONDS", default=1.0)
+# One task runs this long at most, then checkpoints and queues the rest of the scan as a new task.
+SCANNER_TASK_SECONDS = env.int("SCANNER_TASK_SECONDS", default=420)
+SCANNER_PAGE_TIMEOUT_SECONDS = env.int("SCANNER_PAGE_TIMEOUT_SECONDS", default=30)
 
 # --- demo data ------------------------------------------------------------------
 DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")
