@@ -164,15 +164,18 @@ def give_task_to_owner(*, task: SystemTask) -> SystemTask:
 
 
 @transaction.atomic
-def _mail_owner(task: SystemTask) -> SystemTask:
+def _mail_owner(task: SystemTask, *, reminder: bool = False) -> SystemTask:
     from core.tasks import send_templated_mail_task
 
     token = secrets.token_urlsafe(32)
     task.token_hash = _hash(token)
     task.token_expires_at = (task.due_at or timezone.now()) + timedelta(days=settings.SYSTEM_TASK_LINK_GRACE_DAYS)
     old, task.state = task.state, TaskState.SENT
-    task.save(update_fields=["token_hash", "token_expires_at", "state", "changed_at"])
-    _audit(task, verb="task_mailed", old=old, new=TaskState.SENT, note=task.owner_email)
+    task.save(update_fields=["token_hash", "token_expires_at", "state", "reminded_key", "changed_at"])
+    _audit(
+        task, verb="task_reminded" if reminder else "task_mailed", old=old, new=TaskState.SENT, note=task.owner_email
+    )
+    template = "mail/fulfilment/system_task_reminder" if reminder else "mail/fulfilment/system_task"
     context = {
         "system": task.system_name,
         "reference": task.data_request.reference,
@@ -182,9 +185,7 @@ def _mail_owner(task: SystemTask) -> SystemTask:
         "url": settings.SITE_URL + reverse("fulfilment:system_task", args=[token]),
     }
     to = [task.owner_email]
-    transaction.on_commit(
-        lambda: send_templated_mail_task.delay(to=to, template="mail/fulfilment/system_task", context=context)
-    )
+    transaction.on_commit(lambda: send_templated_mail_task.delay(to=to, template=template, context=context))
     return task
 
 
@@ -289,6 +290,7 @@ def reassign_task(*, task: SystemTask, owner_email: str, actor: AbstractBaseUser
         old_email = task.owner_email
         task.owner_email, task.kind, task.state, task.error = email, Kind.MANUAL, TaskState.PENDING, ""
         task.token_hash, task.token_expires_at = "", None  # the earlier link stops working now
+        task.reminded_key = ""  # the new owner gets their own reminders
         task.save(
             update_fields=["owner_email", "kind", "state", "error", "token_hash", "token_expires_at", "changed_at"]
         )
@@ -463,6 +465,77 @@ def answer_cannot(*, task: SystemTask, reason: str, actor: AbstractBaseUser | st
     if not reason.strip():
         raise ValidationError(_("Say why it cannot be done."))
     return _fail(task, reason=reason.strip(), actor=actor)
+
+
+# --- reminders and escalation ---------------------------------------------------------------------------------
+
+
+def _lock(name: str) -> None:
+    from django.db import connection
+
+    # Serialise concurrent runs on PostgreSQL (two beats, a manual run during the scheduled one).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
+@transaction.atomic
+def remind_system_tasks(*, now: datetime | None = None) -> dict:
+    """Remind owners of their open tasks before the due date (``SYSTEM_TASK_REMINDER_DAYS``; a fresh link, the
+    earlier one stops working), and send the privacy officers one digest a day of the overdue tasks. Each
+    reminder goes once, however often the job runs."""
+    from core.tasks import send_templated_mail_task
+
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    _lock("fulfilment.remind_system_tasks")
+    offsets = sorted({int(o) for o in settings.SYSTEM_TASK_REMINDER_DAYS if int(o) >= 0})
+    reminded = 0
+    if offsets:
+        horizon = now + timedelta(days=offsets[-1] + 1)
+        due_soon = SystemTask.objects.filter(
+            kind=Kind.MANUAL, state=TaskState.SENT, due_at__gte=now, due_at__lte=horizon
+        ).select_related("data_request")
+        for task in due_soon:
+            due_day = timezone.localtime(task.due_at).date()
+            reached = [o for o in offsets if (due_day - today).days <= o]
+            # Every offset already reached counts as sent: a task opened late gets one reminder, not several.
+            key = f"{min(reached)}d:{due_day.isoformat()}" if reached else ""
+            if not key or task.reminded_key == key:
+                continue
+            task.reminded_key = key
+            _mail_owner(task, reminder=True)
+            reminded += 1
+    overdue = list(
+        SystemTask.objects.filter(due_at__lt=now)
+        .exclude(state__in=[TaskState.DONE, TaskState.SKIPPED])
+        .exclude(escalated_on=today)
+        .select_related("data_request")
+        .order_by("due_at")
+    )
+    officers = officer_emails()
+    if not overdue or not officers:
+        return {"reminded": reminded, "escalated": 0}
+    items = []
+    for task in overdue:
+        if task.escalated_on is None:
+            _audit(task, verb="task_overdue", old=task.get_state_display(), note=task.system_name)
+        items.append(
+            {
+                "reference": task.data_request.reference,
+                "system": task.system_name,
+                "state": str(task.get_state_display()),
+                "due": timezone.localtime(task.due_at).date().isoformat(),
+                "url": settings.SITE_URL + reverse("fulfilment:staff_system_task", args=[task.pk]),
+            }
+        )
+    SystemTask.objects.filter(pk__in=[t.pk for t in overdue]).update(escalated_on=today)
+    transaction.on_commit(
+        lambda: send_templated_mail_task.delay(
+            to=officers, template="mail/fulfilment/system_task_overdue", context={"items": items}
+        )
+    )
+    return {"reminded": reminded, "escalated": len(items)}
 
 
 # --- what the request waits on ---------------------------------------------------------------------------------

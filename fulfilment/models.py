@@ -257,6 +257,10 @@ class SystemTask(models.Model):
     answer_note = models.TextField(_("answer"), blank=True)
     error = models.TextField(_("last problem"), blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # The owner's last reminder ("<days before>d:<due date>") and the day the officers last heard it is overdue:
+    # each is sent once, however often the hourly job runs.
+    reminded_key = models.CharField(max_length=40, blank=True)
+    escalated_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     changed_at = models.DateTimeField(_("last change"), auto_now=True)
 
@@ -273,6 +277,12 @@ class SystemTask(models.Model):
     @property
     def is_settled(self) -> bool:
         return self.state in (TaskState.DONE, TaskState.SKIPPED)
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return not self.is_settled and self.due_at is not None and self.due_at < timezone.now()
 
 
 class SystemTaskFile(models.Model):

@@ -128,3 +128,16 @@ def send_system_task_task(self, task_id: int) -> str:
             return connected.give_task_to_owner(task=task).state
         delay = min(30 * 2**self.request.retries, 1800)
         raise self.retry(countdown=delay) from exc
+
+
+@shared_task(
+    name="fulfilment.remind_system_tasks",
+    **SCHEDULED_JOB_RETRY,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def remind_system_tasks_task() -> dict:
+    """Remind system owners before their tasks are due, and escalate overdue tasks to the privacy officers."""
+    from fulfilment.connected import remind_system_tasks
+
+    return remind_system_tasks()

@@ -32,6 +32,8 @@ VERBS = {
     "task_resent": _("task sent again"),
     "task_reassigned": _("task given to another person"),
     "task_added": _("task added by staff"),
+    "task_reminded": _("the system's owner was reminded"),
+    "task_overdue": _("task overdue: the privacy officers were told"),
     "inactivity_warned": _("inactive account warned"),
     "inactivity_closed": _("inactivity warning closed"),
     "deletion_scheduled": _("account deletion scheduled"),

@@ -21,6 +21,7 @@ SCHEDULED_JOBS: frozenset[str] = frozenset(
         "requests_app.expire_unverified_requests",
         "registry.purge_expired_exports",
         "registry.resume_stalled_runs",
+        "fulfilment.remind_system_tasks",
         "policies.activate_due_versions",
     }
 )

@@ -313,6 +313,9 @@ SYSTEM_TASK_MAX_UPLOAD_BYTES = env.int("SYSTEM_TASK_MAX_UPLOAD_BYTES", default=2
 # An HTTP system's call is retried with backoff (30 s doubling, at most 30 min apart) this many times, about a day
 # in all, before the task goes to the system's owner by mail.
 SYSTEM_TASK_HTTP_RETRIES = env.int("SYSTEM_TASK_HTTP_RETRIES", default=50)
+# An owner's open task is recalled to them this many days before its due date (a fresh link each time); once past
+# due, the privacy officers get one digest a day of the overdue tasks (remind_system_tasks, hourly).
+SYSTEM_TASK_REMINDER_DAYS = env.list("SYSTEM_TASK_REMINDER_DAYS", cast=int, default=[3, 1])
 EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000)
 CONSENT_LOG_RETENTION_YEARS = env.int("CONSENT_LOG_RETENTION_YEARS", default=5)

@@ -655,7 +655,7 @@ def fulfilment_html(obj: DataRequest) -> str:
                 (
                     reverse("fulfilment:staff_system_task", args=[t.pk]),
                     t.system_name,
-                    t.get_state_display(),
+                    f"{t.get_state_display()}, {gettext('overdue')}" if t.is_overdue else t.get_state_display(),
                     formats.date_format(timezone.localtime(t.changed_at), "SHORT_DATETIME_FORMAT"),
                     format_html(" · {}", t.error or t.answer_note) if (t.error or t.answer_note) else "",
                 )

@@ -65,6 +65,13 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "Publishes privacy-policy versions whose effective date has come.",
     ),
     DefaultSchedule(
+        "Connected systems: remind owners and escalate overdue tasks (hourly)",
+        "fulfilment.remind_system_tasks",
+        "35",
+        "*",
+        "Reminds system owners before their tasks are due and tells the privacy officers of overdue ones.",
+    ),
+    DefaultSchedule(
         "Registry: resume exports and erasures after a worker crash (every 5 minutes)",
         "registry.resume_stalled_runs",
         "*/5",
