@@ -26,6 +26,7 @@ from audit import services as audit_services
 from core.permissions import officer_emails
 from fulfilment.models import SystemTask, SystemTaskFile, TaskState
 from systems import selectors as systems_selectors
+from systems import services as systems_services
 from systems import webhooks
 from systems.engine import SystemUnavailable
 from systems.models import ExternalSystem, Kind
@@ -201,6 +202,12 @@ def complete_task(
     if task.is_settled:
         return task
     old = task.state
+    undeclared = _undeclared_titles(task, result or {})
+    if undeclared:
+        warning = _("Sent data under titles it does not declare (%(titles)s): declare them on the system's page.") % {
+            "titles": ", ".join(undeclared)
+        }
+        note = f"{note} {warning}".strip()
     task.state, task.result, task.answer_note, task.error = TaskState.DONE, result or {}, note, ""
     task.token_hash = ""  # the owner's link is spent
     task.save(update_fields=["state", "result", "answer_note", "error", "token_hash", "changed_at"])
@@ -208,6 +215,17 @@ def complete_task(
     request_id = task.data_request_id
     transaction.on_commit(lambda: _resume_request(request_id))
     return task
+
+
+def _undeclared_titles(task: SystemTask, result: dict) -> list[str]:
+    # An HTTP system's data under a title it does not declare is exported all the same; staff are told to declare it.
+    data = result.get("data")
+    system = _system(task) if isinstance(data, dict) and data else None
+    if system is None:
+        return []
+    return systems_services.note_undeclared_titles(
+        system=system, titles=[str(k) for k in data], request_reference=task.data_request.reference
+    )
 
 
 @transaction.atomic

@@ -191,6 +191,20 @@ class ExternalSystemAdmin(DeclarationAuditMixin, admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None and obj.kind == Kind.SQL and self.has_change_permission(request, obj):
             extra_context["discover_url"] = reverse("admin:systems_externalsystem_discover", args=[obj.pk])
+        if obj is not None and request.method == "GET":
+            from systems.selectors import undeclared_titles
+
+            titles = undeclared_titles(system=obj)
+            if titles:
+                # Their data is in the exports, but without a declaration the report cannot say why it is held.
+                messages.warning(
+                    request,
+                    _(
+                        "%(system)s sent data under titles it does not declare: %(titles)s. Declare each as a table "
+                        "(the same title, with its fields, purposes and legal bases) so that exports explain it."
+                    )
+                    % {"system": obj.name, "titles": ", ".join(titles)},
+                )
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 

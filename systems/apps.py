@@ -21,6 +21,7 @@ class SystemsConfig(AppConfig):
                 "loaded": _("declaration loaded from a file"),
                 "changed": _("declaration changed"),
                 "discovery_accepted": _("proposal from the database's layout accepted"),
+                "undeclared_data": _("sent data under a title it does not declare"),
             },
         )
         # It connects out to every system, so it is a deployment check: ``manage.py check --deploy --tag systems``.

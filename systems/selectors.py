@@ -105,3 +105,15 @@ def list_task_systems(*, action: str) -> list[ExternalSystem]:
     """HTTP and manual systems that take part in ``action`` (a signed call, or a task for their owner)."""
     systems = _with_datasets(ExternalSystem.objects.filter(kind__in=[Kind.HTTP, Kind.MANUAL]).order_by("name", "key"))
     return [s for s in systems if s.supports(action)]
+
+
+def undeclared_titles(*, system: ExternalSystem) -> list[str]:
+    """Titles the system has answered with that it still does not declare as datasets (from its audit trail)."""
+    from audit.selectors import list_object_events
+
+    seen: set[str] = set()
+    for event in list_object_events(obj=system).filter(verb="undeclared_data"):
+        if isinstance(event.new, list):
+            seen.update(str(t) for t in event.new)
+    declared = set(system.datasets.values_list("title", flat=True))
+    return sorted(seen - declared)

@@ -223,3 +223,20 @@ def accept_proposal(
     _record(system=system, old=old, actor=actor or "discover_system", verb="discovery_accepted")
     logger.info("discovery proposal accepted for %s", system.key)
     return system
+
+
+def note_undeclared_titles(*, system: ExternalSystem, titles: list[str], request_reference: str = "") -> list[str]:
+    """Record, on the system's trail, the dataset titles it answered with that it does not declare (their data is
+    exported all the same); the system's admin page asks staff to declare them. Returns those titles."""
+    declared = set(system.datasets.values_list("title", flat=True))
+    undeclared = sorted({t for t in titles if t not in declared})
+    if undeclared:
+        record_event(
+            actor=system.name,
+            obj=system,
+            verb="undeclared_data",
+            new=undeclared,
+            note="Sent data under titles it does not declare: " + ", ".join(undeclared),
+            request_reference=request_reference,
+        )
+    return undeclared
