@@ -319,7 +319,16 @@ def _complete_when_settled(data_request: DataRequest) -> None:
         run = ErasureRun.objects.filter(data_request=data_request, state=ErasureRun.State.COMPLETED).first()
         if run is None:
             return
-        summary = erasure_summary(run.report or {})
+        # The last system has answered: the report gets every system's counts before the requester reads it.
+        run.report = report_with_system_tasks(run.report or {}, data_request=data_request)
+        run.save(update_fields=["report"])
+        with translation.override(getattr(data_request, "language", "") or settings.LANGUAGE_CODE):
+            summary = erasure_summary(run.report)
+        report_file = json.dumps(erasure.public_report(run.report), indent=2).encode()
+        complete_request(
+            data_request=data_request, actor=None, summary=summary, files=[("erasure-report.json", report_file)]
+        )
+        return
     else:
         return
     complete_request(data_request=data_request, actor=None, summary=summary)
@@ -700,7 +709,7 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
     if run.state == ErasureRun.State.COMPLETED:
         return run  # a run resumed by the watchdog overlapped a slow worker, which finished it first
     data_request = run.data_request
-    report = erasure.build_report(run)
+    report = report_with_system_tasks(erasure.build_report(run), data_request=data_request)
     run.report = report
     run.state = ErasureRun.State.COMPLETED
     run.finished_at = timezone.now()
@@ -777,6 +786,42 @@ def seal_after_completion_mail(*, data_request_id: int) -> bool:
     return seal_erasure(run=run) if run is not None else False
 
 
+def _count(value: object) -> int:
+    # A system's own figure: a non-negative whole number, or nothing.
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def report_with_system_tasks(report: dict, *, data_request: DataRequest) -> dict:
+    """The erasure report with each HTTP or manual system's answer: deleted and masked counts (as the system
+    reported them, or as its owner confirmed), added to the totals of the portal's own datasets and SQL systems."""
+    totals: dict[str, int] = {}
+    for entry in report.get("datasets", []):
+        for key, n in (entry.get("counts") or {}).items():
+            totals[key] = totals.get(key, 0) + _count(n)
+    systems = []
+    for task in data_request.system_tasks.filter(action="erasure").order_by("system_name"):
+        result = task.result if isinstance(task.result, dict) else {}
+        deleted, masked = _count(result.get("deleted")), _count(result.get("masked"))
+        systems.append(
+            {
+                "system": task.system_name,
+                "state": task.state,
+                "deleted": deleted,
+                "masked": masked,
+                # Answered on the owner's page (or by staff for them), not by the system itself.
+                "confirmed_by_person": task.kind != "http" and task.state == TaskState.DONE,
+            }
+        )
+        if task.state == TaskState.DONE:
+            totals["delete"] = totals.get("delete", 0) + deleted
+            totals["mask"] = totals.get("mask", 0) + masked
+    return {
+        **report,
+        "totals": {k: v for k, v in totals.items() if v or k in report.get("totals", {})},
+        "systems": systems,
+    }
+
+
 def erasure_summary(report: dict) -> str:
     """A plain-language summary of an erasure report for the requester."""
     totals = report.get("totals", {})
@@ -786,6 +831,19 @@ def erasure_summary(report: dict) -> str:
     changed = sum(totals.get(k, 0) for k in ("null", "mask", "pseudonymise", "cleared"))
     if changed:
         lines.append(_("Records anonymised or pseudonymised: %(n)s.") % {"n": changed})
+    systems = report.get("systems") or []
+    if systems:
+        lines.append(_("Other systems we asked:"))
+        for item in systems:
+            if item["state"] == TaskState.DONE and (item["deleted"] or item["masked"]):
+                outcome = _("%(deleted)s deleted, %(masked)s anonymised") % item
+            elif item["state"] == TaskState.DONE:
+                outcome = _("no data found")
+            elif item["state"] == TaskState.SKIPPED:
+                outcome = _("not searched")
+            else:
+                outcome = _("not answered yet")
+            lines.append(f"- {item['system']}: {outcome}")
     kept = kept_for_requester(report)
     if kept:
         lines.append(_("Kept, and why:"))
