@@ -1,12 +1,20 @@
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
+from django.utils.timezone import is_naive, localdate, localtime, make_aware
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -277,7 +285,7 @@ class PropertyAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
     def outcomes_chart(self, obj):
         if not obj.pk:
             return "-"
-        return charts.outcomes_chart_html(selectors.outcomes_per_day(prop=obj, days=30))
+        return charts.outcomes_chart_html(selectors.outcomes_per_day(prop=obj, days=30), selectors.summary_as_of())
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -356,28 +364,219 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# The consent log holds tens of millions of rows: its list never counts, sorts or pages over all of them.
+# Pages go newest first by key, "older than this row" ((created_at, id) < cursor), through the time indexes;
+# totals come from the daily figures or, for what those cannot answer, from PostgreSQL's planner estimate.
+OLDER, NEWER = "older", "newer"  # cursor parameters: the rows older (or newer) than the one named
+FROM, BEFORE, UNTIL = "created_at__gte", "created_at__lt", "until"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def encode_cursor(record: ConsentRecord) -> str:
+    """A row's place in the log, exact to the microsecond: "<microseconds since 1970>-<id>"."""
+    return f"{(record.created_at - _EPOCH) // timedelta(microseconds=1)}-{record.pk}"
+
+
+def decode_cursor(value: str) -> tuple[datetime, int] | None:
+    micros, _sep, pk = (value or "").partition("-")
+    if not (micros.isdigit() and pk.isdigit()):
+        return None
+    return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+
+
+def parse_moment(value: str | None, *, end_of_day: bool = False) -> datetime | None:
+    """A date ("2026-05-01": local midnight, or the next one with ``end_of_day``) or a date and time."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    moment = day = None
+    try:
+        day = parse_date(value)  # first: parse_datetime would read a bare date as midnight too
+        moment = None if day else parse_datetime(value)
+    except ValueError:
+        pass
+    if moment is None and day is None:
+        raise IncorrectLookupParameters(value)
+    if day is not None:
+        moment = datetime.combine(day + timedelta(days=1 if end_of_day else 0), dt_time.min)
+    return make_aware(moment) if is_naive(moment) else moment
+
+
+def local_day(moment: datetime | None) -> date | None:
+    """The local day starting at ``moment``, or None when it is not a local midnight."""
+    if moment is None:
+        return None
+    local = localtime(moment)
+    return local.date() if local.time() == dt_time.min else None
+
+
+class ConsentDateFilter(admin.ListFilter):
+    """The log by date: recent periods, months, or any range of days, each a range scan of the time index."""
+
+    title = _("date")
+    template = "admin/consent/consentrecord/date_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.values = {}
+        for name in (FROM, BEFORE, UNTIL):
+            if name in params:
+                value = params.pop(name)
+                self.values[name] = (value[-1] if isinstance(value, list) else value) or ""
+        self.start = parse_moment(self.values.get(FROM))
+        self.end = parse_moment(self.values.get(BEFORE)) or parse_moment(self.values.get(UNTIL), end_of_day=True)
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str]:
+        return [FROM, BEFORE, UNTIL]
+
+    def queryset(self, request, queryset):
+        if self.start is not None:
+            queryset = queryset.filter(created_at__gte=self.start)
+        if self.end is not None:
+            queryset = queryset.filter(created_at__lt=self.end)
+        return queryset
+
+    def choices(self, changelist):
+        today = localdate()
+        month = today.replace(day=1)
+        periods = [
+            (_("Any date"), None, None),
+            (_("Today"), today, today + timedelta(days=1)),
+            (_("Past 7 days"), today - timedelta(days=6), today + timedelta(days=1)),
+            (_("Past 30 days"), today - timedelta(days=29), today + timedelta(days=1)),
+        ]
+        # The months the log holds, from the daily figures (never a DISTINCT over the log), the latest twelve.
+        for first in [m for m in selectors.summary_months() if m <= month][:12]:
+            nxt = (first + timedelta(days=32)).replace(day=1)
+            periods.append((date_format(first, "YEAR_MONTH_FORMAT"), first, min(nxt, today + timedelta(days=1))))
+        current = (local_day(self.start), local_day(self.end))
+        for label, first, end in periods:
+            params = {FROM: first.isoformat(), BEFORE: end.isoformat()} if first else {}
+            yield {
+                "selected": current == (first, end) if first else not self.values,
+                "query_string": changelist.get_query_string(params, [FROM, BEFORE, UNTIL]),
+                "display": label,
+            }
+        until = (self.end - timedelta(days=1)) if self.end and local_day(self.end) else None
+        yield {
+            "form": True,
+            "hidden": [(k, v) for k, v in changelist.params.items() if k not in (FROM, BEFORE, UNTIL, PAGE_VAR)],
+            "start": local_day(self.start).isoformat() if local_day(self.start) else "",
+            "until": localtime(until).date().isoformat() if until else "",
+        }
+
+
+class ConsentLogChangeList(ChangeList):
+    """The log's list: one page by key, newest first, with a total that never counts the log."""
+
+    def get_results(self, request):
+        older, newer = getattr(request, "consent_cursor", (None, None))
+        per_page = self.list_per_page
+        qs = self.queryset
+        if newer is not None:
+            at, pk = newer
+            page = qs.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gt=pk))
+            rows = list(page.order_by("created_at", "pk")[: per_page + 1])
+            has_newer, rows = len(rows) > per_page, rows[:per_page][::-1]
+            has_older = True
+        else:
+            if older is not None:
+                at, pk = older
+                qs = qs.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+            rows = list(qs.order_by("-created_at", "-pk")[: per_page + 1])
+            has_older, rows = len(rows) > per_page, rows[:per_page]
+            has_newer = older is not None
+        self.result_list = rows
+        self.older_url = self.get_query_string({OLDER: encode_cursor(rows[-1])}) if has_older and rows else ""
+        self.newer_url = self.get_query_string({NEWER: encode_cursor(rows[0])}) if has_newer and rows else ""
+        self.newest_url = self.get_query_string() if (older or newer) else ""
+        self.result_count, self.count_text = self.model_admin.log_total(request, self)
+        self.full_result_count = None if self.query else self.result_count  # no "N results (Show all)" line
+        self.show_full_result_count = False
+        self.show_admin_actions = False
+        self.can_show_all = False
+        self.multi_page = bool(self.older_url or self.newer_url)
+        self.paginator = None
+
+
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "consent_id", "property", "revision", "method", "gpc", "user_agent_family")
-    list_filter = ("property", "method", "gpc")
-    search_fields = ("=consent_id",)
-    date_hierarchy = "created_at"
+    list_filter = (ConsentDateFilter, "property", "method", "gpc")
+    search_fields = ("consent_id",)  # an exact consent id: see get_search_results
+    search_help_text = _("Find a record by its exact consent id.")
+    sortable_by = ()  # always newest first: the order the keyset pages and the time indexes share
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     change_list_template = "admin/consent/consentrecord/change_list.html"
+
+    def get_changelist(self, request, **kwargs):
+        return ConsentLogChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        # The cursors are the list's own parameters, not field lookups: take them out before the filters run.
+        get = request.GET.copy()
+        cursors = tuple(decode_cursor(get.pop(name, [""])[-1]) for name in (OLDER, NEWER))
+        request.GET = get
+        request.consent_cursor = cursors
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        import uuid
+
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            consent_id = uuid.UUID(term)
+        except ValueError:
+            self.message_user(
+                request,
+                _(
+                    "“%(term)s” is not a consent id. A consent id looks like 3f2b6c1e-8d4a-4b7e-9a10-2c5d7e8f9a01: "
+                    "the banner stores it in the visitor's browser."
+                )
+                % {"term": term[:80]},
+                messages.WARNING,
+            )
+            return queryset.none(), False
+        return queryset.filter(consent_id=consent_id), False  # a plain equality, served by the consent id index
+
+    def log_total(self, request, cl) -> tuple[int, str]:
+        """The list's total: exact for a consent id, from the daily figures where they answer, else about N."""
+        if cl.query:
+            n = cl.queryset.count()  # one consent id's records, through its index
+            return n, ngettext("%(n)s record", "%(n)s records", n) % {"n": number_format(n, force_grouping=True)}
+        known = {"property__id__exact", "method__exact", "gpc__exact"}
+        dates = next((f for f in cl.filter_specs if isinstance(f, ConsentDateFilter)), None)
+        first, end = (local_day(dates.start), local_day(dates.end)) if dates else (None, None)
+        by_day = dates is None or ((dates.start is None or first) and (dates.end is None or end))
+        params = {k: v for k, v in cl.params.items() if k not in (FROM, BEFORE, UNTIL)}
+        if by_day and set(params) <= known:
+            try:
+                n = selectors.summary_total(
+                    first_day=first,
+                    end_day=end,
+                    property_pk=int(params["property__id__exact"]) if "property__id__exact" in params else None,
+                    method=params.get("method__exact"),
+                    gpc={"1": True, "0": False}[params["gpc__exact"]] if "gpc__exact" in params else None,
+                )
+            except (KeyError, ValueError):
+                pass
+            else:
+                text = ngettext("%(n)s record", "%(n)s records", n) % {"n": number_format(n, force_grouping=True)}
+                return n, f"{text} ({charts.as_of_text(selectors.summary_as_of())})"
+        n = selectors.estimate_count(cl.queryset)
+        return n, _("about %(n)s records") % {"n": number_format(n, force_grouping=True)}
 
     def get_urls(self):
         return [
             path("lookup/", self.admin_site.admin_view(self.lookup_view), name="consent_consentrecord_lookup"),
             *super().get_urls(),
         ]
-
-    def get_search_results(self, request, queryset, search_term):
-        import uuid
-
-        try:
-            uuid.UUID(search_term.strip())
-        except ValueError:
-            return (queryset.none() if search_term else queryset), False
-        return super().get_search_results(request, queryset, search_term.strip())
 
     def lookup_view(self, request):
         """Staff look up a consent id and download its history as proof (CSV or JSON)."""

@@ -1,5 +1,8 @@
 """Staff-facing presentation of consent figures: the outcomes chart, drawn from ``selectors.outcomes_per_day``."""
 
+from datetime import datetime
+
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -30,7 +33,17 @@ def outcomes_svg(rows: list[dict]) -> str:
     )
 
 
-def outcomes_chart_html(rows: list[dict]) -> SafeString:
+def as_of_text(as_of: datetime | None) -> str:
+    """When the daily figures were counted, as staff read it: "Figures as of 10:05" (with the date if not today)."""
+    if as_of is None:
+        return _("Figures not counted yet: they appear within a few minutes.")
+    local = timezone.localtime(as_of)
+    if local.date() == timezone.localdate():
+        return _("Figures as of %(time)s") % {"time": formats.time_format(local, "TIME_FORMAT")}
+    return _("Figures as of %(when)s") % {"when": formats.date_format(local, "DATETIME_FORMAT")}
+
+
+def outcomes_chart_html(rows: list[dict], as_of: datetime | None = None) -> SafeString:
     """The chart, the totals, and the same figures as a table for those who cannot see the chart."""
     labels = dict(ConsentMethod.choices)
     totals = format_html_join(" · ", "{}: {}", ((labels[k], sum(r[k] for r in rows)) for k in OUTCOMES))
@@ -45,8 +58,9 @@ def outcomes_chart_html(rows: list[dict]) -> SafeString:
         ),
     )
     return format_html(
-        "{}<p>{}</p><details><summary>{}</summary><table><thead><tr><th>{}</th>{}</tr></thead>"
+        "<p>{}</p>{}<p>{}</p><details><summary>{}</summary><table><thead><tr><th>{}</th>{}</tr></thead>"
         "<tbody>{}</tbody></table></details>",
+        as_of_text(as_of),
         mark_safe(outcomes_svg(rows)),  # numbers, dates and escaped labels only
         totals,
         _("As a table"),

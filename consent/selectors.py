@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
+from django.db.models.functions import TruncMonth
 from django.templatetags.static import static
 from django.utils import timezone
 
 from consent.models import (
     Category,
+    ConsentDailySummary,
     ConsentMethod,
     ConsentRecord,
+    ConsentSummaryState,
     CookieDeclaration,
     Property,
     Purpose,
@@ -30,7 +32,7 @@ from consent.models import (
 from core.ratelimit import warn_cache_unreachable
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
     from uuid import UUID
 
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -218,18 +220,60 @@ def get_current_consent(*, property_pk: int, consent_id: UUID) -> ConsentRecord 
 OUTCOMES = tuple(ConsentMethod.values)  # accept_all, reject_all, custom, gpc, withdraw
 
 
+def summary_as_of() -> datetime | None:
+    """When the daily consent figures were last brought up to date (their "as of"), or None if never."""
+    return ConsentSummaryState.objects.filter(key="consent").values_list("summarised_at", flat=True).first()
+
+
+def summary_counts(
+    *,
+    first_day: date | None = None,
+    end_day: date | None = None,
+    property_pk: int | None = None,
+    method: str | None = None,
+    gpc: bool | None = None,
+    group_by: tuple[str, ...] = (),
+) -> list[dict]:
+    """Choices recorded, from the daily figures: days ``first_day`` to before ``end_day``, grouped by ``group_by``."""
+    qs = ConsentDailySummary.objects.all()
+    if first_day is not None:
+        qs = qs.filter(day__gte=first_day)
+    if end_day is not None:
+        qs = qs.filter(day__lt=end_day)
+    if property_pk is not None:
+        qs = qs.filter(property_id=property_pk)
+    if method is not None:
+        qs = qs.filter(method=method)
+    if gpc is not None:
+        qs = qs.filter(gpc=gpc)
+    if not group_by:
+        return [qs.aggregate(n=Sum("count"))]
+    return list(qs.values(*group_by).annotate(n=Sum("count")).order_by(*group_by))
+
+
+def summary_total(**filters) -> int:
+    """How many choices the daily figures hold for these filters (see ``summary_counts``)."""
+    rows = summary_counts(**filters)
+    return int(rows[0]["n"] or 0) if rows else 0
+
+
+def summary_months() -> list[date]:
+    """The first day of each month the daily figures hold choices for, newest first."""
+    months = ConsentDailySummary.objects.annotate(month=TruncMonth("day")).values_list("month", flat=True)
+    return sorted(set(months.distinct().order_by()), reverse=True)
+
+
 def outcomes_per_day(*, prop: Property, days: int = 30, now: datetime | None = None) -> list[dict]:
-    """Counts per day of each way a choice was made (``OUTCOMES``, one per ``ConsentMethod``) over ``days`` days."""
+    """Counts per day of each way a choice was made (``OUTCOMES``, one per ``ConsentMethod``) over ``days`` days.
+
+    From the daily figures (``services.summarise_consent``), not the log: days in the organisation's time zone.
+    """
     now = now or timezone.now()
-    # Days in the organisation's time zone, as TruncDate counts them (UTC dates differ after local midnight).
     start = (timezone.localtime(now) - timedelta(days=days - 1)).date()
-    rows = (
-        ConsentRecord.objects.filter(property=prop, created_at__date__gte=start)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(**{key: Count("pk", filter=Q(method=key)) for key in OUTCOMES})
-    )
-    by_day = {r["day"]: r for r in rows}
+    rows = summary_counts(first_day=start, property_pk=prop.pk, group_by=("day", "method"))
+    by_day: dict[date, dict[str, int]] = {}
+    for r in rows:
+        by_day.setdefault(r["day"], {})[r["method"]] = int(r["n"])
     out = []
     for i in range(days):
         day = start + timedelta(days=i)
@@ -315,3 +359,22 @@ def list_purpose_states(*, user: AbstractBaseUser) -> list[dict]:
 def list_purpose_history(*, user: AbstractBaseUser) -> QuerySet[PurposeConsent]:
     """The user's full purpose-consent history, newest first."""
     return PurposeConsent.objects.filter(user=user).select_related("purpose", "version").order_by("-created_at", "-pk")
+
+
+def estimate_count(queryset: QuerySet) -> int:
+    """How many rows ``queryset`` holds, from PostgreSQL's planner estimate (no scan); exact elsewhere.
+
+    Staff read it as "about N": the estimate comes from the table statistics that autovacuum keeps.
+    """
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return queryset.count()
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -6,10 +6,11 @@ import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
@@ -40,7 +41,6 @@ from consent.selectors import PORTAL_KEY_CACHE_KEY, config_cache_key, get_proper
 from core.permissions import officer_emails
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from uuid import UUID
 
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -391,3 +391,105 @@ def unsubscribe(*, token: str) -> PurposeConsent | None:
     if latest is None or not latest.granted:
         return None
     return set_purpose_consent(user=user, purpose=purpose, granted=False, source=PurposeConsentSource.UNSUBSCRIBE)
+
+
+# --- the daily roll-up of the consent log --------------------------------------------------
+
+# Rows commit a little after their created_at (auto_now_add is set before the INSERT): each run recounts the
+# days from this long before the previous run, so a row that committed late is never missed.
+SUMMARY_MARGIN = timedelta(minutes=15)
+# A catch-up recounts at most this many days per query, so each one is a bounded range scan of the time index.
+SUMMARY_CHUNK_DAYS = 31
+
+
+def _org_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days, each at most SUMMARY_CHUNK_DAYS long: [(first, last), ...]."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if ranges and day == ranges[-1][1] + timedelta(days=1) and (day - ranges[-1][0]).days < SUMMARY_CHUNK_DAYS:
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def _recount_days(*, first: date, last: date, tz: ZoneInfo) -> int:
+    """Replace the roll-up of the days first..last (inclusive) with fresh counts from the log; rows written."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from consent.models import ConsentDailySummary
+
+    start, end = _day_start(first, tz), _day_start(last + timedelta(days=1), tz)
+    rows = (
+        ConsentRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "property_id", "method", "gpc")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    fresh = [
+        ConsentDailySummary(day=r["day"], property_id=r["property_id"], method=r["method"], gpc=r["gpc"], count=r["n"])
+        for r in rows
+    ]
+    ConsentDailySummary.objects.filter(day__gte=first, day__lte=last).delete()
+    ConsentDailySummary.objects.bulk_create(fresh, batch_size=1000)
+    return len(fresh)
+
+
+@transaction.atomic
+def summarise_consent(*, now: datetime | None = None, full: bool = False) -> dict:
+    """Bring the daily consent figures up to date with the log, recounting only the days that changed.
+
+    The days recounted are those of the log rows added since the last run (found by key, past the watermark)
+    and every day since shortly before the last run. Recounting a day replaces its figures, so a rerun gives
+    the same figures and a run after downtime catches up on every day it missed. ``full`` recounts every day
+    the log holds. The log itself is only read. No audit row: the figures are derived, and they change every
+    few minutes. Runs one at a time (an advisory lock on PostgreSQL).
+    """
+    from django.db import connection
+    from django.db.models import Max, Min
+    from django.db.models.functions import TruncDate
+
+    from consent.models import ConsentDailySummary, ConsentSummaryState
+
+    now = now or timezone.now()
+    tz = _org_tz()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["consent.summarise_consent"])
+    state, _created = ConsentSummaryState.objects.select_for_update().get_or_create(key="consent")
+    top = ConsentRecord.objects.aggregate(m=Max("id"))["m"] or 0
+    days: set[date] = set()
+    if full or state.summarised_at is None:
+        # First run (or a full recount): every day between the oldest and the newest row, from the time index.
+        bounds = ConsentRecord.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+        if bounds["first"] is not None:
+            first, last = timezone.localtime(bounds["first"], tz).date(), timezone.localtime(bounds["last"], tz).date()
+            days = {first + timedelta(days=i) for i in range((last - first).days + 1)}
+        if full:
+            ConsentDailySummary.objects.exclude(day__in=days).delete()
+    else:
+        # Rows added since the last run, whatever their date (a back-dated import too), by key.
+        added = ConsentRecord.objects.filter(id__gt=state.last_record_id, id__lte=top)
+        days |= set(added.annotate(day=TruncDate("created_at", tzinfo=tz)).values_list("day", flat=True).distinct())
+        # And every day since shortly before the last run: rows that committed after it with an earlier key.
+        since = timezone.localtime(state.summarised_at - SUMMARY_MARGIN, tz).date()
+        today = timezone.localtime(now, tz).date()
+        days |= {since + timedelta(days=i) for i in range((today - since).days + 1)}
+    written = 0
+    ranges = _day_ranges(days)
+    for first, last in ranges:
+        written += _recount_days(first=first, last=last, tz=tz)
+    state.last_record_id = max(top, state.last_record_id)
+    state.summarised_at = now
+    state.save(update_fields=["last_record_id", "summarised_at"])
+    return {"days": len(days), "ranges": len(ranges), "rows": written, "last_record_id": state.last_record_id}

@@ -7,16 +7,18 @@ queue's urgency, the held-up jobs), so that a figure and its list cannot disagre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consent.models import ConsentMethod, ConsentRecord, Property, RefusedOrigin
+from consent import charts as consent_charts
+from consent import selectors as consent_selectors
+from consent.models import ConsentMethod, Property, RefusedOrigin
 from fulfilment import selectors as fulfilment_selectors
 from fulfilment.models import DataExport, ErasureRun, SystemTask, TaskState
 from policies import selectors as policy_selectors
@@ -25,8 +27,6 @@ from requests_app import selectors as request_selectors
 from retention.models import RetentionPolicy, RetentionRun, RetentionRunItem, RunStatus
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from django.contrib.auth.base_user import AbstractBaseUser
 
 CONSENT_DAYS = 30
@@ -220,16 +220,18 @@ def last_retention_runs(*, user: AbstractBaseUser) -> list[dict]:
 
 
 def consent_rates(*, user: AbstractBaseUser, now: datetime) -> list[dict]:
-    """Per website, the last ``CONSENT_DAYS`` days' choices: count and share of each of ``CONSENT_OUTCOMES``."""
+    """Per website, the last ``CONSENT_DAYS`` days' choices: count and share of each of ``CONSENT_OUTCOMES``.
+
+    From the daily figures (today's as of their last count), never from the log itself.
+    """
     if not user.has_perm("consent.view_consentrecord"):
         return []
-    since = now - timedelta(days=CONSENT_DAYS)
-    counts = {
-        row["property"]: row
-        for row in ConsentRecord.objects.filter(created_at__gte=since)
-        .values("property")
-        .annotate(**{m.value: Count("pk", filter=Q(method=m.value)) for m in CONSENT_OUTCOMES})
-    }
+    first_day = timezone.localdate(now) - timedelta(days=CONSENT_DAYS - 1)
+    counts: dict[int, dict[str, int]] = {}
+    for r in consent_selectors.summary_counts(first_day=first_day, group_by=("property", "method")):
+        counts.setdefault(r["property"], {})[r["method"]] = int(r["n"])
+    # The log list behind each figure: the same whole days, from local midnight (the time index serves it).
+    since = timezone.make_aware(datetime.combine(first_day, time.min))
     labels = dict(ConsentMethod.choices)
     records = reverse("admin:consent_consentrecord_changelist")
     rows = []
@@ -287,5 +289,6 @@ def dashboard(*, user: AbstractBaseUser, now: datetime | None = None) -> dict:
         "broken_promises": broken_promises(user=user),
         "retention": last_retention_runs(user=user),
         "consent": consent_rates(user=user, now=now),
+        "consent_as_of": consent_charts.as_of_text(consent_selectors.summary_as_of()),
         "consent_days": CONSENT_DAYS,
     }

@@ -23,6 +23,7 @@ SCHEDULED_JOBS: frozenset[str] = frozenset(
         "registry.resume_stalled_runs",
         "fulfilment.remind_system_tasks",
         "policies.activate_due_versions",
+        "consent.summarise_consent",
     }
 )
 # Celery's own housekeeping, which the database scheduler adds by itself: allowed on a schedule too.

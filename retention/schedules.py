@@ -79,4 +79,12 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "Queues again the exports and erasures still running with no progress for a while: their worker "
         "crashed. Erasures resume from their last finished step; the request's trail says so.",
     ),
+    DefaultSchedule(
+        "Consent: daily figures (every 5 minutes)",
+        "consent.summarise_consent",
+        "*/5",
+        "*",
+        "Counts the new consent choices per day, website, method and GPC signal for the staff pages' figures "
+        "and charts; catches up on the days missed after downtime.",
+    ),
 )

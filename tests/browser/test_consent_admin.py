@@ -86,6 +86,7 @@ def test_property_page_charts_outcomes_per_day(staff_page, live_server, transact
         property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method="reject_all"
     )
     ConsentRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    services.summarise_consent()  # the chart reads the daily figures
 
     page.goto(f"{live_server.url}/admin/consent/property/{prop.pk}/change/")
     chart = page.locator("svg").filter(has=page.locator("rect"))

@@ -220,6 +220,7 @@ def test_marketing_mail_carries_one_click_headers(user_factory, purposes, mailou
 
 def test_admin_property_page_shows_snippet_history_and_chart(client, staff_user, prop):
     services.record_consent(property_key=prop.key, consent_id=uuid.uuid4(), revision=1, choices={}, method="accept_all")
+    services.summarise_consent()  # the chart reads the daily figures
     client.force_login(staff_user)
     html = client.get(f"/admin/consent/property/{prop.pk}/change/").content.decode()
     assert f"/consent/{prop.key}/banner.js" in html

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from consent.models import ConsentMethod, ConsentRecord, Property
+from consent.services import summarise_consent
 from console import selectors
 from core.permissions import SUPPORT_AGENT
 from fulfilment.models import DataExport, ErasureRun, SystemTask
@@ -77,6 +78,7 @@ def busy_portal(staff_user):
     for method, n in ((ConsentMethod.ACCEPT_ALL, 3), (ConsentMethod.REJECT_ALL, 1), (ConsentMethod.GPC, 1)):
         for _ in range(n):
             ConsentRecord.objects.create(consent_id=uuid.uuid4(), property=prop, revision=1, choices={}, method=method)
+    summarise_consent()  # the dashboard reads the daily figures
     return {"policy": policy, "run": run, "property": prop}
 
 
