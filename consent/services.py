@@ -156,18 +156,25 @@ def record_consent(
     if revision < 1 or revision > config["revision"]:
         raise ValidationError({"revision": f"Revision must be between 1 and {config['revision']}."})
     final, method = normalise_choices(config=config, choices=choices, method=method, gpc=gpc)
-    return ConsentRecord.objects.create(
+    account = user if user is not None and getattr(user, "is_authenticated", False) else None
+    record = ConsentRecord.objects.create(
         consent_id=consent_id,
         property_id=config["pk"],
         revision=revision,
         choices=final,
         method=method,
-        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        user=account,
         ip=truncate_ip(ip),
         user_agent_family=user_agent_family(user_agent or ""),
         page_url=clean_page_url(page_url),
         gpc=gpc,
     )
+    if gpc and account is not None:
+        # GPC from a logged-in account is an opt-out of sale or sharing by a known person (CCPA): recipients hear.
+        from consent.signals import GPC_PURPOSE, announce_withdrawal
+
+        announce_withdrawal(user=account, purpose=GPC_PURPOSE, source="gpc", gpc=True)
+    return record
 
 
 # --- refused origins ------------------------------------------------------------------------
@@ -346,9 +353,14 @@ def set_purpose_consent(
     version = purpose_obj.current_version()
     if version is None:
         raise ValidationError(f"Purpose {purpose!r} has no wording yet.")
-    return PurposeConsent.objects.create(
+    consent = PurposeConsent.objects.create(
         user=user, purpose=purpose_obj, version=version, granted=granted, source=source
     )
+    if not granted:
+        from consent.signals import announce_withdrawal
+
+        announce_withdrawal(user=user, purpose=purpose, source=source)
+    return consent
 
 
 def set_marketing_subscription(

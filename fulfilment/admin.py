@@ -15,6 +15,8 @@ from fulfilment.models import (
     ExportDownload,
     FulfilmentQueue,
     InactiveAccountNotice,
+    Propagation,
+    PropagationState,
     SystemTask,
 )
 from registry.models import ProcessingRestriction
@@ -239,3 +241,79 @@ class SystemTaskAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     def send_again(self, request, queryset):
         for task in queryset.exclude(state__in=["done", "skipped"]):
             services.resend_system_task(task=task, actor=request.user)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("due")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(state=PropagationState.OVERDUE)
+        return queryset
+
+
+@admin.register(Propagation)
+class PropagationAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
+    """The propagation ledger: each recipient told of an opt-out, a withdrawn consent, a restriction or an erasure,
+    the legal due date, and whether it confirmed."""
+
+    list_display = (
+        "recipient_name",
+        "event",
+        "request_reference",
+        "state",
+        "sent_at",
+        "confirmed_at",
+        "due_at",
+        "rule",
+    )
+    list_filter = (OverdueFilter, "state", "event", "recipient_name")
+    search_fields = ("request_reference", "recipient_name")
+    fields = (
+        "recipient_name",
+        "event",
+        "purpose",
+        "request_reference",
+        "rule",
+        "due_at",
+        "state",
+        "sent_at",
+        "confirmed_at",
+        "error",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ["confirm", "send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the ledger is the proof that recipients were told
+
+    @admin.action(description=_("The recipient confirmed: mark the selected notices confirmed"), permissions=["change"])
+    def confirm(self, request, queryset):
+        from fulfilment import propagation
+
+        for row in queryset.filter(task__isnull=True):
+            propagation.confirm_propagation(row=row, actor=request.user)
+        if queryset.filter(task__isnull=False).exists():
+            self.message_user(
+                request,
+                _("A request's notices are confirmed by answering its task on the request's page."),
+                messages.INFO,
+            )
+
+    @admin.action(description=_("Send the selected notices again"), permissions=["change"])
+    def send_again(self, request, queryset):
+        from fulfilment import propagation
+
+        for row in queryset.exclude(state=PropagationState.CONFIRMED):
+            try:
+                propagation.resend_propagation(row=row, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{row}: {exc}", messages.ERROR)

@@ -150,7 +150,8 @@ def send_system_task(*, task: SystemTask) -> SystemTask:
         with transaction.atomic():
             SystemTask.objects.filter(pk=task.pk).update(state=TaskState.WAITING, error="")
             _audit(task, verb="task_waiting", old=task.state, new=TaskState.WAITING)
-        task.refresh_from_db()
+            task.refresh_from_db()
+            _sync_ledger(task)
         return task
     return complete_task(task=task, result=answer.body)
 
@@ -176,6 +177,7 @@ def _mail_owner(task: SystemTask, *, reminder: bool = False) -> SystemTask:
     _audit(
         task, verb="task_reminded" if reminder else "task_mailed", old=old, new=TaskState.SENT, note=task.owner_email
     )
+    _sync_ledger(task)
     template = "mail/fulfilment/system_task_reminder" if reminder else "mail/fulfilment/system_task"
     context = {
         "system": task.system_name,
@@ -212,9 +214,18 @@ def complete_task(
     task.token_hash = ""  # the owner's link is spent
     task.save(update_fields=["state", "result", "answer_note", "error", "token_hash", "changed_at"])
     _audit(task, verb="task_done", actor=actor, old=old, new=TaskState.DONE, note=note)
+    _sync_ledger(task)
     request_id = task.data_request_id
     transaction.on_commit(lambda: _resume_request(request_id))
     return task
+
+
+def _sync_ledger(task: SystemTask) -> None:
+    # A task that is a notice to a recipient (an opt-out, a restriction, an erasure): its ledger rows follow it.
+    if task.propagations.exists():
+        from fulfilment.propagation import sync_from_task
+
+        sync_from_task(task=task)
 
 
 def _undeclared_titles(task: SystemTask, result: dict) -> list[str]:
@@ -236,6 +247,7 @@ def _fail(task: SystemTask, *, reason: str, actor: AbstractBaseUser | str | None
     task.token_hash = ""
     task.save(update_fields=["state", "error", "token_hash", "changed_at"])
     _audit(task, verb="task_failed", actor=actor, old=old, new=TaskState.FAILED, note=reason[:500])
+    _sync_ledger(task)
     context = {"system": task.system_name, "reference": task.data_request.reference, "reason": reason[:2000]}
     to = officer_emails()
     if to:
@@ -262,6 +274,7 @@ def skip_task(*, task: SystemTask, reason: str, actor: AbstractBaseUser) -> Syst
     task.token_hash = ""
     task.save(update_fields=["state", "answer_note", "token_hash", "changed_at"])
     _audit(task, verb="task_skipped", actor=actor, old=old, new=TaskState.SKIPPED, note=task.answer_note)
+    _sync_ledger(task)
     request_id = task.data_request_id
     transaction.on_commit(lambda: _resume_request(request_id))
     return task
@@ -387,12 +400,20 @@ def add_owner_task(
     return task
 
 
-def receive_callback(*, idempotency_key: str, body: bytes, signature: str) -> SystemTask:
-    """A signed callback for a task that answered 202. Refused (``PermissionDenied``) when the signature is
+def receive_callback(*, idempotency_key: str, body: bytes, signature: str) -> SystemTask | None:
+    """A signed callback for a task (or a notice outside a request, then None) that answered 202. Refused (``PermissionDenied``) when the signature is
     wrong or stale, or when the task has already been answered (a replay)."""
     from django.core.exceptions import PermissionDenied
 
     task = SystemTask.objects.filter(idempotency_key=idempotency_key).select_related("data_request").first()
+    if task is None:
+        from fulfilment.models import Propagation
+        from fulfilment.propagation import receive_callback as receive_notice_callback
+
+        row = Propagation.objects.filter(idempotency_key=idempotency_key, task__isnull=True).first()
+        if row is not None:
+            receive_notice_callback(row=row, body=body, signature=signature)
+            return None
     system = _system(task) if task is not None else None
     if task is None or system is None or system.kind != Kind.HTTP:
         raise PermissionDenied("unknown task")
@@ -531,9 +552,12 @@ def remind_system_tasks(*, now: datetime | None = None) -> dict:
         .select_related("data_request")
         .order_by("due_at")
     )
+    from fulfilment.propagation import remind_overdue_propagations
+
+    notices = remind_overdue_propagations(now=now)
     officers = officer_emails()
     if not overdue or not officers:
-        return {"reminded": reminded, "escalated": 0}
+        return {"reminded": reminded, "escalated": 0, "notices_overdue": notices}
     items = []
     for task in overdue:
         if task.escalated_on is None:
@@ -553,7 +577,7 @@ def remind_system_tasks(*, now: datetime | None = None) -> dict:
             to=officers, template="mail/fulfilment/system_task_overdue", context={"items": items}
         )
     )
-    return {"reminded": reminded, "escalated": len(items)}
+    return {"reminded": reminded, "escalated": len(items), "notices_overdue": notices}
 
 
 # --- what the request waits on ---------------------------------------------------------------------------------

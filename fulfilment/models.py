@@ -296,3 +296,68 @@ class SystemTaskFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- telling recipients: opt-outs, consent withdrawals, erasures and restrictions (CCPA, GDPR Art. 19) ----------
+
+
+class PropagationEvent(models.TextChoices):
+    OPT_OUT = "opt_out", _("opt-out of sale or sharing")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("consent withdrawn")
+    RESTRICTION = "restriction", _("processing restricted")
+    ERASURE = "erasure", _("data erased")
+
+
+class PropagationState(models.TextChoices):
+    PENDING = "pending", _("not sent yet")
+    SENT = "sent", _("told, not confirmed yet")
+    CONFIRMED = "confirmed", _("confirmed by the recipient")
+    FAILED = "failed", _("could not be told")
+    OVERDUE = "overdue", _("overdue")
+
+
+class Propagation(models.Model):
+    """The propagation ledger: one recipient (a connected system that receives the person's data) told of one
+    event, with the legal due date of the notice and whether the recipient confirmed it.
+
+    Made for a request, the notice is that request's connected-system task (a signed call, or the owner's task)
+    and this row follows it; made for a consent choice outside any request, the row is sent itself.
+    """
+
+    event = models.CharField(_("what happened"), max_length=20, choices=PropagationEvent.choices)
+    rule = models.CharField(_("legal rule"), max_length=200)
+    recipient_key = models.CharField(max_length=64)
+    recipient_name = models.CharField(_("recipient"), max_length=200)
+    data_request = models.ForeignKey(
+        "requests_app.DataRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="propagations"
+    )
+    task = models.ForeignKey(SystemTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="propagations")
+    request_reference = models.CharField(_("request"), max_length=32, blank=True)
+    # Whom it is about, for a notice outside a request (erasure masks these with the person's other data).
+    subject_email = models.EmailField(blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=80, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=PropagationState.choices, default=PropagationState.PENDING
+    )
+    due_at = models.DateTimeField(_("due"))
+    sent_at = models.DateTimeField(_("told on"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed on"), null=True, blank=True)
+    error = models.TextField(_("last problem"), blank=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reminded_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    changed_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "recipient_name"]
+        verbose_name = _("recipient told")
+        verbose_name_plural = _("recipients told (propagation ledger)")
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_name}: {self.get_event_display()} ({self.get_state_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (PropagationState.PENDING, PropagationState.SENT, PropagationState.OVERDUE)

@@ -31,6 +31,17 @@ def on_request_mail_settled(sender, data_request_id, mail, **kwargs):
     services.seal_after_completion_mail(data_request_id=data_request_id)
 
 
+def on_consent_withdrawn(sender, user, purpose, source, gpc=False, **kwargs):
+    """A known person withdrew a consent or sent GPC: the recipients that declare it are told."""
+    from fulfilment import propagation
+
+    try:
+        propagation.propagate_consent(user=user, purpose=purpose, gpc=gpc)
+    except Exception:
+        # The consent itself is recorded; the ledger shows who was not told, and staff can send again.
+        logger.exception("Telling the recipients of a withdrawn consent failed")
+
+
 def on_user_logged_in(sender, request, user, **kwargs):
     """A login proves the account is used, and offers to cancel a pending deletion."""
     from fulfilment.lifecycle import cancel_inactivity_notices, pending_deletion
@@ -53,8 +64,10 @@ def on_user_logged_in(sender, request, user, **kwargs):
 def connect() -> None:
     from allauth.account.signals import user_logged_in
 
+    from consent.signals import consent_withdrawn
     from requests_app.signals import request_mail_settled, request_verified
 
     request_verified.connect(on_request_verified, dispatch_uid="fulfilment.on_request_verified")
     request_mail_settled.connect(on_request_mail_settled, dispatch_uid="fulfilment.on_request_mail_settled")
     user_logged_in.connect(on_user_logged_in, dispatch_uid="fulfilment.on_user_logged_in")
+    consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="fulfilment.on_consent_withdrawn")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit_services
 from consent.services import truncate_ip
 from core.permissions import officer_emails, require_perm
-from fulfilment import connected, erasure, external
+from fulfilment import connected, erasure, external, propagation
 from fulfilment.exports import build_export as _build_export
 from fulfilment.exports import export_file_path
 from fulfilment.exports import purge_expired_exports as _purge
@@ -123,6 +123,12 @@ def start_automatic_fulfilment(*, data_request: DataRequest) -> None:
         preview_erasure(data_request=data_request)
     elif kind in ("restriction", "objection"):
         restrict_processing(data_request=data_request, kind=kind, actor=None)
+        if kind == "restriction":  # GDPR Art. 19: the recipients hear of it
+            propagation.propagate(event="restriction", data_request=data_request)
+    elif kind == "opt_out":  # CCPA: the third parties that receive the data stop selling or sharing it
+        propagation.propagate(event="opt_out", data_request=data_request)
+    elif kind == "withdraw_consent":
+        propagation.propagate(event="consent_withdrawn", data_request=data_request)
 
 
 # --- exports -----------------------------------------------------------------------
@@ -730,6 +736,8 @@ def _finish_erasure(run: ErasureRun) -> ErasureRun:
     # The requester's copy: the staff's reasons for legal holds stay in the run's report, for staff.
     files = [("erasure-report.json", json.dumps(erasure.public_report(report), indent=2).encode())]
     run_id = run.pk
+    # GDPR Art. 19: the systems asked to erase are the recipients told; the ledger keeps each one with its due date.
+    propagation.propagate(event="erasure", data_request=data_request)
     if connected.open_tasks(data_request=data_request):
         # The systems only a person or a callback can reach have not all answered: the request completes when
         # the last one does (start_export_when_ready); the run's own data is erased and sealed meanwhile.

@@ -141,3 +141,23 @@ def remind_system_tasks_task() -> dict:
     from fulfilment.connected import remind_system_tasks
 
     return remind_system_tasks()
+
+
+@shared_task(name="fulfilment.send_propagation", bind=True, acks_late=True, soft_time_limit=300, time_limit=330)
+def send_propagation_task(self, row_id: int) -> str:
+    """Tell one recipient of an opt-out or a withdrawn consent; a web service that does not answer is retried
+    with backoff, then the notice is marked failed and the privacy officers are alerted."""
+    from django.conf import settings
+
+    from fulfilment import propagation
+    from fulfilment.models import Propagation
+
+    row = Propagation.objects.filter(pk=row_id).first()
+    if row is None:
+        return "missing"
+    try:
+        return propagation.send_propagation(row=row).state
+    except SystemUnavailable as exc:
+        if self.request.retries >= settings.SYSTEM_TASK_HTTP_RETRIES or not exc.retryable:
+            return propagation.fail_propagation(row=row, reason=str(exc.reason)).state
+        raise self.retry(countdown=min(30 * 2**self.request.retries, 1800)) from exc

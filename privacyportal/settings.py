@@ -316,6 +316,9 @@ SYSTEM_TASK_HTTP_RETRIES = env.int("SYSTEM_TASK_HTTP_RETRIES", default=50)
 # An owner's open task is recalled to them this many days before its due date (a fresh link each time); once past
 # due, the privacy officers get one digest a day of the overdue tasks (remind_system_tasks, hourly).
 SYSTEM_TASK_REMINDER_DAYS = env.list("SYSTEM_TASK_REMINDER_DAYS", cast=int, default=[3, 1])
+# Recipients told of an erasure, a restriction (GDPR Art. 19) or a withdrawn consent have this many days ("without
+# undue delay"); a CCPA opt-out has 15 business days, fixed by the regulation.
+PROPAGATION_GDPR_DAYS = env.int("PROPAGATION_GDPR_DAYS", default=30)
 EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=7)
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000)
 CONSENT_LOG_RETENTION_YEARS = env.int("CONSENT_LOG_RETENTION_YEARS", default=5)

@@ -663,6 +663,25 @@ def fulfilment_html(obj: DataRequest) -> str:
             ),
         )
         parts.append(format_html('<ul class="systems-checklist">{}</ul>', items))
+    told = list(obj.propagations.order_by("recipient_name")) if hasattr(obj, "propagations") else []
+    if told:
+        # The propagation ledger of this request: each recipient told, by when the law wants it, and its answer.
+        rows = format_html_join(
+            "",
+            "<li>{}: <strong>{}</strong> <small>({}: {}; {})</small></li>",
+            (
+                (
+                    p.recipient_name,
+                    p.get_state_display(),
+                    p.get_event_display(),
+                    gettext("due %(date)s")
+                    % {"date": formats.date_format(timezone.localtime(p.due_at), "DATE_FORMAT")},
+                    p.rule,
+                )
+                for p in told
+            ),
+        )
+        parts.append(format_html('<p>{}</p><ul class="recipients-told">{}</ul>', gettext("Recipients told:"), rows))
     if not parts:
         parts.append(gettext("Handled by staff; nothing to run in the registry for this type."))
     # Any request can send a task to a system or a person the portal cannot reach by itself.

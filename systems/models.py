@@ -24,6 +24,8 @@ class Action(models.TextChoices):
     RECTIFICATION = "rectification", _("rectification")
     RESTRICTION = "restriction", _("restriction")
     RETENTION = "retention", _("retention")
+    OPT_OUT = "opt_out", _("opt-outs of sale or sharing")
+    CONSENT = "consent", _("consent withdrawals")
 
 
 class IdentityKind(models.TextChoices):

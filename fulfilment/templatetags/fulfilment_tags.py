@@ -19,7 +19,8 @@ def fulfilment_panel(context, data_request):
     export = DataExport.objects.filter(data_request=data_request).first()
     run = ErasureRun.objects.filter(data_request=data_request).first()
     tasks = list(data_request.system_tasks.order_by("system_name"))
-    if export is None and run is None and not tasks:
+    told = list(data_request.propagations.order_by("recipient_name"))
+    if export is None and run is None and not tasks and not told:
         return ""
     ctx = {
         "data_request": data_request,
@@ -27,6 +28,7 @@ def fulfilment_panel(context, data_request):
         "run": run,
         "tasks": tasks,
         "tasks_done": sum(t.is_settled for t in tasks),
+        "told": told,
     }
     if run is not None and run.state == ErasureRun.State.COMPLETED:
         from fulfilment.services import kept_for_requester

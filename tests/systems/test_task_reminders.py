@@ -60,7 +60,7 @@ def test_owners_are_reminded_once_per_offset_with_a_fresh_link(
     [old_link] = _links([smtp_server.text(first)])
     due = task.due_at
     with django_capture_on_commit_callbacks(execute=True):
-        assert connected.remind_system_tasks(now=due - timedelta(days=5)) == {"reminded": 0, "escalated": 0}
+        assert connected.remind_system_tasks(now=due - timedelta(days=5))["reminded"] == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert connected.remind_system_tasks(now=due - timedelta(days=3, hours=1))["reminded"] == 1
     with django_capture_on_commit_callbacks(execute=True):

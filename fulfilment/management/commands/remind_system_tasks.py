@@ -9,5 +9,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counts = remind_system_tasks()
         self.stdout.write(
-            f"Connected-system tasks: {counts['reminded']} owners reminded, {counts['escalated']} overdue."
+            f"Connected-system tasks: {counts['reminded']} owners reminded, {counts['escalated']} overdue; "
+            f"{counts['notices_overdue']} overdue notices to recipients."
         )
