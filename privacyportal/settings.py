@@ -335,6 +335,8 @@ SCANNER_HOST_INTERVAL_SECONDS = env.float("SCANNER_HOST_INTERVAL_SECONDS", defau
 # One task runs this long at most, then checkpoints and queues the rest of the scan as a new task.
 SCANNER_TASK_SECONDS = env.int("SCANNER_TASK_SECONDS", default=420)
 SCANNER_PAGE_TIMEOUT_SECONDS = env.int("SCANNER_PAGE_TIMEOUT_SECONDS", default=30)
+# The banner's cost (LCP, CLS, time until it can be used) is measured on this many pages of a scan (4 loads each).
+SCANNER_COST_PAGES = env.int("SCANNER_COST_PAGES", default=5)
 
 # --- demo data ------------------------------------------------------------------
 DEMO_ADMIN_EMAIL = env("DEMO_ADMIN_EMAIL", default="admin@example.com")

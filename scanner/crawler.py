@@ -80,10 +80,6 @@ COST_HOOK = r"""
 """
 
 
-# The banner's cost is measured on the first pages only: four more loads per page.
-COST_PAGES = 5
-
-
 class ChromiumMissing(Exception):
     """No browser to scan with: the message says what to install."""
 
@@ -164,7 +160,7 @@ class CrawlPlan:
     respect_robots: bool = True
     host_interval: float = 1.0
     page_timeout: float = 30.0
-    measure_cost: bool = True
+    cost_pages: int = 5  # the banner's cost is measured on the first pages only: four more loads each
     deadline: float | None = None  # time.monotonic() after which no new page starts
     robots: dict = field(default_factory=dict)
 
@@ -493,8 +489,10 @@ def crawl(
     with sync_playwright() as p:
         browser = launch(p)
         try:
+            this_run = 0
             while queue and len(pages) < plan.max_pages:
-                if plan.deadline is not None and time.monotonic() > plan.deadline:
+                # At least one page per run, so that a scan always moves on, however short its time.
+                if this_run and plan.deadline is not None and time.monotonic() > plan.deadline:
                     return progress
                 url = queue.pop(0)
                 if url in pages or origin_of(url) not in plan.allowed_origins:
@@ -506,7 +504,7 @@ def crawl(
                     plan,
                     rate,
                     screenshot=not pages,
-                    measure=plan.measure_cost and len(pages) < COST_PAGES,
+                    measure=len(pages) < plan.cost_pages,
                 )
                 shot = seen.pop("screenshot", None)
                 for link in seen.pop("links", []):
@@ -519,6 +517,7 @@ def crawl(
                         known.add(link)
                         queue.append(link)
                 pages[url] = seen
+                this_run += 1
                 progress["known"] = sorted(known)
                 checkpoint(progress, shot)
         finally:

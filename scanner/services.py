@@ -142,6 +142,7 @@ def _plan(scan: WebsiteScan, deadline: float | None) -> crawler.CrawlPlan:
         respect_robots=not scan.ignore_robots,
         host_interval=settings.SCANNER_HOST_INTERVAL_SECONDS,
         page_timeout=settings.SCANNER_PAGE_TIMEOUT_SECONDS,
+        cost_pages=settings.SCANNER_COST_PAGES,
         deadline=deadline,
     )
 

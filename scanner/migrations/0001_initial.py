@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('consent', '0007_log_keyset_indexes'),
+        ('consent', '0005_refused_origins'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
