@@ -231,7 +231,9 @@ def send_propagation(*, row: Propagation) -> Propagation:
         else:
             return fail_propagation(row=row, reason=str(answer.body.get("error") or answer.body.get("status")))
         row.sent_at, row.error = timezone.now(), ""
-        row.save(update_fields=["state", "sent_at", "confirmed_at", "error", "changed_at"])
+        if row.state == PropagationState.CONFIRMED:
+            row.subject_email = ""  # the proof is the recipient, the account number and the dates
+        row.save(update_fields=["state", "sent_at", "confirmed_at", "error", "subject_email", "changed_at"])
         _audit(row, verb="propagation_sent", actor=row.recipient_name, old=old, new=row.state)
     return row
 
@@ -320,7 +322,8 @@ def confirm_propagation(*, row: Propagation, actor: AbstractBaseUser | str) -> P
     old = row.state
     row.state, row.confirmed_at, row.error = PropagationState.CONFIRMED, timezone.now(), ""
     row.sent_at = row.sent_at or row.confirmed_at
-    row.save(update_fields=["state", "confirmed_at", "sent_at", "error", "changed_at"])
+    row.subject_email = ""  # no longer needed to tell it: the proof is the recipient, the account number, the dates
+    row.save(update_fields=["state", "confirmed_at", "sent_at", "error", "subject_email", "changed_at"])
     _audit(row, verb="propagation_confirmed", actor=actor, old=old, new=row.state)
     return row
 

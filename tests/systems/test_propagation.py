@@ -72,6 +72,7 @@ def test_withdrawing_a_consent_reaches_the_receiver_once_and_the_ledger_marks_it
     [row] = Propagation.objects.all()
     assert (row.recipient_name, row.state) == ("Ad network adapter", PropagationState.CONFIRMED)
     assert row.sent_at and row.confirmed_at and "Art. 7(3)" in row.rule
+    assert (row.subject_email, row.user_id) == ("", ann.pk)  # once confirmed, the address is not kept
     assert row.due_at - row.created_at == pytest.approx(dt.timedelta(days=30), abs=dt.timedelta(seconds=5))
     with django_capture_on_commit_callbacks(execute=True):  # an unsubscribe link used again changes nothing
         assert (
