@@ -132,6 +132,8 @@ def send_system_task(*, task: SystemTask) -> SystemTask:
     if task.state not in (TaskState.PENDING, TaskState.SENT) or task.is_settled:
         return task
     if task.kind == Kind.MANUAL:
+        if task.state == TaskState.SENT and task.token_hash:
+            return task  # already with its owner: a late retry of an earlier call must not replace their link
         return _mail_owner(task)
     system = _system(task)
     if system is None:
