@@ -378,3 +378,20 @@ def estimate_count(queryset: QuerySet) -> int:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+# --- who was told of a person's consent choices (filled in by fulfilment, which sends the notices) ---------------
+
+_recipients_told_reader = None
+
+
+def set_recipients_told_reader(reader) -> None:
+    """Install the reader of the recipients told of an account's withdrawals and opt-outs: a callable taking
+    ``user=`` and returning dicts with recipient, event, purpose, told_at, confirmed_at and state."""
+    global _recipients_told_reader
+    _recipients_told_reader = reader
+
+
+def list_recipients_told(*, user) -> list[dict]:
+    """The recipients told of this account's withdrawn consents and opt-outs, newest first."""
+    return list(_recipients_told_reader(user=user)) if _recipients_told_reader is not None else []

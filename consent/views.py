@@ -134,6 +134,7 @@ def account_consents(request):
         {
             "states": selectors.list_purpose_states(user=request.user),
             "history": selectors.list_purpose_history(user=request.user)[:100],
+            "told": selectors.list_recipients_told(user=request.user)[:50],
         },
     )
 

@@ -425,3 +425,22 @@ def remind_overdue_propagations(*, now: datetime | None = None) -> int:
 def told_for_request(*, data_request: DataRequest) -> list[Propagation]:
     """The recipients told of this request's outcome, for its pages."""
     return list(data_request.propagations.order_by("recipient_name"))
+
+
+def recipients_told_for_user(*, user: AbstractBaseUser) -> list[dict]:
+    """What an account's consents page shows of the notices sent for its own choices (outside any request)."""
+    from consent.models import Purpose
+
+    rows = Propagation.objects.filter(user_id=user.pk, data_request__isnull=True).order_by("-created_at")[:50]
+    titles = {p.key: str(p) for p in Purpose.objects.filter(key__in={r.purpose for r in rows})}
+    return [
+        {
+            "recipient": r.recipient_name,
+            "event": r.event,
+            "purpose_title": titles.get(r.purpose, ""),
+            "told_at": r.sent_at,
+            "confirmed_at": r.confirmed_at,
+            "state": r.state,
+        }
+        for r in rows
+    ]

@@ -55,7 +55,7 @@ def officer(user_factory):
 
 
 def test_withdrawing_a_consent_reaches_the_receiver_once_and_the_ledger_marks_it_confirmed(
-    receiver, user_factory, django_capture_on_commit_callbacks
+    receiver, user_factory, client, django_capture_on_commit_callbacks
 ):
     _declare(receiver["port"], manual_actions="[restriction]")
     ensure_purposes()
@@ -74,6 +74,9 @@ def test_withdrawing_a_consent_reaches_the_receiver_once_and_the_ledger_marks_it
     assert row.sent_at and row.confirmed_at and "Art. 7(3)" in row.rule
     assert (row.subject_email, row.user_id) == ("", ann.pk)  # once confirmed, the address is not kept
     assert row.due_at - row.created_at == pytest.approx(dt.timedelta(days=30), abs=dt.timedelta(seconds=5))
+    client.force_login(ann)
+    page = client.get("/account/consents/").content.decode()
+    assert "Who we told" in page and "Ad network adapter" in page and "confirmed on" in page
     with django_capture_on_commit_callbacks(execute=True):  # an unsubscribe link used again changes nothing
         assert (
             consent_services.unsubscribe(token=consent_services.build_unsubscribe_url(user=ann).rsplit("/", 2)[-2])
