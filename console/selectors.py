@@ -274,6 +274,22 @@ def refused_origins(*, user: AbstractBaseUser) -> list[dict]:
     ]
 
 
+def website_scans(*, user: AbstractBaseUser) -> list[dict]:
+    """Per website, the findings of its latest scan (and how many are new), linked to that scan's evidence."""
+    if not user.has_perm("scanner.view_websitescan"):
+        return []
+    from scanner.selectors import latest_findings_per_website
+
+    return [
+        {
+            **row,
+            "url": reverse("admin:scanner_websitescan_change", args=[row["scan"].pk]),
+            "blocking": row["scan"].blocking,
+        }
+        for row in latest_findings_per_website()
+    ]
+
+
 def dashboard(*, user: AbstractBaseUser, now: datetime | None = None) -> dict:
     """Everything the admin home shows for ``user``, limited to what their permissions let them open."""
     now = now or timezone.now()
@@ -286,6 +302,7 @@ def dashboard(*, user: AbstractBaseUser, now: datetime | None = None) -> dict:
         "officer": officer if officer.figures else None,
         "jobs": jobs if jobs.figures else None,
         "refused_origins": refused_origins(user=user),
+        "website_scans": website_scans(user=user),
         "broken_promises": broken_promises(user=user),
         "retention": last_retention_runs(user=user),
         "consent": consent_rates(user=user, now=now),

@@ -24,6 +24,7 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("fulfilment", "view_*"),
         ("systems", "view_*"),
         ("policies", "view_*"),
+        ("scanner", "view_*"),
         ("core", "view_organisation"),
     ],
     PRIVACY_OFFICER: [
@@ -34,6 +35,7 @@ GROUP_GRANTS: dict[str, list[tuple[str, str]]] = {
         ("fulfilment", "*"),
         ("systems", "*"),
         ("retention", "*"),
+        ("scanner", "*"),
         # The whole audit trail, to read: nobody writes it by hand.
         ("audit", "view_auditevent"),
         ("core", "view_organisation"),

@@ -24,6 +24,7 @@ SCHEDULED_JOBS: frozenset[str] = frozenset(
         "fulfilment.remind_system_tasks",
         "policies.activate_due_versions",
         "consent.summarise_consent",
+        "scanner.scan_websites",
     }
 )
 # Celery's own housekeeping, which the database scheduler adds by itself: allowed on a schedule too.

@@ -12,6 +12,7 @@ class DefaultSchedule(NamedTuple):
     minute: str
     hour: str
     description: str
+    day_of_month: str = "*"
 
 
 DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
@@ -86,5 +87,14 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "*",
         "Counts the new consent choices per day, website, method and GPC signal for the staff pages' figures "
         "and charts; catches up on the days missed after downtime.",
+    ),
+    DefaultSchedule(
+        "Scanner: scan the websites (monthly)",
+        "scanner.scan_websites",
+        "0",
+        "4",
+        "Crawls every website with its addresses in four consent states; new findings are mailed to the "
+        "privacy officers. Also resumes a scan whose worker stopped.",
+        day_of_month="1",
     ),
 )

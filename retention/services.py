@@ -111,7 +111,7 @@ def ensure_scheduled_jobs() -> list[str]:
             minute=default.minute,
             hour=default.hour,
             day_of_week="*",
-            day_of_month="*",
+            day_of_month=default.day_of_month,
             month_of_year="*",
             timezone=settings.TIME_ZONE,
         )
