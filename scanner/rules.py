@@ -220,6 +220,7 @@ def build_report(
     cookies: dict[tuple, dict] = {}
     storage: dict[tuple, dict] = {}
     hosts: dict[str, dict] = {}
+    errors: list[dict] = []
 
     def finding(kind, *, subject, page="", state="", detail, evidence="", proposal=None):
         findings.append(
@@ -236,7 +237,10 @@ def build_report(
         )
 
     for url, seen in pages.items():
-        if not seen.get("banner_shown", True):
+        failed = ((seen.get("states") or {}).get(NO_CHOICE) or {}).get("error")
+        if failed:
+            errors.append({"page": url, "error": failed})
+        elif not seen.get("banner_shown", True):
             finding(
                 FindingKind.BANNER_NOT_SHOWN,
                 subject=url,
@@ -448,6 +452,7 @@ def build_report(
         "third_party_hosts_before_consent": [r["host"] for r in host_rows if NO_CHOICE in r["states"]],
         "findings": findings,
         "blocking": any(f["blocking"] for f in findings),
+        "pages_not_loaded": errors,
     }
 
 
