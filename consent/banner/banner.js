@@ -98,14 +98,23 @@
     });
   };
 
-  // Whatever the next paint does not need runs after it, so a click costs one frame. The timer covers
-  // hidden tabs, where animation frames do not come.
+  // Whatever the next paint does not need waits for it, so a click costs one frame: the tasks queue up and
+  // run in order in the first task after that paint. The timer covers hidden tabs, where animation frames do
+  // not come; leaving the page runs them at once, so no choice is lost to a quick navigation.
+  let queue = [], round = 0;
+  const drain = () => {
+    round++;
+    const tasks = queue;
+    queue = [];
+    tasks.forEach(task => task());
+  };
   const afterPaint = task => {
-    let done = false;
-    const run = () => { if (!done) { done = true; task(); } };
+    if (queue.push(task) > 1) return;
+    const mine = round, run = () => mine == round && drain();
     requestAnimationFrame(() => setTimeout(run));
     setTimeout(run, 250);
   };
+  win.addEventListener('pagehide', drain);
 
   // Outbox: each choice is kept in this browser until the portal has it, and sent again later on this page
   // (with backoff) or on the next page view, so an outage of the portal loses no proof. A retried record
@@ -172,19 +181,21 @@
     if (gpc && method == 'accept_all' && 'targeting' in chosen) { chosen.targeting = false; method = 'gpc'; }
     const previous = current && current.c, older = stored && stored.c;
     if (previous && keys.some(key => previous[key] && !chosen[key])) method = 'withdraw';
-    current = stored = {i: (stored && stored.i) || newId(), r: config.revision, c: chosen, t: Date.now(), m: method, g: gpc};
-    doc.cookie = 'pp_consent=' + encodeURIComponent(JSON.stringify(current)) + ';path=/;max-age=' + lifetimeDays(chosen) * 86400
-      + ';SameSite=Lax' + (location.protocol == 'https:' ? ';Secure' : '');
-    // The record names the revision this visitor was shown; it stands locally even when the portal cannot
-    // be reached or refuses this origin.
+    const choice = current = stored = {i: (stored && stored.i) || newId(), r: config.revision, c: chosen, t: Date.now(), m: method, g: gpc};
+    // The record names the revision this visitor was shown (this script's own, fixed when it was built); it
+    // stands locally even when the portal cannot be reached or refuses this origin.
     const record = {
-      consent_id: current.i, revision: config.revision, choices: Object.assign({}, chosen), method,
+      consent_id: choice.i, revision: config.revision, choices: Object.assign({}, chosen), method,
       page_url: location.href.split(/[?#]/)[0], gpc,
     };
-    writeOutbox(readOutbox().concat({q: newId(), t: current.t, b: record}).slice(-20));
-    render(CLOSED);
     const detail = getConsent();
+    // The click's answer is one attribute on the banner; the cookie, the outbox, the clean-up, Consent Mode,
+    // the unblocking, the POST and the event come after the paint, in that order.
+    render(CLOSED);
     afterPaint(() => {
+      doc.cookie = 'pp_consent=' + encodeURIComponent(JSON.stringify(choice)) + ';path=/;max-age=' + lifetimeDays(chosen) * 86400
+        + ';SameSite=Lax' + (location.protocol == 'https:' ? ';Secure' : '');
+      writeOutbox(readOutbox().concat({q: newId(), t: choice.t, b: record}).slice(-20));
       if (older) keys.forEach(key => older[key] && !chosen[key] && deleteCookies(key));
       unblock(chosen);
       gtag('consent', 'update', consentMode(chosen));
@@ -213,11 +224,11 @@
     el('p', {class: 'ppc-l'},
       el('a', {href: portal + '/cookies/' + config.key + '/', target: '_blank', rel: 'noopener'}, text.policy)));
 
-  const categoryRow = (category, chosen) => {
+  const categoryRow = category => {
     const necessary = category.key == NECESSARY, cookies = category.cookies;
     return el('div', {class: 'ppc-c'},
       el('label', {},
-        el('input', {type: 'checkbox', name: category.key, checked: necessary || !!chosen[category.key], disabled: necessary}),
+        el('input', {type: 'checkbox', name: category.key, checked: necessary, disabled: necessary}),
         ' ', translated(category.name),
         necessary && [' ', el('span', {}, '(' + text.alwaysOn + ')')]),
       el('p', {}, translated(category.description)),
@@ -226,40 +237,55 @@
         el('ul', {}, cookies.map(([name, provider, duration]) => el('li', {}, el('code', {}, name), ' ' + provider + ', ' + duration)))));
   };
 
-  const settings = chosen => [
+  const settings = () => el('div', {class: 'ppc-s'},
     el('div', {class: 'ppc-ov'}),
-    el('div', {class: 'ppc-box ppc-2', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'ppc-t', tabindex: -1},
-      el('h2', {id: 'ppc-t'}, text.settings),
+    el('div', {class: 'ppc-2', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'ppc-t2', tabindex: -1},
+      el('h2', {id: 'ppc-t2'}, text.settings),
       gpcNote(),
-      categories.map(category => categoryRow(category, chosen)),
+      categories.map(categoryRow),
       choiceButtons(button('save', text.save)),
-      // The id a visitor can quote to staff, who find the proof of this choice by it.
-      current && el('p', {class: 'ppc-i'}, text.consentId + ': ', el('code', {}, current.i))),
-  ];
+      // The id a visitor can quote to staff, who find the proof of this choice by it; shown once there is one.
+      el('p', {class: 'ppc-i', hidden: true}, text.consentId + ': ', el('code', {}))));
 
+  // Each layer (the notice, the settings, the reopen pill) is built once and then stays laid out; the root's
+  // data-l says which one is visible. Showing or closing a layer is that one attribute: the click's frame
+  // changes no layout and only paints. The notice comes first, so it is the first match for its buttons.
   const root = el('div', {class: 'ppc', lang});
   root.style.display = 'none';
-  let layer = CLOSED, focusBack = null, styled = false, hasOwnOpener = false;
+  let layer = CLOSED, focusBack = null, styled = false, hasOwnOpener = false, noticeBox = null, settingsLayer = null, pill = null;
+  const ensureNotice = () => noticeBox || (noticeBox = root.insertBefore(notice(), root.firstChild));
+  const ensureSettings = () => settingsLayer || (settingsLayer = root.insertBefore(settings(), pill));
 
-  function render(next, quiet) {
+  function render(next, quiet, focusNow) {
     const was = layer;
     layer = next;
     if (next && !was && !root.contains(doc.activeElement)) focusBack = doc.activeElement;
-    root.replaceChildren(...[
-      next == NOTICE ? notice()
-        : next == SETTINGS ? settings((current && current.c) || {})
-          : current && !hasOwnOpener && button('open', text.settings, {class: 'ppc-pill'}),
-    ].flat().filter(Boolean));
-    root.className = 'ppc' + (next == SETTINGS ? ' ppc-m' : '');
-    root.style.display = styled && (next || !hasOwnOpener && current) ? '' : 'none';
+    let box = null;
+    if (next == NOTICE) {
+      box = ensureNotice();
+      // The settings are built and laid out while the visitor reads the notice, not when they ask for them.
+      if (!settingsLayer) (win.requestIdleCallback || setTimeout)(ensureSettings, {timeout: 2e3});
+    } else if (next == SETTINGS) {
+      box = ensureSettings().lastChild;
+      // Only what changed is written: each write is style work in the frame that shows the settings.
+      const chosen = (current && current.c) || {}, idLine = box.lastChild, id = current ? current.i : '';
+      box.querySelectorAll('input').forEach(input => {
+        const on = input.disabled || !!chosen[input.name];
+        if (input.checked != on) input.checked = on;
+      });
+      if (idLine.hidden != !id) idLine.hidden = !id;
+      if (idLine.lastChild.textContent != id) idLine.lastChild.textContent = id;
+    }
+    root.dataset.l = next || (current && pill ? 0 : '');
     if (quiet) return;
-    const box = root.querySelector('.ppc-box');
-    if (box) box.focus();
+    if (box) box.focus({preventScroll: true});
     else if (was) {
-      // Closing returns focus where it was before the banner took it, else to the reopen pill.
-      const target = focusBack && focusBack.isConnected && focusBack != doc.body ? focusBack : root.querySelector('.ppc-pill');
-      if (target) target.focus();
+      // Closing returns focus where it was before the banner took it, else to the reopen pill; after the paint,
+      // unless the visitor has moved on (or reopened the banner) meanwhile.
+      const target = focusBack && focusBack.isConnected && focusBack != doc.body ? focusBack : pill;
       focusBack = null;
+      const back = () => !layer && target && (doc.activeElement == doc.body || root.contains(doc.activeElement)) && target.focus();
+      focusNow ? back() : afterPaint(back);
     }
   }
 
@@ -273,7 +299,7 @@
     else if (name == 'open') render(NOTICE);
     else {
       const chosen = allChoices(false);
-      root.querySelectorAll('input:checked').forEach(input => chosen[input.name] = true);
+      settingsLayer.querySelectorAll('input:checked').forEach(input => chosen[input.name] = true);
       save(chosen, 'custom');
     }
   });
@@ -281,10 +307,10 @@
     if (layer != SETTINGS) return;
     if (event.key == 'Escape') {
       event.preventDefault();
-      render(current ? CLOSED : NOTICE);
+      render(current ? CLOSED : NOTICE, false, true);
     } else if (event.key == 'Tab') {
       // Keep focus inside the settings dialog while it is open.
-      const focusable = [...root.querySelectorAll('button,a[href],input:not([disabled]),summary')], active = doc.activeElement;
+      const focusable = [...settingsLayer.querySelectorAll('button,a[href],input:not([disabled]),summary')], active = doc.activeElement;
       const first = focusable[0], last = focusable[focusable.length - 1];
       if (event.shiftKey && (active == first || !focusable.includes(active))) { event.preventDefault(); last.focus(); }
       else if (!event.shiftKey && active == last) { event.preventDefault(); first.focus(); }
@@ -313,6 +339,7 @@
   let takeFocus = location.origin != portal, mounted = false;
   const reveal = () => {
     if (styled && mounted) {
+      root.style.display = '';
       render(layer, !(takeFocus && layer));
       takeFocus = false;
     }
@@ -337,6 +364,7 @@
   // The banner needs the page's body: at once with defer, after parsing when the script sits first in <head>.
   const boot = () => {
     hasOwnOpener = !!doc.querySelector('[data-pp-open]');
+    if (!hasOwnOpener) pill = root.appendChild(button('open', text.settings, {class: 'ppc-pill'}));
     doc.body.appendChild(root);
     mounted = true;
     if (current) {
@@ -349,7 +377,9 @@
     win.addEventListener('hashchange', askOnHash);
     reveal();
     // Content added later (single-page apps, late widgets) is unblocked as soon as it appears.
-    new MutationObserver(() => current && unblock(current.c)).observe(doc.documentElement, {childList: true, subtree: true});
+    // The banner's own layers are not such content.
+    new MutationObserver(changes => current && changes.some(change => !root.contains(change.target)) && unblock(current.c))
+      .observe(doc.documentElement, {childList: true, subtree: true});
     // Records a past page view could not deliver.
     afterPaint(flush);
   };

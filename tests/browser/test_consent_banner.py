@@ -145,12 +145,68 @@ def test_reject_all_keeps_scripts_blocked_and_is_recorded(page, shop_page, shop)
     assert str(rec.consent_id) == page.evaluate("window.PrivacyPortal.getConsent().id")
 
 
+# What one click changes before the next paint, and what waits for it (cookie, outbox, Consent Mode, event).
+CLICK_IN_ONE_TASK = """selector => new Promise(resolve => {
+  const watch = new MutationObserver(() => {});
+  watch.observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true});
+  let events = 0;
+  document.addEventListener('privacyportal:consent', () => events++);
+  const state = () => ({
+    cookie: document.cookie.includes('pp_consent='), events, outbox: localStorage.length,
+    updates: window.dataLayer.filter(e => e[0] === 'consent' && e[1] === 'update').length,
+    shown: document.querySelector('.ppc').dataset.l,
+  });
+  document.querySelector(selector).click();  // dispatched and handled synchronously
+  const changed = watch.takeRecords().map(m => m.type === 'attributes' ? m.attributeName : m.type);
+  const during = state();
+  requestAnimationFrame(() => setTimeout(() => setTimeout(() => resolve({changed, during, after: state()}))));
+})"""
+
+
+@pytest.mark.parametrize("action", ["reject", "accept"])
+def test_a_choice_changes_one_attribute_in_the_click_and_the_rest_after_the_paint(page, shop_page, shop, action):
+    open_host(page, shop_page)
+    out = page.evaluate(CLICK_IN_ONE_TASK, f".ppc-box [data-action={action}]")
+    assert out["changed"] == ["data-l"]  # the banner hides; no node built, removed or moved
+    assert out["during"] == {"cookie": False, "events": 0, "outbox": 0, "updates": 0, "shown": "0"}
+    assert out["after"]["cookie"] and out["after"]["events"] == 1 and out["after"]["updates"] == 1
+    assert page.get_by_role("dialog").count() == 0
+    assert page.get_by_role("button", name="Cookie settings").is_visible()
+    rec = wait_until(lambda: records(shop))[0]
+    assert rec.method == f"{action}_all" and rec.revision == 1
+
+
+def test_opening_the_settings_changes_one_attribute_once_they_are_built(page, shop_page, shop):
+    open_host(page, shop_page)
+    # Built and laid out in idle time while the notice shows, hidden.
+    page.wait_for_function("!!document.querySelector('.ppc-s')")
+    assert page.get_by_role("dialog").count() == 1
+    out = page.evaluate(CLICK_IN_ONE_TASK, ".ppc-box [data-action=customise]")
+    assert out["changed"] == ["data-l"] and out["during"]["shown"] == "2"
+    assert page.evaluate("!!document.activeElement.closest('[role=dialog][aria-modal=true]')")
+    page.get_by_role("checkbox", name="Performance").check()
+    out = page.evaluate(CLICK_IN_ONE_TASK, ".ppc-s [data-action=save]")
+    assert out["changed"] == ["data-l"] and not out["during"]["cookie"] and out["after"]["cookie"]
+    page.wait_for_function("window.perfRan === 1")
+    assert wait_until(lambda: records(shop))[0].choices["performance"] is True
+
+
+def test_a_choice_made_just_before_leaving_the_page_is_kept(page, shop_page, shop):
+    open_host(page, shop_page)
+    # The click and the navigation in one task: no paint comes between, the page goes away first.
+    page.evaluate("document.querySelector('.ppc-box [data-action=accept]').click(); location.reload()")
+    page.wait_for_load_state()
+    page.wait_for_function("window.perfRan === 1")
+    assert page.get_by_role("dialog").count() == 0
+    assert wait_until(lambda: records(shop))[0].method == "accept_all"
+
+
 def test_gpc_turns_targeting_off(page, shop_page, shop):
     page.add_init_script(
         "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true, configurable: true})"
     )
     open_host(page, shop_page)
-    assert page.get_by_text("Global Privacy Control").is_visible()
+    assert page.get_by_role("dialog").get_by_text("Global Privacy Control").is_visible()
     page.get_by_role("button", name="Accept all").click()
     page.wait_for_function("window.perfRan === 1")
     consent = page.evaluate("window.PrivacyPortal.getConsent()")
