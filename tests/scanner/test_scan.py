@@ -127,3 +127,22 @@ def test_the_command_refuses_an_unknown_website(db):
     with pytest.raises(CommandError) as error:
         call_command("scan_website", "no-such-key")
     assert error.value.returncode == 2
+
+
+def test_scan_now_runs_as_a_task_and_mails_the_new_findings_to_the_officers(scanned_site, smtp_server, settings):
+    from django.contrib.auth.models import Group
+
+    from core.permissions import PRIVACY_OFFICER, sync_group_permissions
+    from tests.factories import UserFactory
+
+    sync_group_permissions()
+    officer = UserFactory(is_staff=True, email="officer@example.com")
+    officer.groups.add(Group.objects.get(name=PRIVACY_OFFICER))
+    settings.SCANNER_MAX_PAGES = 1
+    # Celery runs eagerly in the tests: the task starts once the request's transaction commits.
+    started = services.start_scan(prop=scanned_site, actor=officer, trigger=ScanTrigger.STAFF)
+    done = WebsiteScan.objects.get(pk=started.pk)
+    assert done.status == ScanStatus.DONE and done.created_by == officer
+    assert done.findings.filter(kind="cookie_before_consent", is_new=True).exists()
+    (message,) = smtp_server.wait_for("officer@example.com")
+    assert "_pre_tracker" in smtp_server.text(message)
