@@ -216,7 +216,7 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     search_fields = ("reference", "requester_email")
     list_select_related = ("assignee",)
-    ordering = ("due_at",)
+    ordering = ("due_at", "pk")  # ties by key: the order of the (due_at, id) index
     date_hierarchy = "received_at"
     inlines = [NoteInline, MessageInline, FileInline]
     actions = ["assign_to_me", "assign_to", "verify_manually", "approve_release", "export_csv"]

@@ -176,6 +176,9 @@ class DataRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["requester_email", "kind"]),
+            # The queue's order over every status, and the received-date ranges (migration 0007 says why).
+            models.Index(fields=["due_at", "id"], name="request_due_id"),
+            models.Index(fields=["received_at"], name="request_received"),
         ]
 
     def __str__(self) -> str:

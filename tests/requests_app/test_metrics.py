@@ -82,3 +82,28 @@ def test_a_stacked_chart_of_thirty_days_totals_each_bar_and_labels_days_without_
     assert "<title>2026-11-01, Accept all: 2</title>" in svg and svg.count('font-size="10">3</text>') == 30
     shown = [d for d in days if f'font-size="11">{d}</text>' in svg]
     assert 5 <= len(shown) < 30 and shown[0] == "2026-11-01"
+
+
+def test_the_figures_from_sql_aggregates_equal_those_counted_one_request_at_a_time(make_request, monkeypatch):
+    """PostgreSQL counts in a few aggregate queries; the embedded default counts row by row: the same figures."""
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from requests_app import metrics
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the aggregate queries run on PostgreSQL")
+    statuses = [RequestStatus.COMPLETED, RequestStatus.DENIED, RequestStatus.WITHDRAWN, RequestStatus.IN_PROGRESS]
+    for i in range(24):
+        dr = make_request(jurisdiction="ccpa" if i % 3 else "gdpr", kind=("access", "erasure", "rectification")[i % 3])
+        received = NOW - timedelta(days=13 * i + 1, hours=i)
+        status = statuses[i % 4]
+        closed = received + timedelta(days=i % 50, hours=3) if status != RequestStatus.IN_PROGRESS else None
+        _at(dr, received=received, closed=closed, status=status)
+    in_sql = build_metrics(now=NOW)
+    monkeypatch.setattr(metrics, "connection", SimpleNamespace(vendor="sqlite"))
+    in_python = build_metrics(now=NOW)
+    for key in ("total", "by_kind", "by_status", "overall", "monthly", "ccpa"):
+        assert in_sql[key] == in_python[key], key
+    assert in_sql["overall"]["median_days"] is not None and any(r["received"] for r in in_sql["ccpa"])
