@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from requests_app.models import DataRequest
 
 TASK_ACTIONS = {"access": "access", "portability": "access", "erasure": "erasure", "rectification": "rectification"}
+# Actions that tell a recipient of an event (README, "Telling the recipients"), and the event each names.
+NOTICE_EVENTS = {"opt_out": "opt_out", "consent": "consent_withdrawn", "restriction": "restriction"}
 UPLOAD_TYPES = {".csv": "text/csv", ".json": "application/json", ".pdf": "application/pdf"}
 
 
@@ -117,13 +119,16 @@ def _queue_send(task_id: int) -> None:
 def request_payload(task: SystemTask) -> dict:
     """The documented body of a call: reference, action, identity, callback URL and idempotency key."""
     dr = task.data_request
-    return {
+    body = {
         "reference": dr.reference,
         "action": task.action,
         "identity": {"email": dr.requester_email, "user_id": dr.user_id},
         "callback_url": settings.SITE_URL + reverse("fulfilment:system_callback", args=[task.idempotency_key]),
         "idempotency_key": str(task.idempotency_key),
     }
+    if task.action in NOTICE_EVENTS:  # a notice to a recipient: the same keys as one sent outside a request
+        body.update({"event": NOTICE_EVENTS[task.action], "purpose": None})
+    return body
 
 
 def send_system_task(*, task: SystemTask) -> SystemTask:

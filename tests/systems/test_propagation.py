@@ -142,6 +142,8 @@ def test_an_opt_out_request_reaches_each_recipient_within_15_business_days_and_t
     with django_capture_on_commit_callbacks(execute=True):
         data_request = create_verified_request(user=ann, kind="opt_out")
     assert [(c[0], c[1]) for c in receiver["calls"]] == [("opt_out", True)]
+    body = json.loads(receiver["calls"][0][2])
+    assert (body["event"], body["purpose"], body["reference"]) == ("opt_out", None, data_request.reference)
     rows = {r.recipient_key: r for r in data_request.propagations.all()}
     assert rows["adnetwork"].state == PropagationState.CONFIRMED
     assert rows["partner_list"].state == PropagationState.SENT and rows["partner_list"].task.action == "opt_out"
