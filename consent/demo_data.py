@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from consent.defaults import ensure_categories, ensure_purposes
 from consent.models import ConsentMethod, ConsentRecord, CookieDeclaration, Property, Revision, Vendor
@@ -31,22 +32,34 @@ def seed(*, users: int, stdout) -> None:
         if not prop.revisions.exists():
             Revision.objects.create(property=prop, number=prop.revision, material=True, note="First published.")
 
+    # Texts the product supplies are marked for the catalogues and stored in English; the public pages show
+    # them in the visitor's language (consent_tags.product_text). Staff-typed texts are shown as typed.
     vendors = {}
     for name, purpose, country, url in [
-        ("Example Analytics", "Visit statistics for our websites.", "Ireland", "https://analytics.example.com/privacy"),
+        (
+            "Example Analytics",
+            gettext_noop("Visit statistics for our websites."),
+            gettext_noop("Ireland"),
+            "https://analytics.example.com/privacy",
+        ),
         (
             "Example Ads",
-            "Advertising that matches visitors' interests.",
-            "United States",
+            gettext_noop("Advertising that matches visitors' interests."),
+            gettext_noop("United States"),
             "https://ads.example.com/privacy",
         ),
         (
             "Example Payments",
-            "Processing card payments in the shop.",
-            "Netherlands",
+            gettext_noop("Processing card payments in the shop."),
+            gettext_noop("Netherlands"),
             "https://payments.example.com/privacy",
         ),
-        ("Example Mailer", "Sending our e-mails.", "Germany", "https://mailer.example.com/privacy"),
+        (
+            "Example Mailer",
+            gettext_noop("Sending our e-mails."),
+            gettext_noop("Germany"),
+            "https://mailer.example.com/privacy",
+        ),
     ]:
         vendors[name], _ = Vendor.objects.get_or_create(
             name=name, defaults={"purpose": purpose, "country": country, "privacy_policy_url": url}
@@ -60,9 +73,9 @@ def seed(*, users: int, stdout) -> None:
             "sessionid",
             False,
             "necessary",
-            "This website",
-            "Keeps you signed in during your visit.",
-            "2 weeks",
+            gettext_noop("This website"),
+            gettext_noop("Keeps you signed in during your visit."),
+            gettext_noop("2 weeks"),
             "first",
             None,
         ),
@@ -70,9 +83,9 @@ def seed(*, users: int, stdout) -> None:
             "csrftoken",
             False,
             "necessary",
-            "This website",
-            "Protects forms against cross-site request forgery.",
-            "1 year",
+            gettext_noop("This website"),
+            gettext_noop("Protects forms against cross-site request forgery."),
+            gettext_noop("1 year"),
             "first",
             None,
         ),
@@ -80,9 +93,9 @@ def seed(*, users: int, stdout) -> None:
             "pp_consent",
             False,
             "necessary",
-            "This website",
-            "Remembers your cookie choice.",
-            "6 to 12 months",
+            gettext_noop("This website"),
+            gettext_noop("Remembers your cookie choice."),
+            gettext_noop("6 to 12 months"),
             "first",
             None,
         ),
@@ -90,20 +103,29 @@ def seed(*, users: int, stdout) -> None:
             "remember_me",
             False,
             "features",
-            "This website",
-            "Keeps you signed in between visits if you ask it to.",
-            "30 days",
+            gettext_noop("This website"),
+            gettext_noop("Keeps you signed in between visits if you ask it to."),
+            gettext_noop("30 days"),
             "first",
             None,
         ),
-        ("lang", False, "features", "This website", "Remembers your language.", "1 year", "first", None),
+        (
+            "lang",
+            False,
+            "features",
+            gettext_noop("This website"),
+            gettext_noop("Remembers your language."),
+            gettext_noop("1 year"),
+            "first",
+            None,
+        ),
         (
             "_pa_id",
             False,
             "performance",
             "Example Analytics",
-            "Distinguishes visitors for visit statistics.",
-            "13 months",
+            gettext_noop("Distinguishes visitors for visit statistics."),
+            gettext_noop("13 months"),
             "first",
             "Example Analytics",
         ),
@@ -112,8 +134,8 @@ def seed(*, users: int, stdout) -> None:
             True,
             "performance",
             "Example Analytics",
-            "Groups the pages of one visit.",
-            "30 minutes",
+            gettext_noop("Groups the pages of one visit."),
+            gettext_noop("30 minutes"),
             "first",
             "Example Analytics",
         ),
@@ -122,8 +144,8 @@ def seed(*, users: int, stdout) -> None:
             False,
             "targeting",
             "Example Ads",
-            "Recognises your browser across sites to choose ads.",
-            "90 days",
+            gettext_noop("Recognises your browser across sites to choose ads."),
+            gettext_noop("90 days"),
             "third",
             "Example Ads",
         ),
@@ -132,8 +154,8 @@ def seed(*, users: int, stdout) -> None:
             True,
             "targeting",
             "Example Ads",
-            "Measures which ads were seen and clicked.",
-            "90 days",
+            gettext_noop("Measures which ads were seen and clicked."),
+            gettext_noop("90 days"),
             "first",
             "Example Ads",
         ),

@@ -447,3 +447,35 @@ def test_consent_proof_csv_neutralises_formulas(client, staff_user, prop):
     header, row = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
     assert row[header.index("page_url")] == '\'=HYPERLINK("https://attacker.example.com","x")'
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+@pytest.mark.parametrize("path", ["/cookies/", "/third-parties/"])
+def test_texts_the_product_supplies_show_in_the_visitors_language_and_staff_texts_as_typed(
+    client, portal_property, path
+):
+    from consent.models import CookieDeclaration, Vendor
+
+    # A text the catalogues hold (as the demo's declarations and third parties are marked), and one staff typed.
+    known, typed = "What data we hold", "Keeps the basket between visits"
+    declaration = portal_property.declarations.first()
+    CookieDeclaration.objects.filter(pk=declaration.pk).update(provider=known, purpose=typed, duration=known)
+    Vendor.objects.create(name="Example Ads", purpose=known, country=typed, privacy_policy_url="")
+    html = client.get(path, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Les données que nous détenons" in html and known not in html
+    assert typed in html
+
+
+def test_the_demo_texts_are_marked_for_the_catalogues():
+    """The demo's providers, purposes, durations and countries are extracted by makemessages (gettext_noop)."""
+    import ast
+    from pathlib import Path
+
+    import consent.demo_data
+
+    tree = ast.parse(Path(consent.demo_data.__file__).read_text(encoding="utf-8"))
+    marked = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "gettext_noop"
+    }
+    assert {"This website", "1 year", "Remembers your cookie choice.", "United States", "Ireland"} <= marked
