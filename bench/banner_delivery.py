@@ -8,7 +8,9 @@ A host article page is served from a second origin. Each visit is a fresh browse
 interleaved, at 1,366 px and at 390 px with 4x CPU throttling. Measured per visit: bytes on the wire from the
 portal, requests to the portal on the first page view and on a repeat one, LCP (paired with the no-banner
 visit of the same round), CLS, and click to next paint (Event Timing) for Reject all and Accept all.
-`--write` replaces the "Banner delivery" section of bench/README.md with the figures.
+vanilla-cookieconsent 3.1.0 (the package `bench/banner_weight.py` fetches with `npm pack` into bench/.cache/) runs
+in the same rounds, from the host's origin, with the same button names; it is left out when the package cannot be
+had. `--write` replaces the figures of the "Banner delivery" section of bench/README.md.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import functools
 import http.server
 import re
 import statistics
+import sys
 import tempfile
 import threading
 import urllib.request
@@ -49,15 +52,54 @@ ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 {paragraphs}</main></body></html>"""
 
 
-def host_pages(portal: str, key: str) -> str:
+# vanilla-cookieconsent configured like our banner: the same four categories and button names.
+THEIRS_RUN = """CookieConsent.run({
+  hideFromBots: false,  // it hides itself from automated browsers by default
+  categories: {necessary: {enabled: true, readOnly: true}, functionality: {}, analytics: {}, marketing: {}},
+  language: {default: 'en', translations: {en: {
+    consentModal: {title: 'Your privacy choices', description: 'We use cookies to run this site.',
+      acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all', showPreferencesBtn: 'Customise'},
+    preferencesModal: {title: 'Cookie settings', acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all',
+      savePreferencesBtn: 'Save choices', sections: [
+        {title: 'Necessary', description: 'Needed for the site to work.', linkedCategory: 'necessary'},
+        {title: 'Features', description: 'Remember your settings.', linkedCategory: 'functionality'},
+        {title: 'Performance', description: 'Measure visits.', linkedCategory: 'analytics'},
+        {title: 'Targeting', description: 'Show relevant ads.', linkedCategory: 'marketing'}]}}}}
+});"""
+
+
+def reference_assets(site: str) -> bool:
+    """vanilla-cookieconsent's script and stylesheet in the host's folder; False when the package is unavailable."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from banner_weight import reference_files
+
+        files = reference_files()
+    except Exception as error:  # noqa: BLE001 - no npm, no network: the comparison is optional
+        print(f"vanilla-cookieconsent left out: {error}")
+        return False
+    for name, body in files.items():
+        Path(site, name).write_bytes(body)
+    Path(site, "theirs-run.js").write_text(THEIRS_RUN, encoding="utf-8")
+    return True
+
+
+def host_pages(portal: str, key: str) -> tuple[str, bool]:
     site = tempfile.mkdtemp()
     paragraphs = "<p>Some text of the article, long enough to read, about keeping data only as long as needed.</p>" * 40
-    for name, banner in (
-        ("none.html", ""),
-        ("ours.html", f'<script src="{portal}/consent/{key}/banner.js" defer></script>'),
-    ):
+    pages = [("none.html", ""), ("ours.html", f'<script src="{portal}/consent/{key}/banner.js" defer></script>')]
+    theirs = reference_assets(site)
+    if theirs:
+        pages.append(
+            (
+                "theirs.html",
+                '<link rel="stylesheet" href="cookieconsent.css"><script src="cookieconsent.umd.js" defer></script>'
+                '<script src="theirs-run.js" defer></script>',
+            )
+        )
+    for name, banner in pages:
         Path(site, name).write_text(ARTICLE.format(banner=banner, paragraphs=paragraphs), encoding="utf-8")
-    return site
+    return site, theirs
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -144,22 +186,24 @@ def main() -> int:
         home = urllib.request.urlopen(portal + "/", timeout=30).read().decode()
         key = re.search(r"/consent/([^/\"']+)/banner\.js", home).group(1)
     # The host page is on another origin (another port).
-    handler = functools.partial(Quiet, directory=host_pages(portal, key))
+    site, theirs = host_pages(portal, key)
+    handler = functools.partial(Quiet, directory=site)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host = f"http://127.0.0.1:{server.server_address[1]}"
     origin = f"{urlsplit(portal).scheme}://{urlsplit(portal).netloc}"
 
-    results = {vp: {"none": [], "ours": []} for vp in VIEWPORTS}
+    variants = ["none", "ours"] + (["theirs"] if theirs else [])
+    results = {vp: {v: [] for v in variants} for vp in VIEWPORTS}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for i in range(args.visits):
             click = "Reject all" if i % 2 == 0 else "Accept all"
             for vp, viewport in VIEWPORTS.items():
-                order = ("none", "ours") if i % 2 == 0 else ("ours", "none")
+                order = variants[i % len(variants) :] + variants[: i % len(variants)]
                 for variant in order:
                     figures = visit(
-                        browser, f"{host}/{variant}.html", origin, viewport, click if variant == "ours" else None
+                        browser, f"{host}/{variant}.html", origin, viewport, click if variant != "none" else None
                     )
                     figures["clicked"] = click
                     results[vp][variant].append(figures)
@@ -171,24 +215,35 @@ def main() -> int:
         "LCP delta paired visit by visit against the page without a banner):",
         "",
         "| viewport | bytes on the wire | requests to the portal, first / repeat view | LCP no banner | LCP delta "
-        "| CLS | click to next paint, Reject all / Accept all (worst) |",
+        "| CLS | click to next paint, Reject all / Accept all: median (worst) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for vp, r in results.items():
-        ours, none = r["ours"], r["none"]
-        deltas = [o["lcp"] - n["lcp"] for o, n in zip(ours, none, strict=True)]
-        clicks = {c: [o["click"] for o in ours if o["clicked"] == c] for c in ("Reject all", "Accept all")}
 
-        def paint(xs):
-            worst = max(xs) if xs else 0
-            return "< 16 ms" if worst == 0 else f"{worst:.0f} ms"
+    def paint(xs):
+        if not xs:
+            return "—"
+        worst, middle = max(xs), median(xs)
+        shown = lambda x: "< 16" if x == 0 else f"{x:.0f}"  # noqa: E731
+        return f"{shown(middle)} ms (worst {shown(worst)} ms)"
 
-        lines.append(
-            f"| {vp} | {median([o['bytes'] for o in ours]):,.0f} B | {median([o['requests'] for o in ours]):.0f} / "
-            f"{max(o['repeat_requests'] for o in ours)} | {median([n['lcp'] for n in none]):.0f} ms | "
-            f"{median(deltas):+.0f} ms | {max(o['cls'] for o in ours):.3f} | "
-            f"{paint(clicks['Reject all'])} / {paint(clicks['Accept all'])} |"
-        )
+    for variant in variants[1:]:
+        for vp, r in results.items():
+            runs, none = r[variant], r["none"]
+            deltas = [o["lcp"] - n["lcp"] for o, n in zip(runs, none, strict=True)]
+            clicks = {c: [o["click"] for o in runs if o["clicked"] == c] for c in ("Reject all", "Accept all")}
+            if variant == "ours":
+                label = vp
+                wire = f"{median([o['bytes'] for o in runs]):,.0f} B"
+                portal_requests = (
+                    f"{median([o['requests'] for o in runs]):.0f} / {max(o['repeat_requests'] for o in runs)}"
+                )
+            else:  # served by the host page's own origin: see banner_weight.py for its weight
+                label, wire, portal_requests = f"vanilla-cookieconsent 3.1.0, {vp}", "—", "—"
+            lines.append(
+                f"| {label} | {wire} | {portal_requests} | {median([n['lcp'] for n in none]):.0f} ms | "
+                f"{median(deltas):+.0f} ms | {max(o['cls'] for o in runs):.3f} | "
+                f"{paint(clicks['Reject all'])} / {paint(clicks['Accept all'])} |"
+            )
     report = "\n".join(lines)
     print(report)
     if args.write:
