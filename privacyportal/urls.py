@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("fulfilment.urls")),
     path("", include("core.urls")),
+    path("", include("demo.urls")),
 ]

@@ -17,8 +17,8 @@ class ScanSettings(models.Model):
         _("pages to start from"),
         blank=True,
         help_text=_(
-            "One path per line (e.g. /shop/), on each of the website's addresses. The home page and the "
-            "sitemap are always visited."
+            "One path per line (e.g. /shop/), on each of the website's addresses; empty: the home page. "
+            "The sitemap and the links on these pages follow, up to the page limit."
         ),
     )
     max_pages = models.PositiveIntegerField(_("pages per scan at most"), default=50)

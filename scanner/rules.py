@@ -23,10 +23,10 @@ STATES = (NO_CHOICE, REJECT_ALL, ACCEPT_ALL, GPC)
 # Without a choice (the banner open, or GPC on) or after "Reject all", only necessary cookies may exist.
 WITHOUT_CONSENT = (NO_CHOICE, REJECT_ALL, GPC)
 STATE_LABELS = {
-    NO_CHOICE: "no choice made (banner open)",
+    NO_CHOICE: "before any choice (banner open)",
     REJECT_ALL: 'after "Reject all"',
     ACCEPT_ALL: 'after "Accept all"',
-    GPC: "Global Privacy Control on, no choice made",
+    GPC: "with Global Privacy Control on, before any choice",
 }
 NECESSARY = "necessary"
 DAY = 86400

@@ -85,7 +85,7 @@ def start_scan(
                 _("%(site)s has no address to scan: add its origins (e.g. https://www.example.com) first.")
                 % {"site": prop.name}
             )
-        start = [o + "/" for o in origins] + [o + p for o in origins for p in conf.paths()]
+        start = [o + p for o in origins for p in (conf.paths() or ["/"])]
     if trigger == ScanTrigger.STAFF:
         problem = crawler.chromium_problem()
         if problem:

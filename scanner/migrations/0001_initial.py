@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='ScanSettings',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_paths', models.TextField(blank=True, help_text="One path per line (e.g. /shop/), on each of the website's addresses. The home page and the sitemap are always visited.", verbose_name='pages to start from')),
+                ('start_paths', models.TextField(blank=True, help_text="One path per line (e.g. /shop/), on each of the website's addresses; empty: the home page. The sitemap and the links on these pages follow, up to the page limit.", verbose_name='pages to start from')),
                 ('max_pages', models.PositiveIntegerField(default=50, verbose_name='pages per scan at most')),
                 ('ignore_robots', models.BooleanField(default=False, help_text="Visit pages that the website's robots.txt asks crawlers to leave alone.", verbose_name='ignore robots.txt')),
                 ('necessary_hosts', models.TextField(blank=True, help_text='One host per line (e.g. cdn.example.net): hosts the pages may contact before a choice, because the website cannot work without them. Any other host contacted before consent is a finding.', verbose_name='third-party hosts needed to run the site')),

@@ -14,7 +14,7 @@ from django.db import transaction
 from core.selectors import get_organisation
 from core.services import update_organisation
 
-SEEDERS = ["policies", "consent", "demo", "requests_app", "retention"]
+SEEDERS = ["policies", "consent", "scanner", "demo", "requests_app", "retention"]
 
 
 class Command(BaseCommand):
