@@ -506,9 +506,9 @@ def test_portal_consent_pages_pass_axe(
     settings.PORTAL_CONSENT_PROPERTY_KEY = ""
     user = user_factory(email="axe@example.com")
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(user.email) if page.get_by_label("Email").count() else page.locator(
-        "input[name=login]"
-    ).fill(user.email)
+    page.get_by_label("E-mail address").fill(user.email) if page.get_by_label(
+        "E-mail address"
+    ).count() else page.locator("input[name=login]").fill(user.email)
     page.locator("input[name=password]").fill("Correct-horse-42")
     page.locator("input[name=password]").press("Enter")
     page.wait_for_load_state()

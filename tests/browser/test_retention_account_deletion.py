@@ -28,9 +28,9 @@ def console_errors(page):
 
 def log_in(page, base_url, email):
     page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
 
 
@@ -69,7 +69,7 @@ def test_delete_my_account_then_log_in_during_the_grace_period_and_cancel(
 
     # Log out; logging in again during the grace period offers to cancel.
     page.goto(live_server.url + "/accounts/logout/")
-    page.get_by_role("button", name="Sign Out").click()
+    page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
     log_in(page, live_server.url, "leaving@example.com")
     assert "Your account is scheduled for deletion on" in page.locator("body").inner_text()
