@@ -477,11 +477,18 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         return own + super().get_urls()
 
     def metrics_view(self, request):
-        from requests_app.metrics import build_metrics
+        from consent.charts import as_of_text
+        from requests_app.metrics import cached_metrics
 
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        context = {**self.admin_site.each_context(request), "title": gettext("Request metrics"), **build_metrics()}
+        figures = cached_metrics()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Request metrics"),
+            **figures,
+            "as_of_text": as_of_text(figures["as_of"]),
+        }
         return TemplateResponse(request, "admin/requests_app/metrics.html", context)
 
     def file_view(self, request, pk: int, file_id: int):

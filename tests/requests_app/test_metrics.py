@@ -107,3 +107,16 @@ def test_the_figures_from_sql_aggregates_equal_those_counted_one_request_at_a_ti
     for key in ("total", "by_kind", "by_status", "overall", "monthly", "ccpa"):
         assert in_sql[key] == in_python[key], key
     assert in_sql["overall"]["median_days"] is not None and any(r["received"] for r in in_sql["ccpa"])
+
+
+def test_the_metrics_page_counts_at_most_every_few_minutes_and_says_when(client, staff_user, make_request):
+    make_request()
+    client.force_login(staff_user)
+    first = client.get("/admin/requests_app/datarequest/metrics/")
+    assert first.context["total"] == 1 and "Figures as of" in first.content.decode()
+    make_request()
+    assert client.get("/admin/requests_app/datarequest/metrics/").context["total"] == 1  # the same count, as of then
+    from django.core.cache import cache
+
+    cache.clear()
+    assert client.get("/admin/requests_app/datarequest/metrics/").context["total"] == 2
