@@ -148,7 +148,9 @@ def test_accept_in_admin_is_one_confirmation(client, website, officer):
     finding = finished_scan(website).findings.get()
     client.force_login(officer)
     url = reverse("admin:scanner_websitescan_accept", args=[finding.pk])
-    assert "material change" in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert "material change" in page
+    assert "The scan found _ga on Shop, not declared." in page  # the cookie's name, not a blank
     client.post(url)
     assert CookieDeclaration.objects.filter(property=website, name="_ga").exists()
 
