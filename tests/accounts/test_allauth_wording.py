@@ -5,7 +5,8 @@ import re
 import pytest
 
 ALLAUTH_WORDS = re.compile(
-    r"Sign In|Sign Up|Sign Out|Remember Me|Reset My Password|Password Reset|>\s*Email\s*<|Bad Token"
+    r"Sign In|Sign Up|Sign Out|Remember Me|Reset My Password|Password Reset|>\s*Email\s*<|Bad Token|Email Address"
+    r"|Make Primary|Re-send Verification|Add Email"
 )
 
 
@@ -30,3 +31,10 @@ def test_logout_page_uses_the_portals_words(client, user_factory):
     client.force_login(user_factory(email="robin@example.com"))
     html = client.get("/accounts/logout/").content.decode()
     assert "Log out of your account on this device?" in html and not ALLAUTH_WORDS.search(html)
+
+
+def test_email_addresses_page_uses_the_portals_words(client, user_factory):
+    client.force_login(user_factory(email="robin@example.com"))
+    html = client.get("/accounts/email/").content.decode()
+    assert "Your e-mail addresses" in html and "Add an e-mail address" in html and "E-mail address" in html
+    assert not ALLAUTH_WORDS.search(html)

@@ -64,7 +64,7 @@ def test_sign_up_verify_by_mail_then_log_in(page, live_server, console_errors, p
     page.get_by_label("Repeat the password").fill("Sunny-meadow-2031")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/accounts/confirm-email/")
-    assert "Verify Your Email Address" in page.locator("main").inner_text()
+    assert "Confirm your e-mail address" in page.locator("main").inner_text()
 
     [message] = [m for m in mail.outbox if m.to == ["robin@example.com"]]
     path = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body).group(1)
