@@ -341,7 +341,7 @@ def time_page(browser: Browser, path: str, warmups: int, repeat: int) -> list[fl
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: with 15 values, p95 is the 15th (the slowest but none), p50 the 8th."""
+    """Nearest-rank percentile: with 15 values, p95 is the 15th (the slowest), p50 the 8th."""
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * q // 100))  # ceil
     return ordered[int(rank) - 1]
