@@ -9,7 +9,7 @@ from django.utils.translation import gettext_noop
 
 from consent.defaults import ensure_categories, ensure_purposes
 from consent.models import ConsentMethod, ConsentRecord, CookieDeclaration, Property, Revision, Vendor
-from consent.services import invalidate_banner_cache
+from consent.services import invalidate_banner_cache, summarise_consent
 
 PORTAL_ORIGINS = "http://127.0.0.1:8000\nhttp://localhost:8000"
 SHOP_ORIGINS = "https://shop.example.com\nhttps://www.shop.example.com\nhttp://127.0.0.1:8001\nhttp://localhost:8001"
@@ -180,6 +180,7 @@ def seed(*, users: int, stdout) -> None:
         )
     if prop_has_no_records(shop):
         _seed_history(shop, count=max(users, 1) * 20)
+    summarise_consent()  # the dashboard and the website page show the demo history at once, not after the job
     invalidate_banner_cache()
     stdout.write(f"consent: portal banner key {portal.key}, demo shop key {shop.key}\n")
 

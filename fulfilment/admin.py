@@ -231,7 +231,7 @@ class SystemTaskAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("work on it"))
+    @admin.display(description=_("next step"))
     def work_link(self, obj):
         return format_html(
             '<a href="{}">{}</a>', reverse("fulfilment:staff_system_task", args=[obj.pk]), _("reassign or answer")

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit import services as audit_services
 from core.permissions import officer_emails
@@ -485,12 +486,17 @@ def answer_with_files(
             SystemTaskFile.objects.create(
                 task=task, name=name, path=str(path.relative_to(settings.PRIVATE_ROOT)), size_bytes=upload.size
             )
+        n = len(stored)
         note = (
-            _("%(n)s file(s) sent by the system's owner.")
+            ngettext("%(n)s file sent by the system's owner.", "%(n)s files sent by the system's owner.", n)
             if isinstance(actor, str)
-            else _("%(n)s file(s) sent by staff for the system's owner.")
+            else ngettext(
+                "%(n)s file sent by staff for the system's owner.",
+                "%(n)s files sent by staff for the system's owner.",
+                n,
+            )
         )
-        return complete_task(task=task, note=note % {"n": len(stored)}, actor=actor)
+        return complete_task(task=task, note=note % {"n": n}, actor=actor)
 
 
 def answer_nothing_found(

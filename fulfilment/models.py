@@ -352,7 +352,7 @@ class Propagation(models.Model):
     class Meta:
         ordering = ["-created_at", "recipient_name"]
         verbose_name = _("recipient told")
-        verbose_name_plural = _("recipients told (propagation ledger)")
+        verbose_name_plural = _("recipients told")
         indexes = [models.Index(fields=["state", "due_at"])]
 
     def __str__(self) -> str:

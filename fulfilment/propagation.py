@@ -315,7 +315,7 @@ def confirm_propagation(*, row: Propagation, actor: AbstractBaseUser | str) -> P
     if not isinstance(actor, str):
         from core.permissions import require_perm
 
-        require_perm(actor, CONFIRM_PERM, _("You may not change the propagation ledger."))
+        require_perm(actor, CONFIRM_PERM, _("You may not change the list of recipients told."))
     row = Propagation.objects.select_for_update().get(pk=row.pk)
     if row.task_id is not None or row.state == PropagationState.CONFIRMED:
         return row  # a request's notice is confirmed by answering its task
@@ -332,7 +332,7 @@ def resend_propagation(*, row: Propagation, actor: AbstractBaseUser) -> Propagat
     """Staff send a notice again: a request's through its task, any other as a new call or owner mail."""
     from core.permissions import require_perm
 
-    require_perm(actor, CONFIRM_PERM, _("You may not change the propagation ledger."))
+    require_perm(actor, CONFIRM_PERM, _("You may not change the list of recipients told."))
     if row.task_id is not None:
         from fulfilment.services import resend_system_task
 

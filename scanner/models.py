@@ -59,7 +59,7 @@ class ScanStatus(models.TextChoices):
 
 
 class ScanTrigger(models.TextChoices):
-    STAFF = "staff", _("Scan now (admin)")
+    STAFF = "staff", _("Scan now, by staff")
     SCHEDULE = "schedule", _("Monthly scan")
     COMMAND = "command", _("Command line")
 

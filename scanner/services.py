@@ -116,9 +116,10 @@ def _queue(scan_pk: int) -> None:
     run_scan_task.delay(scan_pk)
 
 
-def _outside_playwright(fn):
-    # Playwright's sync API runs an event loop in this thread, where Django refuses database calls; the
-    # checkpoint is written from a short-lived thread of its own instead.
+def _in_own_thread(fn):
+    # Playwright's sync API runs an event loop in its thread: it refuses to start in a thread that already runs
+    # one (an async caller, a shell, another browser in the same process), and Django refuses database calls in
+    # it. The crawl runs in a short-lived thread of its own, and its checkpoints are written from another.
     def run():
         try:
             return fn()
@@ -164,11 +165,11 @@ def run_scan(*, scan: WebsiteScan, seconds: float | None = None) -> WebsiteScan:
         fields = {"progress": progress, "pages_done": len(progress.get("pages", {})), "updated_at": timezone.now()}
         if shot:
             fields["screenshot"] = shot
-        _outside_playwright(lambda: WebsiteScan.objects.filter(pk=scan.pk).update(**fields))
+        _in_own_thread(lambda: WebsiteScan.objects.filter(pk=scan.pk).update(**fields))
 
     progress = dict(scan.progress or {})
     try:
-        progress = crawler.crawl(plan, progress=progress, checkpoint=checkpoint)
+        progress = _in_own_thread(lambda: crawler.crawl(plan, progress=progress, checkpoint=checkpoint))
     except crawler.ChromiumMissing as exc:
         fail_scan(scan=scan, error=str(exc))
         raise

@@ -66,6 +66,16 @@ def test_the_crawl_follows_same_site_links_up_to_the_limit_and_never_off_site(sc
     assert host_site.hits["/third.html"] == 0
 
 
+def test_a_scan_runs_in_a_process_that_already_drives_a_browser(browser, scanned_site, host_site):
+    # `browser` keeps Playwright's sync API (and its event loop) running in this thread, as a shell or an
+    # async caller would: the scan must still run, not fail with "Sync API inside the asyncio loop".
+    page = browser.new_page()
+    done = scan(scanned_site, max_pages=1)
+    page.close()
+    assert done.status == ScanStatus.DONE, done.error
+    assert done.report["pages"] == [host_site.origin + "/"]
+
+
 def test_robots_txt_is_honoured_unless_staff_override_it(scanned_site, host_site):
     from scanner.models import ScanSettings
 
