@@ -34,7 +34,7 @@ EXPECTED = {
         "de": ["Ihre Datenschutzrechte ausüben", "Antrag senden"],
     },
     "/accounts/login/": {
-        "fr": ["Connexion", "Mot de passe", "Centre de confidentialité"],
+        "fr": ["Se connecter", "Mot de passe", "Centre de confidentialité"],
         "nl": ["Wachtwoord", "Privacycentrum"],
         "de": ["Passwort", "Datenschutzzentrum"],
     },
