@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import pgettext_lazy
 
 from consent.selectors import get_property_config
-from core.languages import BASE_LANGUAGE, language_codes
+from core.languages import BASE_LANGUAGE, language_codes, product_text
 
 try:
     import brotli
@@ -24,7 +24,7 @@ except ImportError:  # optional: gzip alone keeps the banner within its budget
     brotli = None
 
 SOURCE = Path(__file__).with_name("banner.js")
-SCRIPT_CACHE_PREFIX = "consent:script:v3:"
+SCRIPT_CACHE_PREFIX = "consent:script:v4:"  # v4: cookie details in every language
 
 # The banner's interface texts, translated through the gettext catalogues like the portal's own pages. The
 # context keeps each one apart from a portal text with the same English words but another translation.
@@ -62,6 +62,26 @@ def banner_texts() -> dict[str, dict[str, str]]:
     for lang in banner_languages():
         with translation.override(lang):
             out[lang] = {key: str(value) for key, value in TEXTS.items()}
+    return out
+
+
+def _purpose(declared: list) -> str:
+    # A configuration built before cookies carried their purpose (a benchmark's, an older cache entry) has none.
+    return declared[5] if len(declared) > 5 else ""
+
+
+def cookie_words(categories: list[dict]) -> dict[str, dict[str, str]]:
+    """The declared cookies' provider, duration and purpose in each language where the catalogues translate them.
+
+    Only texts the product supplies have translations (``product_text``, as on the declaration pages); staff-typed
+    texts are sent once, as typed. Each language is looked up explicitly, never in the active one, so the one
+    cached script is the same whichever visitor's request built it.
+    """
+    sources = {text for c in categories for d in c["cookies"] for text in (d[1], d[2], _purpose(d)) if text}
+    out = {}
+    for lang in banner_languages():
+        words = {text: product_text(text, lang) for text in sorted(sources)}
+        out[lang] = {text: local for text, local in words.items() if local != text}
     return out
 
 
@@ -114,13 +134,15 @@ def render_script(config: dict) -> str:
         "css": config["css"],
         "styles": _styles(),
         "texts": banner_texts(),
+        # Cookie details by language: the English text, as stored, to the visitor's words.
+        "words": cookie_words(config["categories"]),
         "categories": [
             {
                 "key": c["key"],
                 "name": {k: v for k, v in (c["name"] or {}).items() if k in langs and v},
                 "description": {k: v for k, v in (c["description"] or {}).items() if k in langs and v},
-                # Name, provider, duration, whether the name is a pattern.
-                "cookies": [d[:4] for d in c["cookies"]],
+                # Name, provider, duration, whether the name is a pattern, purpose.
+                "cookies": [[*d[:4], _purpose(d)] for d in c["cookies"]],
             }
             for c in config["categories"]
         ],

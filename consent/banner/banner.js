@@ -33,6 +33,9 @@
   if (!texts[lang]) lang = (nav.languages || [nav.language]).map(languageOf).find(code => texts[code]) || config.lang;
   const text = texts[lang] || texts.en;
   const translated = byLanguage => byLanguage[lang] || byLanguage.en || '';
+  // A cookie's provider, duration and purpose are stored in English; the catalogues' words for them, if any.
+  // Own keys only: a staff text such as "constructor" must not find an Object method.
+  const words = (config.words || {})[lang] || {}, word = typed => words.hasOwnProperty(typed) ? words[typed] : typed;
   const categories = config.categories, keys = categories.map(category => category.key);
   const allChoices = accept => {
     const chosen = {};
@@ -234,7 +237,8 @@
       el('p', {}, translated(category.description)),
       cookies.length > 0 && el('details', {},
         el('summary', {}, text.cookies + ' (' + cookies.length + ')'),
-        el('ul', {}, cookies.map(([name, provider, duration]) => el('li', {}, el('code', {}, name), ' ' + provider + ', ' + duration)))));
+        el('ul', {}, cookies.map(([name, provider, duration, , purpose]) => el('li', {}, el('code', {}, name),
+          ' ' + word(provider) + ', ' + word(duration), purpose && el('span', {class: 'ppc-p'}, word(purpose)))))));
   };
 
   const settings = () => el('div', {class: 'ppc-s'},

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.translation import gettext
+
+from core.languages import product_text as _product_text
 
 register = template.Library()
 
@@ -18,9 +19,5 @@ def category_description(category):
 
 @register.filter
 def product_text(value):
-    """A stored text in the active language when it is one the product supplies (marked for the catalogues).
-
-    Declarations and third parties are stored as staff typed them; the defaults the product ships are stored in
-    English and looked up in the catalogues here, so anything else passes through unchanged.
-    """
-    return gettext(value) if isinstance(value, str) and value else value
+    """A stored text in the active language when it is one the product supplies (see core.languages.product_text)."""
+    return _product_text(value)

@@ -392,6 +392,33 @@ def test_languages_follow_the_page(page, live_server, host_site, shop):
     assert page.get_by_role("checkbox", name="Performance").count() == 1
 
 
+def test_the_settings_show_the_cookie_details_in_the_page_s_language(page, live_server, host_site, shop):
+    # Declarations the product supplies (the demo's) are stored in English and shown in the visitor's words.
+    CookieDeclaration.objects.create(
+        property=shop,
+        category=shop.categories.get(key="performance"),
+        name="_pa_stats",
+        provider="This website",
+        purpose="Distinguishes visitors for visit statistics.",
+        duration="13 months",
+    )
+    invalidate_banner_cache()
+    _, publish = host_site
+    url = publish(
+        HOST_PAGE.format(portal=live_server.url, key=shop.key).replace('lang="en"', 'lang="fr"'), "fr-cookies.html"
+    )
+    page.goto(url)
+    page.get_by_role("button", name="Personnaliser").click()
+    dialog = page.get_by_role("dialog", name="Paramètres des cookies")
+    dialog.locator("details").filter(has_text="_pa_stats").locator("summary").click()
+    item = dialog.get_by_role("listitem").filter(has_text="_pa_stats")
+    item.wait_for()
+    assert "Ce site web, 13 mois" in item.inner_text()
+    assert "Distingue les visiteurs pour les statistiques de visite." in item.inner_text()
+    # A text staff typed shows as typed.
+    assert "Example, 1 day" in dialog.get_by_role("listitem").filter(has_text="_pa_id").inner_text()
+
+
 def test_disallowed_origin_still_applies_choice_locally(page, live_server, host_site, shop):
     shop.allowed_origins = "https://elsewhere.example.com"
     shop.save()

@@ -15,7 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from consent.banner import SOURCE, _code, _styles, render_script
-from consent.models import Category
+from consent.models import Category, CookieDeclaration, Property
 from consent.services import invalidate_banner_cache, record_revision
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def _payload_in_node(script: str) -> dict:
             st.sampled_from(["necessary", "features", "performance", "targeting"]),
             langs,
             langs,
-            st.lists(st.tuples(texts, texts, texts, st.sampled_from([0, 1])), max_size=3),
+            st.lists(st.tuples(texts, texts, texts, st.sampled_from([0, 1]), texts), max_size=3),
         ),
         min_size=1,
         max_size=4,
@@ -98,7 +98,7 @@ def _payload_in_node(script: str) -> dict:
 )
 def test_staff_text_never_breaks_the_script_and_reaches_it_unchanged(cats):
     categories = [
-        {"key": k, "name": n, "description": d, "cookies": [list(c) + ["first"] for c in cookies]}
+        {"key": k, "name": n, "description": d, "cookies": [[*c[:4], "first", c[4]] for c in cookies]}
         for k, n, d, cookies in cats
     ]
     script = render_script(_config(categories))
@@ -110,7 +110,7 @@ def test_staff_text_never_breaks_the_script_and_reaches_it_unchanged(cats):
     value = _payload_in_node(script)
     assert value == json.loads(data.strip()[1:-2])
     got = [[c["key"], c["cookies"]] for c in value["categories"]]
-    assert got == [[c["key"], [x[:4] for x in c["cookies"]]] for c in categories]
+    assert got == [[c["key"], [[*x[:4], x[5]] for x in c["cookies"]]] for c in categories]
     for got, sent in zip(value["categories"], categories, strict=True):
         assert got["name"] == {k: v for k, v in sent["name"].items() if v}
         assert got["description"] == {k: v for k, v in sent["description"].items() if v}
@@ -273,3 +273,78 @@ def test_served_script_compiles(client, prop):
         timeout=60,
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_banner_cookie_details_come_in_every_language(client, categories):
+    # The demo's declarations are texts the product supplies: /cookies/ shows them translated, and so does the banner.
+    prop = Property.objects.create(name="Shop", allowed_origins="https://www.shop.example.com")
+    prop.categories.set(categories.values())
+    CookieDeclaration.objects.create(
+        property=prop,
+        category=categories["performance"],
+        name="_pa_id",
+        provider="This website",
+        purpose="Distinguishes visitors for visit statistics.",
+        duration="13 months",
+    )
+    CookieDeclaration.objects.create(
+        property=prop,
+        category=categories["performance"],
+        name="_own",
+        provider="Shop analytics team",
+        purpose="Counts visits to the shop.",
+        duration="13 months",
+    )
+    invalidate_banner_cache()
+    config = _served_config(client, prop)
+    performance = next(c for c in config["categories"] if c["key"] == "performance")
+    assert sorted(performance["cookies"]) == [
+        ["_own", "Shop analytics team", "13 months", 0, "Counts visits to the shop."],
+        ["_pa_id", "This website", "13 months", 0, "Distinguishes visitors for visit statistics."],
+    ]
+    fr = config["words"]["fr"]
+    assert fr["13 months"] == "13 mois"
+    assert fr["This website"] == "Ce site web"
+    assert (
+        fr["Distinguishes visitors for visit statistics."] == "Distingue les visiteurs pour les statistiques de visite."
+    )
+    assert config["words"]["de"]["13 months"] == "13 Monate"
+    assert config["words"]["nl"]["This website"] == "Deze website"
+    # Texts staff typed have no translation: they are sent once, as typed, and shown so in every language.
+    for lang in ("en", "fr", "nl", "de"):
+        assert "Shop analytics team" not in config["words"][lang]
+        assert "Counts visits to the shop." not in config["words"][lang]
+    assert config["words"]["en"] == {}
+
+
+def test_the_cached_script_is_the_same_whichever_language_built_it(client, categories):
+    prop = Property.objects.create(name="Shop", allowed_origins="https://www.shop.example.com")
+    prop.categories.set(categories.values())
+    CookieDeclaration.objects.create(
+        property=prop,
+        category=categories["features"],
+        name="lang",
+        provider="This website",
+        purpose="Remembers your language.",
+        duration="1 year",
+    )
+    url = f"/consent/{prop.key}/banner.js"
+    built = {}
+    for visitor in ("fr", "de", "en"):
+        # Each build starts from nothing, in a request whose active language is the visitor's.
+        invalidate_banner_cache()
+        r = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE=visitor)
+        assert r.status_code == 200
+        assert r["Vary"] == "Accept-Encoding" and "Content-Language" not in r.headers and not r.cookies
+        built[visitor] = (r["ETag"], gzip.decompress(r.content))
+    assert built["fr"] == built["de"] == built["en"]
+    body = built["fr"][1].decode()
+    assert '"1 year":"1 an"' in body and '"Remembers your language.":"Mémorise votre langue."' in body
+    assert '"1 year":"1 Jahr"' in body
+    # The validator follows the bytes: a declaration changed in any language's words is a new build.
+    CookieDeclaration.objects.filter(name="lang").update(duration="30 days")
+    invalidate_banner_cache()
+    r = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE="fr")
+    assert r["ETag"] != built["fr"][0]
+    assert '"30 days":"30 jours"' in gzip.decompress(r.content).decode()
+    assert client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=built["fr"][0]).status_code == 200
