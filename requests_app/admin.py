@@ -221,6 +221,8 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         ("received_at", admin.DateFieldListFilter),
     )
     list_per_page = 50
+    # The status filter already says how many there are in all; a second count of every request is not needed.
+    show_full_result_count = False
     search_fields = ("reference", "requester_email")
     list_select_related = ("assignee",)
     ordering = ("due_at", "pk")  # ties by key: the order of the (due_at, id) index

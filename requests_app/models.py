@@ -179,6 +179,10 @@ class DataRequest(models.Model):
             # The queue's order over every status, and the received-date ranges (migration 0007 says why).
             models.Index(fields=["due_at", "id"], name="request_due_id"),
             models.Index(fields=["received_at"], name="request_received"),
+            # The default queue, open requests most urgent first (migration 0008 says why).
+            models.Index(
+                fields=["due_at", "id"], name="request_open_due_id", condition=models.Q(status__in=OPEN_STATUSES)
+            ),
         ]
 
     def __str__(self) -> str:

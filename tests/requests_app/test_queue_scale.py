@@ -47,3 +47,47 @@ def test_the_list_has_no_date_drill_down_and_filters_received_dates_by_range(cli
         },
     )
     assert [r.pk for r in page.context["cl"].result_list] == [recent.pk]
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the query plan is PostgreSQL's")
+def test_the_default_queue_reads_only_open_requests_however_long_the_history(client, staff_user, make_request):
+    # Answered requests are most of the table and were due before any open one: a scan in due order used to
+    # read through all of them to reach the first open request.
+    template = make_request()
+    fields = [
+        f
+        for f in DataRequest._meta.concrete_fields
+        if not f.primary_key and f.name not in ("reference", "status", "due_at")
+    ]
+    long_ago = timezone.now() - timedelta(days=900)
+    DataRequest.objects.bulk_create(
+        [
+            DataRequest(
+                **{f.attname: getattr(template, f.attname) for f in fields},
+                reference=f"DSR-2024-{i:06d}",
+                status="completed",
+                due_at=long_ago + timedelta(hours=i),
+            )
+            for i in range(3000)
+        ]
+    )
+    open_ones = [make_request() for _ in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE requests_app_datarequest")
+    client.force_login(staff_user)
+    page = client.get(QUEUE)
+    rows = page.context["cl"].result_list
+    assert [r.pk for r in rows] == [r.pk for r in sorted([template, *open_ones], key=lambda r: (r.due_at, r.pk))]
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    scans = [n for n in _plan_nodes(plan) if n.get("Relation Name") == "requests_app_datarequest"]
+    assert scans and all(n.get("Index Name") == "request_open_due_id" for n in scans), plan
+    assert sum(n.get("Rows Removed by Filter", 0) + n["Actual Rows"] for n in scans) <= 4, plan
