@@ -1,11 +1,16 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from audit.admin import AuditTrailAdminMixin
+from core.permissions import require_perm
 from fulfilment import selectors, services
 from fulfilment.models import (
     AccountDeletion,
@@ -84,8 +89,14 @@ class ErasureWaitingFilter(WaitingFilter):
     reader = staticmethod(selectors.erasures_waiting_on_systems)
 
 
+def _local(moment) -> str:
+    """A moment in the organisation's time zone, in the admin's one date-and-time format for the language."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
+
+
 @admin.register(DataExport)
 class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
+    change_form_template = "admin/fulfilment/dataexport/change_form.html"
     list_display = (
         "data_request",
         "state",
@@ -98,8 +109,23 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("state", ExportWaitingFilter)
     search_fields = ("data_request__reference",)
-    readonly_fields = [f.name for f in DataExport._meta.fields]
+    # What staff read on an export's page: words and local times, no storage paths or internal ids.
+    readonly_fields = (
+        "request_link",
+        "state_words",
+        "progress_bar",
+        "result",
+        "created",
+        "started",
+        "finished",
+        "downloads",
+        "problem",
+    )
+    fields = readonly_fields
     inlines = [ExportDownloadInline]
+
+    class Media:
+        js = ("js/export-progress.js",)
 
     @admin.display(description="progress")
     def progress(self, obj):
@@ -111,7 +137,126 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
             '<a href="{}">start a new export</a>', reverse("fulfilment:start_export", args=[obj.data_request_id])
         )
 
+    @admin.display(description=_("Request"))
+    def request_link(self, obj):
+        data_request = obj.data_request
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:requests_app_datarequest_change", args=[data_request.pk]),
+            data_request.reference,
+            data_request.get_kind_display(),
+        )
+
+    @admin.display(description=_("State"))
+    def state_words(self, obj):
+        return obj.get_state_display()
+
+    @admin.display(description=_("Progress"))
+    def progress_bar(self, obj):
+        # The one export-progress component; while the build runs, the page reloads itself when it ends.
+        building = obj.state in (DataExport.State.PENDING, DataExport.State.RUNNING)
+        return format_html(
+            '<div class="dsr-export" data-progress-url="{}"{}><progress max="100" value="{}" aria-label="{}">{}%</progress>'
+            " <span data-progress-text>{} / {}</span></div>",
+            reverse("fulfilment:export_progress", args=[obj.pk]),
+            mark_safe(" data-progress-reload") if building else "",  # noqa: S308 - a fixed attribute
+            obj.percent,
+            _("Export progress"),
+            obj.percent,
+            obj.rows_done,
+            obj.rows_total,
+        )
+
+    @admin.display(description=_("Result"))
+    def result(self, obj):
+        if obj.state == DataExport.State.READY:
+            return format_html(
+                '{} · {} <a href="{}">{}</a>',
+                _("Ready: %(size)s, the requester can download it until %(date)s.")
+                % {"size": filesizeformat(obj.size_bytes), "date": _local(obj.expires_at)},
+                _("The requester finds the link on their request's page and in the mail they were sent."),
+                reverse("admin:requests_app_datarequest_change", args=[obj.data_request_id]),
+                _("Open the request"),
+            )
+        if obj.state == DataExport.State.FAILED:
+            return _("The build failed; the privacy officers were told. Build it again once the cause is fixed.")
+        if obj.state == DataExport.State.EXPIRED:
+            return _("Its download link no longer works.")
+        return _("Being built: the result shows here when it is ready.")
+
+    @admin.display(description=_("Created"))
+    def created(self, obj):
+        return _local(obj.created_at)
+
+    @admin.display(description=_("Build started"))
+    def started(self, obj):
+        return _local(obj.started_at)
+
+    @admin.display(description=_("Build finished"))
+    def finished(self, obj):
+        return _local(obj.finished_at)
+
+    @admin.display(description=_("Downloads"))
+    def downloads(self, obj):
+        return obj.download_count
+
+    @admin.display(description=_("Problem"))
+    def problem(self, obj):
+        return obj.error or "—"
+
+    def get_urls(self):
+        rebuild = self.admin_site.admin_view(self.rebuild_view)
+        return [
+            path("<path:object_id>/rebuild/", rebuild, name="fulfilment_dataexport_rebuild"),
+            *super().get_urls(),
+        ]
+
+    def _may_rebuild(self, request, export) -> bool:
+        building = export.state in (DataExport.State.PENDING, DataExport.State.RUNNING)
+        return (
+            request.user.has_perm(services.WORK_PERM)
+            and export.data_request.is_open
+            and export.data_request.verified_at is not None
+            and not building
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        export = self.get_object(request, object_id)
+        extra = {"may_rebuild": export is not None and self._may_rebuild(request, export)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def rebuild_view(self, request, object_id):
+        """GET: what building the export again does; POST: build it, then the new export's page."""
+        require_perm(request.user, services.WORK_PERM, _("You may not start exports."))
+        export = self.get_object(request, object_id)
+        if export is None:
+            raise Http404
+        back = reverse("admin:fulfilment_dataexport_change", args=[export.pk])
+        if request.method == "POST":
+            try:
+                new = services.rebuild_export(export=export, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+                return HttpResponseRedirect(back)
+            self.message_user(request, _("The export is being built again."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:fulfilment_dataexport_change", args=[new.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Build the export again"),
+            "export": export,
+            "data_request": export.data_request,
+            "opts": self.model._meta,
+            "may_rebuild": self._may_rebuild(request, export),
+            "expires": _local(export.expires_at),
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/fulfilment/rebuild_export.html", context)
+
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The page reads; the build goes through its own button and the service.
         return False
 
 

@@ -192,6 +192,37 @@ def start_export(*, data_request: DataRequest, actor: AbstractBaseUser | None = 
     return export
 
 
+@transaction.atomic
+def rebuild_export(*, export: DataExport, actor: AbstractBaseUser | None = None) -> DataExport:
+    """Build a request's export again from the data held now, from the export's admin page.
+
+    A ready copy is withdrawn first (its file deleted, its download link no longer works); the new build is
+    queued after commit and mails the requester when it is ready, as the first one did.
+    """
+    require_perm(actor, WORK_PERM, _("You may not start exports."))
+    export = DataExport.objects.select_for_update().select_related("data_request").get(pk=export.pk)
+    data_request = export.data_request
+    if not data_request.is_open:
+        raise ValidationError(_("The request is closed: its export is not built again."), code="closed")
+    if export.state in (DataExport.State.PENDING, DataExport.State.RUNNING) and not _export_stopped(export):
+        raise ValidationError(_("This export is being built; follow its progress on its page."), code="building")
+    if export.state == DataExport.State.READY:
+        path = export_file_path(export)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+        _record(
+            data_request,
+            actor=actor,
+            obj=export,
+            verb="export_expired",
+            old=DataExport.State.READY,
+            new=DataExport.State.EXPIRED,
+            note=_("A new export was started; the earlier download link no longer works."),
+        )
+    return start_export(data_request=data_request, actor=actor)
+
+
 def _export_stopped(export: DataExport, *, now: datetime | None = None) -> bool:
     """A running export past the task's hard time limit (its worker is gone), or a ready one whose link expired."""
     from fulfilment.tasks import build_export_task

@@ -638,11 +638,13 @@ def fulfilment_html(obj: DataRequest) -> str:
         for export in exports:
             parts.append(
                 format_html(
-                    '<div class="dsr-export" data-progress-url="{}">{} {}: {} <progress max="100" value="{}"'
-                    ' aria-label="{}">{}%</progress> <span data-progress-text>{} / {}</span></div>',
+                    '<div class="dsr-export" data-progress-url="{}"><a href="{}">{} {}</a>: {} <progress max="100"'
+                    ' value="{}" aria-label="{}">{}%</progress> <span data-progress-text>{} / {}</span></div>',
                     reverse("fulfilment:export_progress", args=[export.pk]),
+                    # The export's own page: its result, and building it again.
+                    reverse("admin:fulfilment_dataexport_change", args=[export.pk]),
                     gettext("Export"),
-                    timezone.localtime(export.created_at).strftime("%Y-%m-%d %H:%M"),
+                    formats.date_format(timezone.localtime(export.created_at), "DATETIME_FORMAT"),
                     export.get_state_display(),
                     export.percent,
                     gettext("Export progress"),
