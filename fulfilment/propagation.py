@@ -102,9 +102,9 @@ def propagate(
     now: datetime | None = None,
     skip: set[str] | frozenset[str] = frozenset(),
 ) -> list[Propagation]:
-    """Tell every connected system that declares the event's action; one ledger row per recipient, sent after
-    commit. For a request, the notice is the request's task for that system (an erasure's is the erasure task
-    itself); a recipient already told of this request's event is not told twice."""
+    """Tell every connected system that declares the event's action, and every third party the event concerns;
+    one ledger row per recipient, sent after commit. For a request, a system's notice is the request's task for it
+    (an erasure's is the erasure task itself); a recipient already told of this request's event is not told twice."""
     now = now or timezone.now()
     action = ACTIONS[event]
     due, rule = due_date(event=event, at=now)
