@@ -340,6 +340,9 @@ def test_sending_again_replaces_the_link(client, user_factory, smtp_server, djan
     second = _link(smtp_server.text(smtp_server.wait_for("privacy@mailer.example.com", count=2)[-1]))
     assert client.get(f"/privacy/data/recipients/confirm/{first}/").status_code == 404
     assert client.get(f"/privacy/data/recipients/confirm/{second}/").status_code == 200
+    client.force_login(officer)  # the ledger row says whom it told, and how
+    page = client.get(f"/admin/fulfilment/propagation/{row.pk}/change/").content.decode()
+    assert "Told by e-mail at" in page and "privacy@mailer.example.com" in page and "Example Mailer" in page
 
 
 def test_a_manual_system_owner_confirms_a_consent_notice_through_the_link(
