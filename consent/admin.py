@@ -20,11 +20,13 @@ from django.utils.translation import ngettext
 
 from audit.admin import AuditTrailAdminMixin
 from consent import charts, selectors, services
+from consent.forms import VendorForm
 from consent.models import (
     LANGS,
     Category,
     ConsentRecord,
     CookieDeclaration,
+    PropagationMethod,
     Property,
     Purpose,
     PurposeConsent,
@@ -333,9 +335,47 @@ class RevisionAdmin(admin.ModelAdmin):
 
 @admin.register(Vendor)
 class VendorAdmin(InvalidatesBannerMixin, admin.ModelAdmin):
-    list_display = ("name", "country", "privacy_policy_url")
+    form = VendorForm
+    list_display = ("name", "country", "how_told", "privacy_policy_url")
+    list_filter = ("propagation_method", "sale_or_sharing")
     search_fields = ("name", "purpose")
-    filter_horizontal = ("properties",)
+    filter_horizontal = ("properties", "consent_purposes")
+    fieldsets = (
+        (None, {"fields": ("name", "purpose", "country", "privacy_policy_url", "properties")}),
+        (
+            _("What they receive"),
+            {
+                "fields": ("consent_purposes", "sale_or_sharing", "data_categories"),
+                "description": _(
+                    "Opt-outs, withdrawn consents, restrictions and erasures reach this third party only when they "
+                    "concern what it receives."
+                ),
+            },
+        ),
+        (
+            _("How they are told"),
+            {
+                "fields": ("propagation_method", "propagation_system", "privacy_email", "not_told_reason"),
+                "description": _(
+                    "Through one of our web services (it is called for opt-outs and consent withdrawals), by an "
+                    "e-mail to their privacy contact with a link to confirm, or not at all, with the reason."
+                ),
+            },
+        ),
+    )
+
+    @admin.display(description=_("how they are told"))
+    def how_told(self, obj):
+        if obj.propagation_method == PropagationMethod.HTTP and obj.propagation_system_id:
+            return _("through %(system)s") % {"system": obj.propagation_system.name}
+        if obj.propagation_method == PropagationMethod.EMAIL:
+            return _("e-mail to %(address)s") % {"address": obj.privacy_email}
+        if obj.not_told_reason:
+            return _("not told: %(reason)s") % {"reason": obj.not_told_reason[:80]}
+        return _("not chosen yet")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("propagation_system")
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "privacy_policy_url":

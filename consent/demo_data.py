@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from consent.defaults import ensure_categories, ensure_purposes
-from consent.models import ConsentMethod, ConsentRecord, CookieDeclaration, Property, Revision, Vendor
+from consent.models import ConsentMethod, ConsentRecord, CookieDeclaration, Property, Purpose, Revision, Vendor
 from consent.services import invalidate_banner_cache, summarise_consent
 
 PORTAL_ORIGINS = "http://127.0.0.1:8000\nhttp://localhost:8000"
@@ -67,6 +67,30 @@ def seed(*, users: int, stdout) -> None:
     for v in vendors.values():
         v.properties.add(shop)
     vendors["Example Analytics"].properties.add(portal)
+    # What each receives and how it hears of opt-outs, withdrawals and erasures (set once; staff may change them).
+    told = {
+        "Example Analytics": {"not_told_reason": "Receives only pseudonymous visit statistics, never who visited."},
+        "Example Ads": {
+            "propagation_method": "email",
+            "privacy_email": "privacy@ads.example.com",
+            "sale_or_sharing": True,
+        },
+        "Example Payments": {
+            "propagation_method": "email",
+            "privacy_email": "privacy@payments.example.com",
+            "data_categories": ["user.name", "user.contact.email", "user.contact.address"],
+        },
+        "Example Mailer": {
+            "propagation_method": "email",
+            "privacy_email": "privacy@mailer.example.com",
+            "data_categories": ["user.name", "user.contact.email"],
+        },
+    }
+    for name, fields in told.items():
+        Vendor.objects.filter(name=name, propagation_method="none", not_told_reason="").update(**fields)
+    marketing = Purpose.objects.filter(key=Purpose.MARKETING).first()
+    if marketing is not None:
+        vendors["Example Mailer"].consent_purposes.add(marketing)
 
     declarations = [
         (

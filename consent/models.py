@@ -132,6 +132,14 @@ class Revision(models.Model):
         return f"{self.property} r{self.number}"
 
 
+class PropagationMethod(models.TextChoices):
+    """How a third party hears of opt-outs, withdrawn consents, restrictions and erasures."""
+
+    HTTP = "http", _("through a connected web service")
+    EMAIL = "email", _("by e-mail to their privacy contact")
+    NONE = "none", _("not told")
+
+
 class Vendor(models.Model):
     """A third party that receives data or sets cookies."""
 
@@ -140,6 +148,41 @@ class Vendor(models.Model):
     country = models.CharField(_("country"), max_length=100)
     privacy_policy_url = HttpsURLField(_("privacy policy URL"), blank=True)
     properties = models.ManyToManyField(Property, blank=True, related_name="vendors", verbose_name=_("websites"))
+    # What they receive: an event reaches a third party only when it concerns one of these (README, "Telling the
+    # recipients").
+    consent_purposes = models.ManyToManyField(
+        "Purpose",
+        blank=True,
+        related_name="vendors",
+        verbose_name=_("receive data for these consents"),
+        help_text=_("Told when an account holder withdraws one of these consents (or unsubscribes from marketing)."),
+    )
+    sale_or_sharing = models.BooleanField(
+        _("data sold or shared with them, or used for targeted advertising"),
+        default=False,
+        help_text=_("Told when someone opts out of the sale or sharing of their data, or their browser sends GPC."),
+    )
+    data_categories = models.JSONField(
+        _("kinds of personal data they receive"),
+        default=list,
+        blank=True,
+        help_text=_("Told when a person's data of these kinds is erased or restricted."),
+    )
+    propagation_method = models.CharField(
+        _("how they are told"), max_length=10, choices=PropagationMethod.choices, default=PropagationMethod.NONE
+    )
+    # PROTECT: a web service that tells a third party cannot disappear without someone choosing another way.
+    propagation_system = models.ForeignKey(
+        "systems.ExternalSystem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="vendors",
+        limit_choices_to={"kind": "http"},
+        verbose_name=_("web service that tells them"),
+    )
+    privacy_email = models.EmailField(_("privacy contact's e-mail"), blank=True)
+    not_told_reason = models.TextField(_("why they are not told"), blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import models
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.templatetags.static import static
@@ -303,6 +304,31 @@ def list_vendors(*, prop: Property | None = None) -> QuerySet[Vendor]:
     if prop is not None:
         qs = qs.filter(properties=prop)
     return qs.order_by("name").distinct()
+
+
+TARGETING_CATEGORY = "targeting"
+
+
+def _categories_overlap(received: Iterable[str], held: set[str]) -> bool:
+    # Fideslang keys nest: a third party receiving "user.contact" receives "user.contact.email", and the reverse.
+    return any(r == h or h.startswith(r + ".") or r.startswith(h + ".") for r in received for h in held)
+
+
+def vendors_to_tell(*, event: str, purpose: str = "", categories: Iterable[str] = ()) -> list[Vendor]:
+    """The third parties an event concerns: a withdrawn consent those receiving data for that purpose (any purpose
+    when none is named), an opt-out of sale or sharing those marked so or setting targeting cookies, an erasure
+    or restriction those receiving one of the person's kinds of data."""
+    qs = Vendor.objects.select_related("propagation_system").order_by("name")
+    if event == "consent_withdrawn":
+        qs = qs.filter(consent_purposes__key=purpose) if purpose else qs.filter(consent_purposes__isnull=False)
+        return list(qs.distinct())
+    if event == "opt_out":
+        targeting = Vendor.objects.filter(declarations__category__key=TARGETING_CATEGORY).values("pk")
+        return list(qs.filter(models.Q(sale_or_sharing=True) | models.Q(pk__in=targeting)).distinct())
+    held = {c for c in categories if c}
+    if not held:
+        return []
+    return [v for v in qs if _categories_overlap(v.data_categories or [], held)]
 
 
 def latest_purpose_consent(*, user: AbstractBaseUser | AnonymousUser | None, purpose_key: str) -> PurposeConsent | None:

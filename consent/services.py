@@ -28,6 +28,7 @@ from consent.models import (
     ConsentMethod,
     ConsentRecord,
     CookieDeclaration,
+    PropagationMethod,
     Property,
     Purpose,
     PurposeConsent,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
+
+    from systems.models import ExternalSystem
 
 logger = logging.getLogger(__name__)
 
@@ -302,6 +305,40 @@ def _reload_banners_on_commit() -> None:
     transaction.on_commit(invalidate_banner_cache)
 
 
+# The actions of a web service that a third party's notices are sent as (README, "Telling the recipients").
+VENDOR_SYSTEM_ACTIONS = ("opt_out", "consent")
+
+
+def check_vendor_propagation(
+    *, method: str, system: ExternalSystem | None, privacy_email: str, not_told_reason: str, data_categories: list
+) -> None:
+    """Refuse a way of telling a third party that cannot work: no method without a reason, an e-mail without an
+    address, a web service that takes neither opt-outs nor consent withdrawals, or an unknown kind of data."""
+    from registry.taxonomy import DATA_CATEGORIES
+
+    errors: dict[str, str] = {}
+    if method not in PropagationMethod.values:
+        errors["propagation_method"] = _("Choose how this third party is told.")
+    elif method == PropagationMethod.NONE and not (not_told_reason or "").strip():
+        errors["not_told_reason"] = _("Say why this third party is not told of opt-outs, withdrawals and erasures.")
+    elif method == PropagationMethod.EMAIL and not (privacy_email or "").strip():
+        errors["privacy_email"] = _("Give the e-mail address of their privacy contact.")
+    elif method == PropagationMethod.HTTP:
+        if system is None:
+            errors["propagation_system"] = _("Choose the web service that tells them.")
+        elif system.kind != "http" or not any(system.supports(a) for a in VENDOR_SYSTEM_ACTIONS):
+            errors["propagation_system"] = _(
+                "%(system)s is not a web service that takes opt-outs or consent withdrawals."
+            ) % {"system": system.name}
+    # A parent key of the taxonomy ("user.contact") stands for every kind under it.
+    known = set(DATA_CATEGORIES) | {k.rsplit(".", i)[0] for k in DATA_CATEGORIES for i in range(1, k.count(".") + 1)}
+    unknown = [c for c in data_categories or [] if c not in known]
+    if unknown:
+        errors["data_categories"] = _("Unknown kinds of data: %(keys)s.") % {"keys": ", ".join(map(str, unknown))}
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def save_configuration(
     *, obj: ConfigObject, actor: AbstractBaseUser | None, save_m2m: Callable[[], None] | None = None
@@ -310,6 +347,14 @@ def save_configuration(
     model = type(obj)
     if model not in CONFIG_MODELS:
         raise TypeError(f"{model.__name__} is not consent configuration")
+    if model is Vendor:
+        check_vendor_propagation(
+            method=obj.propagation_method,
+            system=obj.propagation_system,
+            privacy_email=obj.privacy_email,
+            not_told_reason=obj.not_told_reason,
+            data_categories=obj.data_categories,
+        )
     fields = audited_fields(model)
     stored = model.objects.filter(pk=obj.pk).first() if obj.pk is not None else None
     before = snapshot(stored, fields) if stored is not None else None

@@ -275,6 +275,8 @@ class PropagationAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     search_fields = ("request_reference", "recipient_name")
     fields = (
         "recipient_name",
+        "vendor",
+        "contact_email",
         "event",
         "purpose",
         "request_reference",

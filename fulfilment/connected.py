@@ -50,6 +50,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_link_token() -> tuple[str, str]:
+    """A mailed link's secret and the hash that is kept of it (the owners' task links, the recipients' confirmation
+    links): the secret itself is only ever in the mail."""
+    token = secrets.token_urlsafe(32)
+    return token, _hash(token)
+
+
+def hash_link_token(token: str) -> str:
+    """The kept hash of a link's secret, to look the link up."""
+    return _hash(token)
+
+
 def _audit(
     task: SystemTask,
     *,
@@ -177,8 +189,7 @@ def give_task_to_owner(*, task: SystemTask) -> SystemTask:
 def _mail_owner(task: SystemTask, *, reminder: bool = False) -> SystemTask:
     from core.tasks import send_templated_mail_task
 
-    token = secrets.token_urlsafe(32)
-    task.token_hash = _hash(token)
+    token, task.token_hash = new_link_token()
     task.token_expires_at = (task.due_at or timezone.now()) + timedelta(days=settings.SYSTEM_TASK_LINK_GRACE_DAYS)
     old, task.state = task.state, TaskState.SENT
     task.save(update_fields=["token_hash", "token_expires_at", "state", "reminded_key", "changed_at"])

@@ -328,6 +328,21 @@ class Propagation(models.Model):
     rule = models.CharField(_("legal rule"), max_length=200)
     recipient_key = models.CharField(max_length=64)
     recipient_name = models.CharField(_("recipient"), max_length=200)
+    # A third party told of it; how it was told: the web service called (``system_key``) or the address mailed
+    # (``contact_email``: its privacy contact, or a manual system's owner).
+    vendor = models.ForeignKey(
+        "consent.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("third party"),
+    )
+    system_key = models.CharField(max_length=64, blank=True)
+    contact_email = models.EmailField(_("told by e-mail at"), blank=True)
+    # The mailed confirmation link: only its hash is kept; it expires, and stops working once used.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
     data_request = models.ForeignKey(
         "requests_app.DataRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="propagations"
     )

@@ -10,12 +10,16 @@ confirmed.
   owner's task with its link, reminders and reassignment), and its ledger row follows the task.
 - Outside a request (a consent withdrawn on the account's page, an unsubscribe link, a Global Privacy Control
   signal from a logged-in account), the row itself is sent: a signed call to a web service (its answer or
-  callback confirms it), or a mail to a manual system's owner, confirmed by staff in admin.
+  callback confirms it), or a mail to a manual system's owner with a link to confirm it.
+- Third parties (``consent.Vendor``) are told only of the events that concern what they receive (a purpose,
+  sale or sharing, kinds of data), by the method chosen for each: through a web service (then that system is told
+  only as the third party), by a mail to their privacy contact with a link to confirm, or not at all.
 - Overdue rows are marked overdue and reach the privacy officers in a daily digest (``remind_system_tasks``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -26,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit_services
+from consent.models import PropagationMethod, Vendor
 from core.permissions import officer_emails
 from fulfilment.models import (
     Propagation,
@@ -114,13 +119,23 @@ def propagate(
         reference = ""
     if not (email or user_id):
         return []
+    # A web service that tells a third party hears only what concerns that third party.
+    vendor_systems = set(
+        Vendor.objects.filter(propagation_method=PropagationMethod.HTTP).values_list(
+            "propagation_system__key", flat=True
+        )
+    )
+    targets: list[_Target] = []
     if data_request is not None and event == PropagationEvent.ERASURE:
         # The systems were asked to erase as part of the request: those tasks are the notices (Art. 19).
         tasks = list(data_request.system_tasks.filter(action="erasure"))
-        targets = [(t.system_key, t.system_name, t) for t in tasks]
+        targets += [_Target(t.system_key, t.system_name, task=t) for t in tasks if t.system_key not in vendor_systems]
     else:
-        targets = [(s.key, s.name, s) for s in systems_selectors.list_task_systems(action=action)]
-    for key, name, target in targets:
+        systems = systems_selectors.list_task_systems(action=action)
+        targets += [_Target(s.key, s.name, system=s) for s in systems if s.key not in vendor_systems]
+    targets += _vendor_targets(event=event, purpose=purpose, data_request=data_request)
+    for target in targets:
+        key = target.key
         if key in skip:
             continue
         if (
@@ -128,30 +143,86 @@ def propagate(
             and Propagation.objects.filter(data_request=data_request, event=event, recipient_key=key).exists()
         ):
             continue
-        task = target if isinstance(target, SystemTask) else None
-        if data_request is not None and task is None:
-            task = _task_for(data_request=data_request, system=target, action=action, due=due)
+        task = target.task
+        if data_request is not None and task is None and target.system is not None:
+            task = _task_for(data_request=data_request, system=target.system, action=action, due=due)
+        by_mail = task is None and (target.contact_email or (target.system and target.system.kind == Kind.MANUAL))
         row = Propagation.objects.create(
             event=event,
             rule=rule,
             recipient_key=key,
-            recipient_name=name,
+            recipient_name=target.name,
+            vendor=target.vendor,
+            system_key=target.system.key if target.system is not None else "",
+            contact_email=target.contact_email,
             data_request=data_request,
             task=task,
             request_reference=reference,
-            subject_email=email if data_request is None else "",
+            # A mailed notice names the person (a request's may be sealed before the mail goes); a call names them
+            # from the request.
+            subject_email=email if (data_request is None or by_mail) else "",
             user_id=user_id if data_request is None else None,
             purpose=purpose[:80],
             due_at=due,
         )
-        _audit(row, verb="propagation_recorded", new=PropagationState.PENDING, note=f"{name}: {rule}")
+        _audit(row, verb="propagation_recorded", new=PropagationState.PENDING, note=f"{target.name}: {rule}")
         if task is not None:
             sync_from_task(task=task)
+        elif target.problem:
+            fail_propagation(row=row, reason=target.problem)
         else:
             row_id = row.pk
             transaction.on_commit(lambda row_id=row_id: _queue_send(row_id))
         rows.append(row)
     return rows
+
+
+@dataclass
+class _Target:
+    """One recipient to tell, and how: a request's task, a connected system, or a third party's privacy contact."""
+
+    key: str
+    name: str
+    system: ExternalSystem | None = None
+    task: SystemTask | None = None
+    vendor: Vendor | None = None
+    contact_email: str = ""
+    problem: str = ""  # why it cannot be told as chosen (the row fails at once and the officers hear of it)
+
+
+def vendor_key(vendor: Vendor) -> str:
+    """A third party's recipient key in the ledger (beside the connected systems' own keys)."""
+    return f"vendor-{vendor.pk}"
+
+
+def _vendor_targets(*, event: str, purpose: str, data_request: DataRequest | None) -> list[_Target]:
+    from consent import selectors as consent_selectors
+    from fulfilment.selectors import subject_data_categories
+
+    categories: set[str] = set()
+    if event in (PropagationEvent.ERASURE, PropagationEvent.RESTRICTION) and data_request is not None:
+        categories = subject_data_categories(data_request=data_request)
+    # A GPC signal names "sale_or_sharing", not a purpose: every opt-out concerns the same third parties.
+    wanted = "" if event == PropagationEvent.OPT_OUT else purpose
+    vendors = consent_selectors.vendors_to_tell(event=event, purpose=wanted, categories=categories)
+    action = ACTIONS[event]
+    targets = []
+    for vendor in vendors:
+        target = _Target(vendor_key(vendor), vendor.name, vendor=vendor)
+        system = vendor.propagation_system
+        if vendor.propagation_method == PropagationMethod.NONE:
+            continue  # the reason it is not told is on the third party's page
+        if vendor.propagation_method == PropagationMethod.HTTP and system is not None and system.supports(action):
+            target.system = system
+        elif vendor.privacy_email:
+            # E-mail chosen, or a web service that does not take this kind of notice: the privacy contact is told.
+            target.contact_email = vendor.privacy_email
+        else:
+            target.problem = _("%(system)s does not take this kind of notice, and no privacy contact is given.") % {
+                "system": system.name if system is not None else vendor.name
+            }
+        targets.append(target)
+    return targets
 
 
 def propagate_consent(*, user: AbstractBaseUser, purpose: str, gpc: bool = False) -> list[Propagation]:
@@ -209,11 +280,13 @@ def send_propagation(*, row: Propagation) -> Propagation:
     to retry), or a mail to a manual system's owner."""
     if row.task_id is not None or row.state not in (PropagationState.PENDING, PropagationState.OVERDUE):
         return row
-    system = ExternalSystem.objects.filter(key=row.recipient_key).first()
+    if row.vendor_id is not None and not row.system_key:
+        return _mail_contact(row, to=row.contact_email)
+    system = ExternalSystem.objects.filter(key=row.system_key or row.recipient_key).first()
     if system is None:
         return fail_propagation(row=row, reason=_("The system is no longer declared."))
     if system.kind != Kind.HTTP:
-        return _mail_owner(row, system)
+        return _mail_contact(row, to=system.owner_email)
     try:
         answer = webhooks.post_action(system, ACTIONS[row.event], payload(row))
     except SystemUnavailable as exc:
@@ -239,25 +312,65 @@ def send_propagation(*, row: Propagation) -> Propagation:
 
 
 @transaction.atomic
-def _mail_owner(row: Propagation, system: ExternalSystem) -> Propagation:
+def _mail_contact(row: Propagation, *, to: str) -> Propagation:
+    """Mail the recipient's contact (a third party's privacy contact, or a manual system's owner) what happened,
+    about whom and by when, with a link to confirm it is done; the link's secret is only in the mail."""
     from core.tasks import send_templated_mail_task
+    from fulfilment.connected import new_link_token
 
+    if not to:
+        return fail_propagation(row=row, reason=_("No e-mail address to tell it at."))
     old = row.state
-    row.state, row.sent_at = PropagationState.SENT, timezone.now()
-    row.save(update_fields=["state", "sent_at", "changed_at"])
-    _audit(row, verb="propagation_sent", old=old, new=row.state, note=system.owner_email)
+    token, row.token_hash = new_link_token()
+    row.token_expires_at = row.due_at + timedelta(days=settings.SYSTEM_TASK_LINK_GRACE_DAYS)
+    row.state, row.sent_at, row.contact_email = PropagationState.SENT, timezone.now(), to
+    row.save(update_fields=["state", "sent_at", "contact_email", "token_hash", "token_expires_at", "changed_at"])
+    _audit(row, verb="propagation_sent", old=old, new=row.state, note=to)
     context = {
-        "system": system.name,
+        "recipient": row.recipient_name,
         "event": row.event,
-        "purpose": row.purpose,
+        "purpose": purpose_title(row.purpose),
         "email": row.subject_email,
+        "reference": row.request_reference,
         "due": timezone.localtime(row.due_at).date().isoformat(),
+        "url": settings.SITE_URL + reverse("fulfilment:confirm_notice", args=[token]),
     }
-    to = [system.owner_email]
     transaction.on_commit(
-        lambda: send_templated_mail_task.delay(to=to, template="mail/fulfilment/propagation_notice", context=context)
+        lambda: send_templated_mail_task.delay(to=[to], template="mail/fulfilment/recipient_notice", context=context)
     )
     return row
+
+
+def purpose_title(key: str) -> str:
+    from consent.models import Purpose
+
+    if not key:
+        return ""
+    purpose = Purpose.objects.filter(key=key).first()
+    return str(purpose) if purpose is not None else key
+
+
+def notice_for_token(*, token: str) -> Propagation | None:
+    """The notice a mailed confirmation link opens; None when unknown, expired, or already confirmed."""
+    from fulfilment.connected import hash_link_token
+
+    if not token or len(token) > 100:
+        return None
+    row = (
+        Propagation.objects.filter(
+            token_hash=hash_link_token(token), state__in=[PropagationState.SENT, PropagationState.OVERDUE]
+        )
+        .select_related("data_request")
+        .first()
+    )
+    if row is None or row.token_expires_at is None or row.token_expires_at <= timezone.now():
+        return None
+    return row
+
+
+def confirm_notice_by_link(*, row: Propagation) -> Propagation:
+    """The recipient's contact confirmed from the mailed link that they acted on it; the link is spent."""
+    return confirm_propagation(row=row, actor=row.contact_email or row.recipient_name)
 
 
 @transaction.atomic
@@ -287,7 +400,7 @@ def receive_callback(*, row: Propagation, body: bytes, signature: str) -> Propag
 
     from django.core.exceptions import PermissionDenied, ValidationError
 
-    system = ExternalSystem.objects.filter(key=row.recipient_key, kind=Kind.HTTP).first()
+    system = ExternalSystem.objects.filter(key=row.system_key or row.recipient_key, kind=Kind.HTTP).first()
     if system is None:
         raise PermissionDenied("unknown task")
     try:
@@ -323,7 +436,8 @@ def confirm_propagation(*, row: Propagation, actor: AbstractBaseUser | str) -> P
     row.state, row.confirmed_at, row.error = PropagationState.CONFIRMED, timezone.now(), ""
     row.sent_at = row.sent_at or row.confirmed_at
     row.subject_email = ""  # no longer needed to tell it: the proof is the recipient, the account number, the dates
-    row.save(update_fields=["state", "confirmed_at", "sent_at", "error", "subject_email", "changed_at"])
+    row.token_hash = ""  # a mailed link confirms once
+    row.save(update_fields=["state", "confirmed_at", "sent_at", "error", "subject_email", "token_hash", "changed_at"])
     _audit(row, verb="propagation_confirmed", actor=actor, old=old, new=row.state)
     return row
 

@@ -85,3 +85,33 @@ def erasures_waiting_on_systems() -> QuerySet[ErasureRun]:
 def exports_retrying() -> QuerySet[DataExport]:
     """Exports still queued or running after an error (a connected system that did not answer)."""
     return DataExport.objects.filter(state__in=(DataExport.State.PENDING, DataExport.State.RUNNING)).exclude(error="")
+
+
+def subject_data_categories(*, data_request: DataRequest) -> set[str]:
+    """The kinds of data the portal held on the request's subject: for an erasure, those of the datasets its run
+    found rows in (they are gone now); otherwise those of the registered datasets that hold the person's rows."""
+    from fulfilment.external import STEP_PREFIX
+    from registry import site
+    from systems.models import SystemField
+
+    run = ErasureRun.objects.filter(data_request=data_request).first()
+    categories: set[str] = set()
+    if run is not None:
+        external_keys = []
+        for step in run.steps.all():
+            found = sum(n for n in (step.counts or {}).values() if isinstance(n, int)) or step.kept
+            if not found:
+                continue
+            if site.is_registered(step.dataset):
+                categories.update(site.get(step.dataset).categories())
+            elif step.dataset.startswith(STEP_PREFIX):
+                external_keys.append(step.dataset.removeprefix(STEP_PREFIX))
+        fields = SystemField.objects.filter(dataset__system__key__in=external_keys)
+        categories.update(fields.values_list("category", flat=True))
+        return categories
+    user_ids = [data_request.user_id] if data_request.user_id else []
+    emails = [data_request.requester_email] if data_request.requester_email else []
+    for dataset in site.datasets():
+        if dataset.queryset_for(user_ids=user_ids, emails=emails).exists():
+            categories.update(dataset.categories())
+    return categories

@@ -14,6 +14,7 @@ urlpatterns = [
     path("privacy/data/staff/requests/<int:pk>/tasks/new/", views.add_system_task, name="add_system_task"),
     path("privacy/data/systems/tasks/<str:token>/", views.system_task, name="system_task"),
     path("privacy/data/systems/callback/<uuid:key>/", views.system_callback, name="system_callback"),
+    path("privacy/data/recipients/confirm/<str:token>/", views.confirm_notice, name="confirm_notice"),
     path("account/delete/", views.delete_account, name="delete_account"),
     path("account/delete/cancel/", views.cancel_deletion, name="cancel_deletion"),
 ]

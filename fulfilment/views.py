@@ -256,6 +256,24 @@ def system_task(request, token):
     return render(request, "fulfilment/system_task.html", {"task": task, "form": form}, status=status)
 
 
+@secret_url
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm_notice(request, token):
+    """The page a recipient's contact opens from the mailed notice, without a staff account: what happened, about
+    whom, by when; a POST confirms it was acted on (opening the link changes nothing)."""
+    from fulfilment import propagation
+
+    row = propagation.notice_for_token(token=token)
+    if row is None:
+        return render(request, "fulfilment/notice_gone.html", status=404)
+    if request.method == "POST":
+        propagation.confirm_notice_by_link(row=row)
+        return render(request, "fulfilment/notice_confirmed.html", {"row": row})
+    context = {"row": row, "purpose": propagation.purpose_title(row.purpose)}
+    return render(request, "fulfilment/notice_confirm.html", context)
+
+
 @csrf_exempt  # signed with the system's key instead: there is no session, and no cookie to forge
 @require_http_methods(["POST"])
 def system_callback(request, key):

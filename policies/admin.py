@@ -1,11 +1,15 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin import AuditTrailAdminMixin
+from core.permissions import require_perm
 from policies import promises, selectors, services
 from policies.models import (
     ChangeNotice,
@@ -66,8 +70,100 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     fields = ("document", "number", "status", "is_material", "effective_at", "summary", "body", *readonly_fields[2:])
     actions = ["publish_selected", "unschedule_selected"]
 
+    change_form_template = "admin/policies/policyversion/change_form.html"
+
     class Media:
         css = {"all": ("policies/policies.css",)}
+
+    def get_urls(self):
+        def view(fn):
+            return self.admin_site.admin_view(fn)
+
+        return [
+            path("<path:object_id>/notice/", view(self.notice_send_view), name="policies_policyversion_notice"),
+            path(
+                "<path:object_id>/notice/report/",
+                view(self.notice_report_view),
+                name="policies_policyversion_notice_report",
+            ),
+            path(
+                "<path:object_id>/notice/progress/",
+                view(self.notice_progress_view),
+                name="policies_policyversion_notice_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _may_send_notice(self, request, version) -> bool:
+        return (
+            request.user.has_perm("policies.change_policyversion")
+            and version.is_material
+            and version.status in (VersionStatus.SCHEDULED, VersionStatus.IN_FORCE)
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, object_id)
+        extra = {}
+        if version is not None:
+            extra = {
+                "may_send_notice": self._may_send_notice(request, version),
+                "notice": selectors.get_notice(version=version),
+            }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def _version_or_404(self, request, object_id, perm: str):
+        require_perm(request.user, perm, _("You may not see or send change notices."))
+        version = self.get_object(request, object_id)
+        if version is None:
+            raise Http404
+        return version
+
+    def notice_send_view(self, request, object_id):
+        """GET: who will be mailed, and how many; POST: send the notice to them, then its report."""
+        version = self._version_or_404(request, object_id, "policies.change_policyversion")
+        back = reverse("admin:policies_policyversion_change", args=[version.pk])
+        if request.method == "POST":
+            try:
+                services.send_change_notice_now(version=version, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
+                return HttpResponseRedirect(back)
+            return HttpResponseRedirect(reverse("admin:policies_policyversion_notice_report", args=[version.pk]))
+        waiting = selectors.list_notice_waiting(version=version)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send the change notice"),
+            "version": version,
+            "opts": self.model._meta,
+            "waiting": waiting.count(),
+            "examples": list(waiting.values_list("email", flat=True)[:5]),
+            "notice": selectors.get_notice(version=version),
+            "may_send": self._may_send_notice(request, version),
+            "back": back,
+        }
+        return render(request, "admin/policies/notice_send.html", context)
+
+    def notice_report_view(self, request, object_id):
+        """The one report of a version's change notice: told, could not be told and why, still to tell."""
+        version = self._version_or_404(request, object_id, "policies.view_policyversion")
+        notice = selectors.get_notice(version=version)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change notice report"),
+            "version": version,
+            "opts": self.model._meta,
+            "report": selectors.notice_report(notice=notice) if notice else None,
+            "back": reverse("admin:policies_policyversion_change", args=[version.pk]),
+        }
+        return render(request, "admin/policies/notice_report.html", context)
+
+    def notice_progress_view(self, request, object_id):
+        """The notice's progress as JSON, for the progress bar on its report."""
+        version = self._version_or_404(request, object_id, "policies.view_policyversion")
+        notice = selectors.get_notice(version=version)
+        if notice is None:
+            raise Http404
+        return JsonResponse(selectors.notice_progress(notice=notice))  # admin_view already marks it never cached
 
     def get_form(self, request, obj=None, **kwargs):
         # Where staff write the text, they learn how it can state a retention period that stays true.
@@ -145,11 +241,10 @@ class PolicyVersionAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
         if notice is None:
             return "—"
         return format_html(
-            '<a href="../../changenotice/{}/change/">{}: {} / {}</a>',
-            notice.pk,
+            '<a href="{}">{}: {}</a>',
+            reverse("admin:policies_policyversion_notice_report", args=[obj.pk]),
             notice.get_status_display(),
-            notice.sent,
-            notice.total,
+            _("%(told)s of %(total)s told") % {"told": notice.sent, "total": notice.total},
         )
 
     @admin.action(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -11,7 +12,15 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from policies import promises
-from policies.models import DocumentKind, PolicyAcceptance, PolicyDocument, PolicyVersion, VersionStatus
+from policies.models import (
+    ChangeNotice,
+    DocumentKind,
+    NoticeDelivery,
+    PolicyAcceptance,
+    PolicyDocument,
+    PolicyVersion,
+    VersionStatus,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractUser, AnonymousUser
@@ -161,6 +170,55 @@ def list_notice_recipients(*, version: PolicyVersion) -> QuerySet:
     if effective is not None:
         users = users.filter(date_joined__lt=effective)
     return users.order_by("pk")
+
+
+def list_notice_waiting(*, version: PolicyVersion) -> QuerySet:
+    """Account holders who must be told of this version and have not been (no delivery of its notice yet)."""
+    recipients = list_notice_recipients(version=version)
+    notice = ChangeNotice.objects.filter(version=version).first()
+    if notice is None:
+        return recipients
+    return recipients.exclude(pk__in=NoticeDelivery.objects.filter(notice=notice).values("user_id"))
+
+
+def get_notice(*, version: PolicyVersion) -> ChangeNotice | None:
+    """The change notice of a version, if one was ever queued."""
+    return ChangeNotice.objects.filter(version=version).first()
+
+
+def notice_progress(*, notice: ChangeNotice) -> dict:
+    """A notice's progress in the shape the one progress component reads (state, percent, rows done and total)."""
+    done = notice.sent + notice.failed
+    total = max(notice.total, done)
+    if notice.status == ChangeNotice.Status.DONE:
+        state = "ready"
+    else:
+        state = "running" if notice.status == ChangeNotice.Status.SENDING else "pending"
+    percent = 100 if state == "ready" else (round(100 * done / total) if total else 0)
+    return {"state": state, "percent": min(percent, 100), "rows_done": done, "rows_total": total}
+
+
+def mail_server_answer(error: str) -> str:
+    """The mail server's own words from a kept delivery error ("550 5.1.1 User unknown"), without Python's wrapping."""
+    match = re.search(r"\((\d{3}), b?['\"](.*?)['\"]\)", error or "")
+    return f"{match.group(1)} {match.group(2)}" if match else (error or "")
+
+
+def notice_report(*, notice: ChangeNotice, failures_shown: int = 50) -> dict:
+    """One readable report of a change notice: how many were told, how many could not be and why, how many wait."""
+    failed = NoticeDelivery.objects.filter(notice=notice, status=NoticeDelivery.Status.FAILED).select_related("user")
+    return {
+        "notice": notice,
+        "progress": notice_progress(notice=notice),
+        "told": notice.sent,
+        "failed": notice.failed,
+        "waiting": list_notice_waiting(version=notice.version).count() if notice.status != "done" else 0,
+        "failures": [
+            {"email": d.user.email, "answer": mail_server_answer(d.error)}
+            for d in failed.order_by("user__email")[:failures_shown]
+        ],
+        "more_failures": max(0, notice.failed - failures_shown),
+    }
 
 
 def list_broken_promises() -> list[tuple[PolicyVersion, list[promises.Mismatch]]]:

@@ -34,7 +34,7 @@ from policies.models import (
     PolicyVersion,
     VersionStatus,
 )
-from policies.selectors import MATERIAL_CACHE_KEY, list_notice_recipients
+from policies.selectors import MATERIAL_CACHE_KEY, list_notice_recipients, list_notice_waiting
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -354,6 +354,49 @@ def _queue_notice(version: PolicyVersion, *, actor: AbstractBaseUser | None) -> 
         from policies.tasks import send_change_notice_batch_task
 
         transaction.on_commit(lambda: send_change_notice_batch_task.delay(notice.pk))
+    return notice
+
+
+@transaction.atomic
+def send_change_notice_now(*, version: PolicyVersion, actor: AbstractBaseUser | None = None) -> ChangeNotice:
+    """Mail a published material change to everyone who must be told and has not been yet, in batches.
+
+    From the version's page: a notice that never started, stalled, or finished before more people had to be told
+    is taken up again. Each recipient is claimed once (``send_change_notice_batch``), so nobody is mailed twice.
+    """
+    require_perm(actor, "policies.change_policyversion", _("You may not send change notices."))
+    version = PolicyVersion.objects.select_for_update().select_related("document").get(pk=version.pk)
+    if not version.is_material:
+        raise ValidationError(_("Only a material change is announced by e-mail."), code="not_material")
+    if version.status not in (VersionStatus.SCHEDULED, VersionStatus.IN_FORCE):
+        raise ValidationError(
+            _("Only a published version that is scheduled or in force is announced."), code="not_published"
+        )
+    waiting = list_notice_waiting(version=version).count()
+    if waiting == 0:
+        raise ValidationError(_("Everyone who must be told of this change has been told."), code="nobody_waiting")
+    notice, created = ChangeNotice.objects.select_for_update().get_or_create(
+        version=version, defaults={"batch_size": max(1, settings.POLICY_NOTICE_BATCH_SIZE)}
+    )
+    old = {"status": notice.status, "recipients": notice.total}
+    if notice.status == ChangeNotice.Status.DONE:
+        # More people to tell than when it finished: the same notice goes on, so its report stays one.
+        notice.status = ChangeNotice.Status.SENDING
+        notice.finished_at = None
+    if notice.status == ChangeNotice.Status.SENDING:
+        notice.total = NoticeDelivery.objects.filter(notice=notice).count() + waiting
+    notice.save()
+    record_event(
+        version,
+        actor=actor,
+        kind=PolicyEvent.Kind.NOTICE_QUEUED,
+        old=None if created else old,
+        new={"status": notice.status, "recipients": notice.total, "to_tell": waiting},
+        note=f"sent from the version's page to {waiting} account holders",
+    )
+    from policies.tasks import send_change_notice_batch_task
+
+    transaction.on_commit(lambda: send_change_notice_batch_task.delay(notice.pk))
     return notice
 
 

@@ -103,6 +103,10 @@ def test_vendor_and_purpose_wording_added_in_admin_are_audited(officer_client, p
         country="Ireland",
         privacy_policy_url="https://analytics.example.com/privacy",
         properties=[str(prop.pk)],
+        consent_purposes=[],
+        data_categories=[],
+        propagation_method="none",
+        not_told_reason="Receives only counts of visits, no one's identity.",
     )
     response = officer_client.post("/admin/consent/vendor/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors

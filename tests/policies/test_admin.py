@@ -56,7 +56,7 @@ def test_admin_refuses_material_publish_without_future_date_and_shows_notice_pro
     for url in ("/admin/policies/changenotice/", f"/admin/policies/changenotice/{notice.pk}/change/"):
         assert client.get(url).status_code == 200
     listing = client.get("/admin/policies/policyversion/").content.decode()
-    assert "Queued: 0 / 0" in listing  # the batches run after commit
+    assert "Queued: 0 of 0 told" in listing  # the batches run after commit
     for url in (
         "/admin/policies/policyacceptance/",
         f"/admin/policies/policyversion/{material.pk}/audit/",

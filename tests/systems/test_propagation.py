@@ -235,7 +235,8 @@ def test_a_manual_recipient_outside_a_request_is_mailed_and_confirmed_by_staff(
     row = Propagation.objects.get(recipient_key="partner_list")
     assert row.state == PropagationState.SENT
     [mail] = [m for m in mailoutbox if m.to == ["partners@example.com"]]
-    assert "bea@example.com" in mail.body and "marketing" in mail.body
+    title = str(Purpose.objects.get(key=Purpose.MARKETING))  # the purpose in words, not its key
+    assert "bea@example.com" in mail.body and title in mail.body and "/privacy/data/recipients/confirm/" in mail.body
     agent = user_factory(is_staff=True, email="agent@example.com")
     agent.groups.add(Group.objects.get(name="Support agent"))
     with pytest.raises(PermissionDenied):
