@@ -10,7 +10,8 @@ same size), migrates it and fills it with bulk SQL (``INSERT … SELECT generate
 different traffic, 24 months of consent records growing month on month, methods and GPC as banners see them,
 requests over the same months (about 2 % open, some overdue, the rest completed, denied, withdrawn or expired),
 their audit events, and a nightly retention run for each day. The daily consent figures are then counted once
-with ``summarise_consent --full``, as the scheduled job keeps them. It starts gunicorn (gthread, 2 workers x 4
+with ``summarise_consent --full``, and the monthly request figures with ``summarise_requests --full``, as the
+scheduled jobs keep them. It starts gunicorn (gthread, 2 workers x 4
 threads, DEBUG off) on the database, logs in over HTTP as a superuser, and times each page: 2 warm-up requests,
 then 15 timed ones. Without ``--keep`` the database is dropped at the end. ``--json`` prints one JSON object on
 stdout and nothing else (progress goes to stderr).
@@ -394,8 +395,11 @@ def main() -> int:
         fill(url, args.consent_records, args.requests)
         started = time.monotonic()
         log(_manage(env, "summarise_consent", "--full").strip() + f" ({time.monotonic() - started:.0f} s)")
+        started = time.monotonic()
+        log(_manage(env, "summarise_requests", "--full").strip() + f" ({time.monotonic() - started:.0f} s)")
     else:
         log(_manage(env, "summarise_consent").strip())
+        log(_manage(env, "summarise_requests").strip())
     _manage(
         env,
         "shell",

@@ -24,6 +24,7 @@ SCHEDULED_JOBS: frozenset[str] = frozenset(
         "fulfilment.remind_system_tasks",
         "policies.activate_due_versions",
         "consent.summarise_consent",
+        "requests_app.summarise_requests",
         "scanner.scan_websites",
     }
 )

@@ -480,11 +480,11 @@ class DataRequestAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
 
     def metrics_view(self, request):
         from consent.charts import as_of_text
-        from requests_app.metrics import cached_metrics
+        from requests_app.metrics import build_metrics
 
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        figures = cached_metrics()
+        figures = build_metrics()
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Request metrics"),

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
-from django.core.cache import cache
-from django.db import connection
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core import charts
 from requests_app import services
-from requests_app.models import DataRequest, Jurisdiction, RequestKind, RequestStatus
+from requests_app.models import (
+    Jurisdiction,
+    RequestFiguresState,
+    RequestKind,
+    RequestMonthlyFigures,
+    RequestStatus,
+)
 
 S = RequestStatus
 # CCPA §7102 reports by the consumer right exercised.
@@ -39,178 +42,80 @@ CCPA_REQUIRED = ("know", "delete", "correct", "opt_out")
 MONTHS = 12
 
 
-def _days(rows) -> dict:
-    days = [r["days"] for r in rows if r["days"] is not None]
-    on_time = [r for r in rows if r["on_time"] is not None]
-    return {
-        "closed": len(days),
-        "median_days": round(statistics.median(days), 1) if days else None,
-        "mean_days": round(statistics.fmean(days), 1) if days else None,
-        "on_time_pct": round(100 * sum(r["on_time"] for r in on_time) / len(on_time)) if on_time else None,
-    }
+class _Tally:
+    """Figures of a group of summary rows: merged counts and the histogram of days to answer."""
+
+    def __init__(self) -> None:
+        self.received = self.answered = self.on_time = self.completed = self.denied = 0
+        self.days_total = 0.0
+        self.tenths: Counter = Counter()
+
+    def add(self, row: RequestMonthlyFigures) -> None:
+        self.received += row.received
+        self.answered += row.answered
+        self.on_time += row.on_time
+        self.days_total += row.days_total
+        self.completed += row.received if row.status == S.COMPLETED else 0
+        self.denied += row.received if row.status == S.DENIED else 0
+        self.tenths.update({int(k): v for k, v in row.days_tenths.items()})
+
+    def median(self) -> float | None:
+        """The median of the days to answer, to a tenth of a day (between the two middle ones for an even count)."""
+        n = sum(self.tenths.values())
+        if not n:
+            return None
+        wanted = sorted({(n - 1) // 2, n // 2})
+        middle, seen = [], 0
+        for tenths in sorted(self.tenths):
+            count = self.tenths[tenths]
+            middle += [tenths for i in wanted if seen <= i < seen + count]
+            seen += count
+        return round(sum(middle) / len(middle) / 10, 1) if len(wanted) == len(middle) else None
+
+    def days(self) -> dict:
+        return {
+            "closed": self.answered,
+            "median_days": self.median(),
+            "mean_days": round(self.days_total / self.answered, 1) if self.answered else None,
+            "on_time_pct": round(100 * self.on_time / self.answered) if self.answered else None,
+        }
 
 
-def _ccpa_report(stats: dict[tuple[int, str], dict], this_year: int) -> list[dict]:
-    """CCPA §7102 rows from figures per (year, group): the four named rights always, the current year always."""
+def _ccpa_report(stats: dict[tuple[int, str], _Tally], this_year: int) -> list[dict]:
+    """CCPA §7102 rows per (year, right): the four rights the regulation names always, the current year always.
+
+    A quiet year still reads as a year with no requests, not as a missing report.
+    """
     years = {year for year, _group in stats} | {this_year}
-    empty = {"received": 0, "complied": 0, "denied": 0, "median_days": None, "mean_days": None}
     report = []
     for year in sorted(years, reverse=True):
         for key, label in CCPA_GROUP_LABELS.items():
-            figures = stats.get((year, key))
-            if figures is None and key not in CCPA_REQUIRED:
+            tally = stats.get((year, key))
+            if tally is None and key not in CCPA_REQUIRED:
                 continue
-            report.append({"year": year, "label": label, **(figures or empty)})
+            tally = tally or _Tally()
+            days = tally.days()
+            report.append(
+                {
+                    "year": year,
+                    "label": label,
+                    "received": tally.received,
+                    "complied": tally.completed,
+                    "denied": tally.denied,
+                    "median_days": days["median_days"],
+                    "mean_days": days["mean_days"],
+                }
+            )
     return report
 
 
-def ccpa_yearly(*, rows: list[dict], this_year: int) -> list[dict]:
-    """CCPA §7102 figures per calendar year and right: received, complied with, denied, median and mean days.
-
-    The four rights the regulation names are always listed, as zeros when none came in; the current year is
-    always shown, so a quiet year still reads as a year with no requests.
-    """
-    groups = defaultdict(list)
-    for r in rows:
-        groups[(r["year"], CCPA_GROUPS.get(r["kind"], "other"))].append(r)
-    stats = {}
-    for key, group in groups.items():
-        days = _days(group)
-        stats[key] = {
-            "received": len(group),
-            "complied": sum(r["status"] == S.COMPLETED for r in group),
-            "denied": sum(r["status"] == S.DENIED for r in group),
-            "median_days": days["median_days"],
-            "mean_days": days["mean_days"],
-        }
-    return _ccpa_report(stats, this_year)
-
-
-_FIGURES_SQL = """
-WITH r AS (
-    SELECT kind, status, jurisdiction,
-           to_char(received_at AT TIME ZONE %(tz)s, 'YYYY-MM') AS month,
-           extract(year FROM received_at AT TIME ZONE %(tz)s)::int AS year,
-           CASE WHEN status IN ('completed', 'denied') AND closed_at IS NOT NULL
-                THEN extract(epoch FROM closed_at - received_at) / 86400.0 END AS days,
-           status IN ('completed', 'denied') AND closed_at IS NOT NULL AND closed_at <= due_at AS on_time,
-           CASE {ccpa_cases} ELSE 'other' END AS ccpa_group
-    FROM requests_app_datarequest
-    WHERE merged_into_id IS NULL
-)
-SELECT GROUPING(kind, status, month, jurisdiction, year, ccpa_group) AS grouping_set,
-       kind, status, month, jurisdiction, year, ccpa_group,
-       count(*), count(days), count(*) FILTER (WHERE on_time),
-       count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'denied'),
-       avg(days), percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
-FROM r
-GROUP BY GROUPING SETS ((kind, status), (), (month), (jurisdiction, year, ccpa_group))
-"""
-# GROUPING() bits, first column highest: which of the grouping sets a result row belongs to.
-_BY_KIND_STATUS, _OVERALL, _BY_MONTH, _BY_CCPA_YEAR = 0b001111, 0b111111, 0b110111, 0b111000
-
-
-def _round(value) -> float | None:
-    return round(float(value), 1) if value is not None else None
-
-
-def _figures_in_sql(*, tz) -> dict:
-    """The page's figures from one aggregate query over the requests (PostgreSQL): no row reaches Python."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for kind, group in CCPA_GROUPS.items():
-        groups[group].append(kind)
-    cases = " ".join(
-        "WHEN kind IN ({}) THEN '{}'".format(", ".join(f"'{k}'" for k in kinds), group)
-        for group, kinds in sorted(groups.items())
-    )  # constants of this module, never input
-    with connection.cursor() as cursor:
-        cursor.execute(_FIGURES_SQL.format(ccpa_cases=cases), {"tz": str(tz)})
-        result = cursor.fetchall()
-    by_kind, by_status, monthly, ccpa = Counter(), Counter(), {}, {}
-    overall = {"closed": 0, **_days([])}
-    for (
-        gset,
-        kind,
-        status,
-        month,
-        jurisdiction,
-        year,
-        group,
-        n,
-        closed,
-        on_time,
-        complied,
-        denied,
-        mean,
-        median,
-    ) in result:
-        days = {
-            "closed": closed,
-            "median_days": _round(median),
-            "mean_days": _round(mean),
-            "on_time_pct": round(100 * on_time / closed) if closed else None,
-        }
-        if gset == _BY_KIND_STATUS:
-            by_kind[kind] += n
-            by_status[status] += n
-        elif gset == _OVERALL:
-            overall = days
-        elif gset == _BY_MONTH:
-            monthly[month] = {"received": n, **days}
-        elif gset == _BY_CCPA_YEAR and jurisdiction == Jurisdiction.CCPA:
-            ccpa[(year, group)] = {
-                "received": n,
-                "complied": complied,
-                "denied": denied,
-                "median_days": days["median_days"],
-                "mean_days": days["mean_days"],
-            }
-    return {
-        "total": sum(by_kind.values()),
-        "by_kind": by_kind,
-        "by_status": by_status,
-        "overall": overall,
-        "monthly": monthly,
-        "ccpa": ccpa,
-    }
-
-
-def _figures_in_python(requests, *, tz, this_year: int) -> dict:
-    """The same figures from one pass over the requests (the embedded SQLite default, which has no median)."""
-    rows = []
-    for kind, status, received_at, closed_at, due_at, jurisdiction in requests.values_list(
-        "kind", "status", "received_at", "closed_at", "due_at", "jurisdiction"
-    ).iterator():
-        answered = status in (S.COMPLETED, S.DENIED) and closed_at is not None
-        rows.append(
-            {
-                "kind": kind,
-                "status": status,
-                "jurisdiction": jurisdiction,
-                "month": received_at.astimezone(tz).strftime("%Y-%m"),
-                "year": received_at.astimezone(tz).year,
-                "days": (closed_at - received_at).total_seconds() / 86400 if answered else None,
-                "on_time": (closed_at <= due_at) if answered else None,
-            }
-        )
-    months = defaultdict(list)
-    for r in rows:
-        months[r["month"]].append(r)
-    return {
-        "total": len(rows),
-        "by_kind": Counter(r["kind"] for r in rows),
-        "by_status": Counter(r["status"] for r in rows),
-        "overall": _days(rows),
-        "monthly": {m: {"received": len(group), **_days(group)} for m, group in months.items()},
-        "ccpa_rows": [r for r in rows if r["jurisdiction"] == Jurisdiction.CCPA],
-    }
-
-
 def build_metrics(*, now: datetime | None = None) -> dict:
-    """Everything the metrics page shows: on PostgreSQL from aggregate queries, so it costs the same each view."""
+    """Everything the metrics page shows, from the monthly figures (``services.summarise_requests``).
+
+    A few hundred summary rows, whatever the number of requests. ``as_of`` says when they were counted (None
+    before the job's first run).
+    """
     tz = services.org_tz()
-    # A repeat submission folded into the same person's open request is that request, not another one.
-    requests = DataRequest.objects.filter(merged_into__isnull=True)
     # Every one of the last twelve months, an empty one as zeros: a gap in the chart would read as a trend.
     now = (now or timezone.now()).astimezone(tz)
     year, month = now.year, now.month
@@ -218,23 +123,21 @@ def build_metrics(*, now: datetime | None = None) -> dict:
     for _step in range(MONTHS):
         periods.append(date(year, month, 1))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    if connection.vendor == "postgresql":
-        figures = _figures_in_sql(tz=tz)
-        ccpa = _ccpa_report(figures["ccpa"], now.year)
-    else:
-        figures = _figures_in_python(requests, tz=tz, this_year=now.year)
-        ccpa = ccpa_yearly(rows=figures["ccpa_rows"], this_year=now.year)
-    empty = {"received": 0, **_days([])}
+    by_kind, by_status = Counter(), Counter()
+    overall, per_month, ccpa_stats = _Tally(), defaultdict(_Tally), defaultdict(_Tally)
+    for row in RequestMonthlyFigures.objects.all():
+        by_kind[row.kind] += row.received
+        by_status[row.status] += row.received
+        overall.add(row)
+        per_month[row.month.strftime("%Y-%m")].add(row)
+        if row.jurisdiction == Jurisdiction.CCPA:
+            ccpa_stats[(row.month.year, CCPA_GROUPS.get(row.kind, "other"))].add(row)
     monthly = []
     for first in reversed(periods):
-        group = figures["monthly"].get(first.strftime("%Y-%m"), empty)
+        group = per_month.get(first.strftime("%Y-%m")) or _Tally()
         monthly.append(
-            {
-                "month": first.strftime("%Y-%m"),
-                "label": date_format(first, "M Y"),
-                "received": group["received"],
-                **{k: group[k] for k in ("closed", "median_days", "mean_days", "on_time_pct")},
-            }
+            {"month": first.strftime("%Y-%m"), "label": date_format(first, "M Y"), "received": group.received}
+            | group.days()
         )
     categories = [m["label"] for m in monthly]
     series = [
@@ -242,36 +145,13 @@ def build_metrics(*, now: datetime | None = None) -> dict:
         charts.Series(_("Answered (completed or denied)"), "#a35b00", [m["closed"] for m in monthly]),
     ]
     chart = charts.bar_chart(title=_("Requests received and answered per month"), categories=categories, series=series)
-    by_kind, by_status = figures["by_kind"], figures["by_status"]
     return {
-        "total": figures["total"],
+        "total": overall.received,
         "by_kind": [(RequestKind(k).label, by_kind.get(k, 0)) for k in RequestKind.values],
         "by_status": [(RequestStatus(s).label, by_status.get(s, 0)) for s in RequestStatus.values],
-        "overall": figures["overall"],
+        "overall": overall.days(),
         "monthly": monthly,
         "chart": chart,
-        "ccpa": ccpa,
+        "ccpa": _ccpa_report(ccpa_stats, now.year),
+        "as_of": RequestFiguresState.objects.filter(key="requests").values_list("summarised_at", flat=True).first(),
     }
-
-
-# The page's figures are counted at most this often; staff see when ("Figures as of 10:05").
-METRICS_CACHE_SECONDS = 300
-
-
-def cached_metrics(*, now: datetime | None = None) -> dict:
-    """The metrics page's figures from the shared cache, counted again (``build_metrics``) every five minutes.
-
-    Each language has its own copy (the labels are translated). A cache outage only means counting each view.
-    """
-    key = f"requests:metrics:v1:{translation.get_language()}"
-    try:
-        figures = cache.get(key)
-    except Exception:  # the cache is down: count, as before
-        figures = None
-    if figures is None:
-        figures = {**build_metrics(now=now), "as_of": timezone.now()}
-        try:
-            cache.set(key, figures, METRICS_CACHE_SECONDS)
-        except Exception:
-            pass
-    return figures

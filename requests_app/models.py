@@ -179,6 +179,8 @@ class DataRequest(models.Model):
             # The queue's order over every status, and the received-date ranges (migration 0007 says why).
             models.Index(fields=["due_at", "id"], name="request_due_id"),
             models.Index(fields=["received_at"], name="request_received"),
+            # The request figures' job finds the requests changed since its last run (migration 0009).
+            models.Index(fields=["updated_at"], name="request_updated"),
             # The default queue, open requests most urgent first (migration 0008 says why).
             models.Index(
                 fields=["due_at", "id"], name="request_open_due_id", condition=models.Q(status__in=OPEN_STATUSES)
@@ -373,3 +375,48 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} → {self.recipient}"
+
+
+class RequestMonthlyFigures(models.Model):
+    """How many requests came in per month (organisation's time zone), type, law and status, and how fast.
+
+    A roll-up kept by ``services.summarise_requests``: the metrics page reads these few hundred rows, never
+    the requests. The days each answer took are kept as a histogram in tenths of a day, so medians are exact
+    to the tenth the page shows and can be merged across months, types and laws.
+    """
+
+    month = models.DateField(_("month"))
+    kind = models.CharField(_("type"), max_length=32, choices=RequestKind.choices)
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=20, choices=Jurisdiction.choices)
+    status = models.CharField(_("status"), max_length=32, choices=RequestStatus.choices)
+    received = models.PositiveIntegerField(_("received"), default=0)
+    answered = models.PositiveIntegerField(_("answered"), default=0)
+    on_time = models.PositiveIntegerField(_("answered on time"), default=0)
+    days_total = models.FloatField(_("days to answer, in all"), default=0.0)
+    days_tenths = models.JSONField(_("days to answer, in tenths of a day"), default=dict)
+
+    class Meta:
+        ordering = ["month", "kind", "jurisdiction", "status"]
+        verbose_name = _("monthly request figures")
+        verbose_name_plural = _("monthly request figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "kind", "jurisdiction", "status"], name="request_monthly_figures_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} {self.jurisdiction} {self.status}: {self.received}"
+
+
+class RequestFiguresState(models.Model):
+    """When the request figures were last brought up to date (the metrics page's "as of")."""
+
+    key = models.CharField(max_length=40, unique=True, default="requests")
+    summarised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("request figures state")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.summarised_at}"

@@ -42,3 +42,11 @@ def expire_unverified_requests_task() -> dict:
     from requests_app.services import expire_unverified_requests
 
     return expire_unverified_requests()
+
+
+@shared_task(name="requests_app.summarise_requests", **SCHEDULED_JOB_RETRY, soft_time_limit=600, time_limit=660)
+def summarise_requests_task() -> dict:
+    """Bring the monthly request figures up to date (idempotent; catches up after downtime)."""
+    from requests_app import services
+
+    return services.summarise_requests()

@@ -89,6 +89,14 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "and charts; catches up on the days missed after downtime.",
     ),
     DefaultSchedule(
+        "Requests: monthly figures (every 5 minutes)",
+        "requests_app.summarise_requests",
+        "*/5",
+        "*",
+        "Counts the requests per month, type, law and status, and how long their answers took, for the metrics "
+        "page; recounts only the months that changed and catches up after downtime.",
+    ),
+    DefaultSchedule(
         "Scanner: scan the websites (monthly)",
         "scanner.scan_websites",
         "0",

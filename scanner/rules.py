@@ -236,6 +236,19 @@ def build_report(
             }
         )
 
+    def before_consent(kind, *, subject, seen: dict, detail, evidence: dict | None = None):
+        """One finding per state without consent in which ``subject`` was seen; ``detail(when)`` words it."""
+        for state in WITHOUT_CONSENT:
+            if state in seen:
+                finding(
+                    kind,
+                    subject=subject,
+                    page=seen[state],
+                    state=state,
+                    detail=detail(STATE_LABELS[state]),
+                    evidence=(evidence or {}).get(state, ""),
+                )
+
     for url, seen in pages.items():
         failed = ((seen.get("states") or {}).get(NO_CHOICE) or {}).get("error")
         if failed:
@@ -330,16 +343,13 @@ def build_report(
             )
         if decl is None or decl.category != NECESSARY:
             what = "not declared" if decl is None else f"declared as {decl.category}"
-            for state in WITHOUT_CONSENT:
-                if state in seen:
-                    finding(
-                        FindingKind.COOKIE_BEFORE_CONSENT,
-                        subject=name,
-                        page=seen[state],
-                        state=state,
-                        detail=f"The cookie {name} ({what}) is set {STATE_LABELS[state]}.",
-                        evidence=row["evidence"].get(state, ""),
-                    )
+            before_consent(
+                FindingKind.COOKIE_BEFORE_CONSENT,
+                subject=name,
+                seen=seen,
+                detail=lambda when, name=name, what=what: f"The cookie {name} ({what}) is set {when}.",
+                evidence=row["evidence"],
+            )
         life = row["lifetime_seconds"]
         if decl is not None and decl.pk is not None and life is not None:
             declared = parse_duration(decl.duration)
@@ -394,15 +404,13 @@ def build_report(
             )
         if decl is None or decl.category != NECESSARY:
             what = "not declared" if decl is None else f"declared as {decl.category}"
-            for state in WITHOUT_CONSENT:
-                if state in seen:
-                    finding(
-                        FindingKind.STORAGE_BEFORE_CONSENT,
-                        subject=row["key"],
-                        page=seen[state],
-                        state=state,
-                        detail=f"The {area} key {row['key']} ({what}) is written {STATE_LABELS[state]}.",
-                    )
+            key = row["key"]
+            before_consent(
+                FindingKind.STORAGE_BEFORE_CONSENT,
+                subject=key,
+                seen=seen,
+                detail=lambda when, key=key, area=area, what=what: f"The {area} key {key} ({what}) is written {when}.",
+            )
 
     host_rows = []
     for row in sorted(hosts.values(), key=lambda r: r["host"]):
@@ -420,16 +428,14 @@ def build_report(
         if allowed:
             continue
         who = f" ({provider})" if provider else ""
-        for state in WITHOUT_CONSENT:
-            if state in row["seen"]:
-                finding(
-                    FindingKind.TRACKER_BEFORE_CONSENT,
-                    subject=row["host"],
-                    page=row["seen"][state],
-                    state=state,
-                    detail=f"The page contacts {row['host']}{who} {STATE_LABELS[state]}.",
-                    evidence=row["example"][state],
-                )
+        host = row["host"]
+        before_consent(
+            FindingKind.TRACKER_BEFORE_CONSENT,
+            subject=host,
+            seen=row["seen"],
+            detail=lambda when, host=host, who=who: f"The page contacts {host}{who} {when}.",
+            evidence=row["example"],
+        )
 
     seen_names = [r["name"] for r in cookie_rows] + [r["key"] for r in storage_rows]
     for decl in declarations:
