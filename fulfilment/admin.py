@@ -8,6 +8,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.admin import AuditTrailAdminMixin
 from core.permissions import require_perm
@@ -98,13 +99,12 @@ def _local(moment) -> str:
 class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/fulfilment/dataexport/change_form.html"
     list_display = (
-        "data_request",
-        "state",
+        "request_link",
+        "state_words",
         "progress",
-        "size_bytes",
-        "created_at",
-        "expires_at",
-        "download_count",
+        "created",
+        "link_expires",
+        "downloads",
         "new_export_link",
     )
     list_filter = ("state", ExportWaitingFilter)
@@ -127,17 +127,23 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
     class Media:
         js = ("js/export-progress.js",)
 
-    @admin.display(description="progress")
+    @admin.display(description=gettext_lazy("Progress"))
     def progress(self, obj):
         return f"{obj.rows_done} / {obj.rows_total} ({obj.percent}%)"
 
-    @admin.display(description="new export")
+    @admin.display(description=gettext_lazy("Start a new export"))
     def new_export_link(self, obj):
         return format_html(
-            '<a href="{}">start a new export</a>', reverse("fulfilment:start_export", args=[obj.data_request_id])
+            '<a href="{}">{}</a>',
+            reverse("fulfilment:start_export", args=[obj.data_request_id]),
+            _("Start a new export"),
         )
 
-    @admin.display(description=_("Request"))
+    @admin.display(description=gettext_lazy("Link expires"))
+    def link_expires(self, obj):
+        return _local(obj.expires_at)
+
+    @admin.display(description=gettext_lazy("Request"))
     def request_link(self, obj):
         data_request = obj.data_request
         return format_html(
@@ -147,11 +153,11 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
             data_request.get_kind_display(),
         )
 
-    @admin.display(description=_("State"))
+    @admin.display(description=gettext_lazy("State"))
     def state_words(self, obj):
         return obj.get_state_display()
 
-    @admin.display(description=_("Progress"))
+    @admin.display(description=gettext_lazy("Progress"))
     def progress_bar(self, obj):
         # The one export-progress component; while the build runs, the page reloads itself when it ends.
         building = obj.state in (DataExport.State.PENDING, DataExport.State.RUNNING)
@@ -167,7 +173,7 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
             obj.rows_total,
         )
 
-    @admin.display(description=_("Result"))
+    @admin.display(description=gettext_lazy("Result"))
     def result(self, obj):
         if obj.state == DataExport.State.READY:
             return format_html(
@@ -184,23 +190,23 @@ class DataExportAdmin(AuditTrailAdminMixin, admin.ModelAdmin):
             return _("Its download link no longer works.")
         return _("Being built: the result shows here when it is ready.")
 
-    @admin.display(description=_("Created"))
+    @admin.display(description=gettext_lazy("Created"))
     def created(self, obj):
         return _local(obj.created_at)
 
-    @admin.display(description=_("Build started"))
+    @admin.display(description=gettext_lazy("Build started"))
     def started(self, obj):
         return _local(obj.started_at)
 
-    @admin.display(description=_("Build finished"))
+    @admin.display(description=gettext_lazy("Build finished"))
     def finished(self, obj):
         return _local(obj.finished_at)
 
-    @admin.display(description=_("Downloads"))
+    @admin.display(description=gettext_lazy("Downloads"))
     def downloads(self, obj):
         return obj.download_count
 
-    @admin.display(description=_("Problem"))
+    @admin.display(description=gettext_lazy("Problem"))
     def problem(self, obj):
         return obj.error or "—"
 

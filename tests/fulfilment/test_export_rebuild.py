@@ -122,3 +122,10 @@ def test_the_request_page_links_each_export_to_its_own_page(client, ready_export
     client.force_login(staff_in(PRIVACY_OFFICER))
     page = client.get(f"/admin/requests_app/datarequest/{ready_export.data_request_id}/change/").content.decode()
     assert f'href="/admin/fulfilment/dataexport/{ready_export.pk}/change/"' in page
+
+
+def test_the_export_list_speaks_the_staff_member_s_language(client, ready_export, staff_in):
+    client.force_login(staff_in(PRIVACY_OFFICER))
+    page = client.get("/admin/fulfilment/dataexport/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Expiration du lien" in page and "Lancer un nouvel export" in page
+    assert "start a new export" not in page
