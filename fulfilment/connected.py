@@ -625,6 +625,40 @@ def export_answers(task: SystemTask) -> tuple[dict[str, list], list[SystemTaskFi
     return {str(k): v for k, v in data.items() if isinstance(v, list)}, list(task.files.all())
 
 
+def clear_delivered_answers(*, data_request: DataRequest) -> int:
+    """Delete what systems and their owners sent back for the request's access export; returns the tasks cleared.
+
+    Their data was only ever held to be handed over: once the person's download has expired, the rows a system
+    returned and the files an owner uploaded go with it. The task keeps its state, counts and dates (the proof
+    that the system was searched); a later export of the same request can no longer include that data.
+    """
+    cleared = 0
+    for task in data_request.system_tasks.filter(action="access").prefetch_related("files"):
+        files = list(task.files.all())
+        has_data = isinstance(task.result, dict) and "data" in task.result
+        if not files and not has_data:
+            continue
+        for stored in files:
+            (Path(settings.PRIVATE_ROOT) / stored.path).unlink(missing_ok=True)
+        SystemTaskFile.objects.filter(pk__in=[f.pk for f in files]).delete()
+        if has_data:
+            rows = {str(k): len(v) for k, v in task.result["data"].items() if isinstance(v, list)}
+            task.result = {k: v for k, v in task.result.items() if k != "data"} | {
+                "rows_delivered": rows,
+                "cleared_at": timezone.now().isoformat(),
+            }
+            task.save(update_fields=["result", "changed_at"])
+        _audit(
+            task,
+            verb="task_answer_cleared",
+            actor="purge_expired_exports",
+            note=_("What %(system)s sent back for the export was deleted with the expired download.")
+            % {"system": task.system_name},
+        )
+        cleared += 1
+    return cleared
+
+
 def exportable_tasks(*, data_request: DataRequest) -> list[SystemTask]:
     return list(data_request.system_tasks.filter(action="access", state=TaskState.DONE).prefetch_related("files"))
 

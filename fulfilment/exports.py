@@ -326,5 +326,9 @@ def purge_expired_exports(*, now=None) -> int:
                 new=DataExport.State.EXPIRED,
                 note=_("The download link expired and the file was deleted."),
             )
+            # The systems' answers were held only to be handed over: they go with the last live download.
+            others = DataExport.objects.filter(data_request_id=export.data_request_id, state=DataExport.State.READY)
+            if not others.exclude(pk=export.pk).exists():
+                connected.clear_delivered_answers(data_request=export.data_request)
         removed += 1
     return removed

@@ -34,6 +34,7 @@ VERBS = {
     "task_added": _("task added by staff"),
     "task_reminded": _("the system's owner was reminded"),
     "task_overdue": _("task overdue: the privacy officers were told"),
+    "task_answer_cleared": _("what the system sent back was deleted with the expired download"),
     "propagation_recorded": _("recipient to be told"),
     "propagation_sent": _("recipient told"),
     "propagation_confirmed": _("recipient confirmed"),

@@ -118,6 +118,44 @@ def test_staff_answer_with_files_and_the_files_are_in_the_export(
     assert client.get(owner_link).status_code == 404  # answered: the owner's link is spent
 
 
+def test_when_the_download_expires_what_the_systems_sent_back_goes_with_it(
+    receiver, user_factory, officer, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from fulfilment.models import SystemTaskFile
+    from fulfilment.services import purge_expired_exports
+
+    receiver["answers"]["access"] = {"status": "done", "data": {"Tickets": [{"subject": "HELPDESK-ROW"}]}}
+    data_request, task = _archive_task(receiver, user_factory, mailoutbox, django_capture_on_commit_callbacks)
+    client.force_login(officer)
+    upload = SimpleUploadedFile("found.csv", b"box,finding\n3,ARCHIVE-ROW\n", content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/privacy/data/staff/tasks/{task.pk}/", {"do": "answer", "answer-answer": "files", "answer-files": upload}
+        )
+    export = DataExport.objects.get(data_request=data_request, state=DataExport.State.READY)
+    helpdesk = data_request.system_tasks.get(system_key="helpdesk")
+    assert helpdesk.result["data"]["Tickets"] == [{"subject": "HELPDESK-ROW"}]
+    [stored] = SystemTaskFile.objects.filter(task=task)
+    on_disk = Path(settings.PRIVATE_ROOT) / stored.path
+    assert on_disk.exists()
+    # Still downloadable: nothing is cleared.
+    assert purge_expired_exports() == 0 and on_disk.exists()
+    DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert purge_expired_exports() == 1
+    helpdesk.refresh_from_db()
+    assert "data" not in helpdesk.result and helpdesk.result["rows_delivered"] == {"Tickets": 1}
+    assert helpdesk.state == TaskState.DONE  # the proof that the system was searched stays
+    assert not on_disk.exists() and not SystemTaskFile.objects.filter(task=task).exists()
+    cleared = AuditEvent.objects.filter(verb="task_answer_cleared", request_reference=data_request.reference)
+    assert {e.object_id for e in cleared} == {str(task.pk), str(helpdesk.pk)}
+
+
 def test_staff_answer_an_erasure_with_a_count_or_say_why_not(
     receiver, user_factory, officer, mailoutbox, django_capture_on_commit_callbacks
 ):
