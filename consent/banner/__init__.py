@@ -81,7 +81,9 @@ def cookie_words(categories: list[dict]) -> dict[str, dict[str, str]]:
     out = {}
     for lang in banner_languages():
         words = {text: product_text(text, lang) for text in sorted(sources)}
-        out[lang] = {text: local for text, local in words.items() if local != text}
+        local_words = {text: local for text, local in words.items() if local != text}
+        if local_words:  # a language with nothing to look up costs no bytes
+            out[lang] = local_words
     return out
 
 

@@ -35,7 +35,7 @@
   const translated = byLanguage => byLanguage[lang] || byLanguage.en || '';
   // A cookie's provider, duration and purpose are stored in English; the catalogues' words for them, if any.
   // Own keys only: a staff text such as "constructor" must not find an Object method.
-  const words = (config.words || {})[lang] || {}, word = typed => words.hasOwnProperty(typed) ? words[typed] : typed;
+  const words = config.words[lang] || {}, word = typed => words.hasOwnProperty(typed) ? words[typed] : typed;
   const categories = config.categories, keys = categories.map(category => category.key);
   const allChoices = accept => {
     const chosen = {};
@@ -238,7 +238,7 @@
       cookies.length > 0 && el('details', {},
         el('summary', {}, text.cookies + ' (' + cookies.length + ')'),
         el('ul', {}, cookies.map(([name, provider, duration, , purpose]) => el('li', {}, el('code', {}, name),
-          ' ' + word(provider) + ', ' + word(duration), purpose && el('span', {class: 'ppc-p'}, word(purpose)))))));
+          ' ' + word(provider) + ', ' + word(duration), purpose && [el('br'), word(purpose)])))));
   };
 
   const settings = () => el('div', {class: 'ppc-s'},
