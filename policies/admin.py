@@ -292,7 +292,9 @@ class PolicyAcceptanceAdmin(ReadOnlyAdmin):
 
 @admin.register(ChangeNotice)
 class ChangeNoticeAdmin(ReadOnlyAdmin):
-    list_display = ("version", "status", "progress", "total", "sent", "failed", "batches", "started_at", "finished_at")
+    list_display = (
+        "version", "status", "progress", "total", "sent", "failed", "batches", "started_at", "finished_at", "report",
+    )  # fmt: skip
     list_filter = ("status",)
     readonly_fields = (
         "version",
@@ -306,6 +308,15 @@ class ChangeNoticeAdmin(ReadOnlyAdmin):
         "started_at",
         "finished_at",
     )
+
+    @admin.display(description=_("Change notice report"))
+    def report(self, obj):
+        # The one readable report lives with its version.
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:policies_policyversion_notice_report", args=[obj.version_id]),
+            _("Change notice report"),
+        )
 
     @admin.display(description=_("progress"))
     def progress(self, obj):

@@ -163,3 +163,10 @@ def test_the_report_follows_a_notice_while_it_runs(client, staff_in, in_force_v1
     assert progress.json() == {"state": "running", "percent": 25, "rows_done": 1, "rows_total": 4}
     assert "no-store" in progress["Cache-Control"]
     assert client.get("/admin/policies/policyversion/999999/notice/progress/").status_code in (302, 404)
+
+
+def test_the_change_notice_list_links_each_notice_to_its_report(client, staff_in, in_force_v1, make_version):
+    version = _material(make_version)
+    client.force_login(staff_in(PRIVACY_OFFICER))
+    page = client.get("/admin/policies/changenotice/").content.decode()
+    assert f'href="/admin/policies/policyversion/{version.pk}/notice/report/"' in page
