@@ -332,6 +332,15 @@ def start_export_when_ready(*, data_request_id: int) -> None:
     if waiting is not None:
         _queue_build(str(waiting.pk))
         return
+    ready = data_request.exports.filter(state=DataExport.State.READY).order_by("-created_at").first()
+    if ready is not None and data_request.kind in EXPORT_KINDS:
+        # A search answered after this export was built (a task staff added by hand, or one sent again): the
+        # requester gets a new export with that system's data, not a completion with the old one.
+        built_from = ready.started_at or ready.created_at
+        late = data_request.system_tasks.filter(action="access", state=TaskState.DONE, changed_at__gt=built_from)
+        if late.exists():
+            rebuild_export(export=ready, actor=None)
+            return
     _complete_when_settled(data_request)
 
 

@@ -270,3 +270,29 @@ def test_adding_a_task_by_hand_refuses_bad_input_and_staff_without_the_right(
         connected.add_owner_task(
             data_request=data_request, actor=agent, action="access", owner_email="x@example.com", instructions="Look."
         )
+
+
+def test_a_search_added_by_hand_after_the_export_was_built_gives_the_requester_a_new_export(
+    receiver, user_factory, officer, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        data_request = create_verified_request(user=user_factory(email="ann@example.com"), kind="access")
+    first = DataExport.objects.get(data_request=data_request)
+    assert first.state == DataExport.State.READY, first.error
+    # Staff remember the paper archive after the export went out, while the request is still open.
+    with django_capture_on_commit_callbacks(execute=True):
+        task = connected.add_owner_task(
+            data_request=data_request,
+            actor=officer,
+            action="access",
+            owner_email="archive@example.com",
+            instructions="Look in the 2019 order boxes.",
+        )
+    upload = SimpleUploadedFile("found.csv", b"box,finding\n9,LATE-FIND\n", content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        connected.answer_with_files(task=task, files=[upload])
+    first.refresh_from_db()
+    assert first.state == DataExport.State.EXPIRED  # its link no longer works
+    newest = DataExport.objects.filter(data_request=data_request).latest("created_at")
+    assert newest.pk != first.pk and newest.state == DataExport.State.READY, newest.error
+    assert _zip(newest).read(f"files/{task.system_key}/found.csv") == b"box,finding\n9,LATE-FIND\n"
