@@ -23,7 +23,7 @@
     personalization_storage: grant(chosen.features),
     security_storage: 'granted',
   });
-  gtag('consent', 'default', Object.assign(consentMode({}), {wait_for_update: 500}));
+  gtag('consent', 'default', {...consentMode({}), wait_for_update: 500});
 
   const gpc = nav.globalPrivacyControl === true;
   const texts = config.texts;
@@ -175,7 +175,7 @@
   };
 
   const getConsent = () => current && {
-    id: current.i, revision: current.r, categories: Object.assign({}, current.c), method: current.m,
+    id: current.i, revision: current.r, categories: {...current.c}, method: current.m,
     date: new Date(current.t).toISOString(), gpc: current.g,
   };
 
@@ -188,7 +188,7 @@
     // The record names the revision this visitor was shown (this script's own, fixed when it was built); it
     // stands locally even when the portal cannot be reached or refuses this origin.
     const record = {
-      consent_id: choice.i, revision: config.revision, choices: Object.assign({}, chosen), method,
+      consent_id: choice.i, revision: config.revision, choices: {...chosen}, method,
       page_url: location.href.split(/[?#]/)[0], gpc,
     };
     const detail = getConsent();
@@ -214,7 +214,7 @@
     node.append(...children.flat(3).filter(Boolean));
     return node;
   };
-  const button = (action, label, attrs) => el('button', Object.assign({type: 'button', 'data-action': action}, attrs), label);
+  const button = (action, label, attrs) => el('button', {type: 'button', 'data-action': action, ...attrs}, label);
   const choiceButtons = third => el('div', {class: 'ppc-b'},
     button('accept', text.acceptAll), button('reject', text.rejectAll), third);
   const gpcNote = () => gpc && el('p', {class: 'ppc-g'}, text.gpc);
@@ -332,7 +332,7 @@
     show: detailed => render(detailed ? SETTINGS : NOTICE),
     getConsent,
     acceptCategory: which => {
-      const chosen = Object.assign(allChoices(false), current && current.c);
+      const chosen = {...allChoices(false), ...current && current.c};
       (which == 'all' ? keys : [].concat(which)).forEach(key => { if (key in chosen) chosen[key] = true; });
       save(chosen, 'custom');
     },
