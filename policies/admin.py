@@ -309,6 +309,14 @@ class ChangeNoticeAdmin(ReadOnlyAdmin):
         "finished_at",
     )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The stock page would list the notice's counters field by field; its one readable report is on the
+        # version (which checks that the person may see policy versions).
+        notice = self.get_object(request, object_id)
+        if notice is None or not self.has_view_permission(request, notice):
+            raise Http404
+        return HttpResponseRedirect(reverse("admin:policies_policyversion_notice_report", args=[notice.version_id]))
+
     @admin.display(description=_("Change notice report"))
     def report(self, obj):
         # The one readable report lives with its version.

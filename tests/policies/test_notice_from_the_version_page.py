@@ -170,3 +170,15 @@ def test_the_change_notice_list_links_each_notice_to_its_report(client, staff_in
     client.force_login(staff_in(PRIVACY_OFFICER))
     page = client.get("/admin/policies/changenotice/").content.decode()
     assert f'href="/admin/policies/policyversion/{version.pk}/notice/report/"' in page
+
+
+def test_a_notice_s_own_page_is_its_report_on_the_version(client, staff_in, in_force_v1, make_version):
+    from policies.models import ChangeNotice
+
+    version = _material(make_version)
+    notice = ChangeNotice.objects.get(version=version)
+    client.force_login(staff_in(PRIVACY_OFFICER))
+    page = client.get(f"/admin/policies/changenotice/{notice.pk}/change/")
+    assert page.status_code == 302 and page["Location"] == f"/admin/policies/policyversion/{version.pk}/notice/report/"
+    report = client.get(page["Location"])
+    assert report.status_code == 200 and "batch_size" not in report.content.decode()
