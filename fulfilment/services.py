@@ -162,19 +162,7 @@ def start_export(*, data_request: DataRequest, actor: AbstractBaseUser | None = 
         )
         existing = None
     elif existing is not None and _export_stopped(existing):  # ready, but its link has expired
-        path = export_file_path(existing)
-        if path is not None:
-            path.unlink(missing_ok=True)
-        DataExport.objects.filter(pk=existing.pk).update(state=DataExport.State.EXPIRED, file_path="")
-        _record(
-            data_request,
-            actor=None,
-            obj=existing,
-            verb="export_expired",
-            old=existing.state,
-            new=DataExport.State.EXPIRED,
-            note=_("The download link expired; a new export was started."),
-        )
+        _withdraw_export(existing, actor=None, note=_("The download link expired; a new export was started."))
         existing = None
     if existing is not None:
         return existing
@@ -207,20 +195,27 @@ def rebuild_export(*, export: DataExport, actor: AbstractBaseUser | None = None)
     if export.state in (DataExport.State.PENDING, DataExport.State.RUNNING) and not _export_stopped(export):
         raise ValidationError(_("This export is being built; follow its progress on its page."), code="building")
     if export.state == DataExport.State.READY:
-        path = export_file_path(export)
-        if path is not None:
-            path.unlink(missing_ok=True)
-        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
-        _record(
-            data_request,
-            actor=actor,
-            obj=export,
-            verb="export_expired",
-            old=DataExport.State.READY,
-            new=DataExport.State.EXPIRED,
-            note=_("A new export was started; the earlier download link no longer works."),
+        _withdraw_export(
+            export, actor=actor, note=_("A new export was started; the earlier download link no longer works.")
         )
     return start_export(data_request=data_request, actor=actor)
+
+
+def _withdraw_export(export: DataExport, *, actor: AbstractBaseUser | None, note: str) -> None:
+    """Delete an export's file and mark it expired, so its download link stops working; its trail says why."""
+    path = export_file_path(export)
+    if path is not None:
+        path.unlink(missing_ok=True)
+    DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
+    _record(
+        export.data_request,
+        actor=actor,
+        obj=export,
+        verb="export_expired",
+        old=export.state,
+        new=DataExport.State.EXPIRED,
+        note=note,
+    )
 
 
 def _export_stopped(export: DataExport, *, now: datetime | None = None) -> bool:
@@ -730,19 +725,7 @@ def _remove_subject_exports(run: ErasureRun) -> None:
     if run.subject_user_id:
         q |= Q(data_request__user_id=run.subject_user_id)
     for export in DataExport.objects.filter(q).exclude(state=DataExport.State.EXPIRED):
-        path = export_file_path(export)
-        if path:
-            path.unlink(missing_ok=True)
-        DataExport.objects.filter(pk=export.pk).update(state=DataExport.State.EXPIRED, file_path="")
-        _record(
-            export.data_request,
-            actor=None,
-            obj=export,
-            verb="export_expired",
-            old=export.state,
-            new=DataExport.State.EXPIRED,
-            note=_("The file was deleted: the subject's data is being erased."),
-        )
+        _withdraw_export(export, actor=None, note=_("The file was deleted: the subject's data is being erased."))
     ExportDownload.objects.filter(export__in=DataExport.objects.filter(q)).update(ip="")
 
 
