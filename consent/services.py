@@ -247,12 +247,12 @@ def invalidate_banner_cache(*, keys: list[str] | None = None) -> None:
     """Drop cached banner configurations (all properties when ``keys`` is None)."""
     if keys is None:
         keys = list(Property.objects.values_list("key", flat=True))
-    from consent.banner import SCRIPT_CACHE_PREFIX
+    from consent.banner import script_cache_key
     from consent.selectors import forget_local_configs
 
     forget_local_configs()
     cache.delete_many(
-        [config_cache_key(k) for k in keys] + [SCRIPT_CACHE_PREFIX + k for k in keys] + [PORTAL_KEY_CACHE_KEY]
+        [config_cache_key(k) for k in keys] + [script_cache_key(k) for k in keys] + [PORTAL_KEY_CACHE_KEY]
     )
 
 

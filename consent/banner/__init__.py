@@ -164,9 +164,21 @@ def build_script(config: dict) -> BuiltScript:
     )
 
 
+@lru_cache(maxsize=1)
+def _release() -> str:
+    # The code, styles and interface texts this process serves: a deploy that changes any of them does not
+    # take a build another release left in the shared cache (during a rolling deploy both are live).
+    parts = (_code(), _styles(), to_json(banner_texts()))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+
+
+def script_cache_key(key: str) -> str:
+    return f"{SCRIPT_CACHE_PREFIX}{_release()}:{key}"
+
+
 def get_banner_script(key: str) -> BuiltScript | None:
     """The built script for a property, from the shared cache; None for an unknown key."""
-    ck = SCRIPT_CACHE_PREFIX + key
+    ck = script_cache_key(key)
     hit = cache.get(ck)
     if isinstance(hit, BuiltScript):
         return hit

@@ -21,7 +21,7 @@
     analytics_storage: grant(chosen.performance),
     functionality_storage: grant(chosen.features),
     personalization_storage: grant(chosen.features),
-    security_storage: 'granted',
+    security_storage: 'granted'
   });
   gtag('consent', 'default', {...consentMode({}), wait_for_update: 500});
 
@@ -156,7 +156,7 @@
       : Promise.resolve(false);
     arrived.catch(() => false)
       .then(done => done || fetch(API + '/records', {
-        method: 'POST', keepalive: true, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(entry.b),
+        method: 'POST', keepalive: true, headers: {'Content-Type': 'application/json'}, body: JSON.stringify(entry.b)
       })
         // A refusal of the record itself (4xx) will not change on a retry; an outage (5xx, 429, no answer) may.
         .then(response => response.status < 500 && response.status != 429, () => false))
@@ -176,7 +176,7 @@
 
   const getConsent = () => current && {
     id: current.i, revision: current.r, categories: {...current.c}, method: current.m,
-    date: new Date(current.t).toISOString(), gpc: current.g,
+    date: new Date(current.t).toISOString(), gpc: current.g
   };
 
   const save = (chosen, method) => {
@@ -189,7 +189,7 @@
     // stands locally even when the portal cannot be reached or refuses this origin.
     const record = {
       consent_id: choice.i, revision: config.revision, choices: {...chosen}, method,
-      page_url: location.href.split(/[?#]/)[0], gpc,
+      page_url: location.href.split(/[?#]/)[0], gpc
     };
     const detail = getConsent();
     // The click's answer is one attribute on the banner; the cookie, the outbox, the clean-up, Consent Mode,
@@ -252,21 +252,21 @@
       el('p', {class: 'ppc-i', hidden: true}, text.consentId + ': ', el('code', {}))));
 
   // Each layer (the notice, the settings, the reopen pill) is built once and then stays laid out; the root's
-  // data-l says which one is visible. Showing or closing a layer is that one attribute: the click's frame
-  // changes no layout and only paints. The notice comes first, so it is the first match for its buttons.
+  // data-l says which one is visible. Showing or closing a layer is that one attribute: showing changes no
+  // layout and only paints; closing takes the layer out (display: none), the least a frame can restyle and
+  // paint. The notice comes first, so it is the first match for its buttons.
   const root = el('div', {class: 'ppc', lang});
   root.style.display = 'none';
-  let layer = CLOSED, focusBack = null, styled = false, hasOwnOpener = false, noticeBox = null, settingsLayer = null, pill = null;
-  const ensureNotice = () => noticeBox || (noticeBox = root.insertBefore(notice(), root.firstChild));
+  let layer = CLOSED, focusBack = null, styled = false, noticeBox = null, settingsLayer = null, pill = null;
   const ensureSettings = () => settingsLayer || (settingsLayer = root.insertBefore(settings(), pill));
 
   function render(next, quiet, focusNow) {
     const was = layer;
     layer = next;
     if (next && !was && !root.contains(doc.activeElement)) focusBack = doc.activeElement;
-    let box = null;
+    let box;
     if (next == NOTICE) {
-      box = ensureNotice();
+      box = noticeBox || (noticeBox = root.insertBefore(notice(), root.firstChild));
       // The settings are built and laid out while the visitor reads the notice, not when they ask for them.
       if (!settingsLayer) (win.requestIdleCallback || setTimeout)(ensureSettings, {timeout: 2e3});
     } else if (next == SETTINGS) {
@@ -280,7 +280,13 @@
       if (idLine.hidden != !id) idLine.hidden = !id;
       if (idLine.lastChild.textContent != id) idLine.lastChild.textContent = id;
     }
-    root.dataset.l = next || (current && pill ? 0 : '');
+    const rest = current && pill ? 0 : '';
+    // Closing by a click takes the layer out of the page for its frame (data-l "x"); after the paint it is back
+    // laid out and hidden, and the pill shows. Escape moves focus to the pill at once, so it shows at once.
+    if (was && !next && !focusNow) {
+      root.dataset.l = 'x';
+      afterPaint(() => layer || (root.dataset.l = rest));
+    } else root.dataset.l = next || rest;
     if (quiet) return;
     if (box) box.focus({preventScroll: true});
     else if (was) {
@@ -340,9 +346,9 @@
 
   // On an embedding site the banner takes focus so keyboard users meet it first; on the portal's own
   // pages (which have their own Cookie settings link) it stays out of the way, as a non-modal box.
-  let takeFocus = location.origin != portal, mounted = false;
+  let takeFocus = location.origin != portal;
   const reveal = () => {
-    if (styled && mounted) {
+    if (styled && root.isConnected) {
       root.style.display = '';
       render(layer, !(takeFocus && layer));
       takeFocus = false;
@@ -367,10 +373,8 @@
   if (current) gtag('consent', 'update', consentMode(current.c));
   // The banner needs the page's body: at once with defer, after parsing when the script sits first in <head>.
   const boot = () => {
-    hasOwnOpener = !!doc.querySelector('[data-pp-open]');
-    if (!hasOwnOpener) pill = root.appendChild(button('open', text.settings, {class: 'ppc-pill'}));
+    if (!doc.querySelector('[data-pp-open]')) pill = root.appendChild(button('open', text.settings, {class: 'ppc-pill'}));
     doc.body.appendChild(root);
-    mounted = true;
     if (current) {
       unblock(current.c);
       render(CLOSED, true);

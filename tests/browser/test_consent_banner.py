@@ -155,6 +155,7 @@ CLICK_IN_ONE_TASK = """selector => new Promise(resolve => {
     cookie: document.cookie.includes('pp_consent='), events, outbox: localStorage.length,
     updates: window.dataLayer.filter(e => e[0] === 'consent' && e[1] === 'update').length,
     shown: document.querySelector('.ppc').dataset.l,
+    visible: [...document.querySelectorAll('.ppc-box, .ppc-s, .ppc-pill')].filter(e => e.checkVisibility({visibilityProperty: true})).map(e => e.className),
   });
   document.querySelector(selector).click();  // dispatched and handled synchronously
   const changed = watch.takeRecords().map(m => m.type === 'attributes' ? m.attributeName : m.type);
@@ -167,9 +168,13 @@ CLICK_IN_ONE_TASK = """selector => new Promise(resolve => {
 def test_a_choice_changes_one_attribute_in_the_click_and_the_rest_after_the_paint(page, shop_page, shop, action):
     open_host(page, shop_page)
     out = page.evaluate(CLICK_IN_ONE_TASK, f".ppc-box [data-action={action}]")
-    assert out["changed"] == ["data-l"]  # the banner hides; no node built, removed or moved
-    assert out["during"] == {"cookie": False, "events": 0, "outbox": 0, "updates": 0, "shown": "0"}
+    # The banner leaves the page (one attribute); no node built, removed or moved, nothing else shown.
+    assert out["changed"] == ["data-l"]
+    assert out["during"] == {"cookie": False, "events": 0, "outbox": 0, "updates": 0, "shown": "x", "visible": []}
+    # After the paint the notice is laid out again, hidden, and the reopen pill shows.
     assert out["after"]["cookie"] and out["after"]["events"] == 1 and out["after"]["updates"] == 1
+    assert out["after"]["shown"] == "0" and out["after"]["visible"] == ["ppc-pill"]
+    assert page.evaluate("getComputedStyle(document.querySelector('.ppc-box')).display") == "block"
     assert page.get_by_role("dialog").count() == 0
     assert page.get_by_role("button", name="Cookie settings").is_visible()
     rec = wait_until(lambda: records(shop))[0]
@@ -182,11 +187,12 @@ def test_opening_the_settings_changes_one_attribute_once_they_are_built(page, sh
     page.wait_for_function("!!document.querySelector('.ppc-s')")
     assert page.get_by_role("dialog").count() == 1
     out = page.evaluate(CLICK_IN_ONE_TASK, ".ppc-box [data-action=customise]")
-    assert out["changed"] == ["data-l"] and out["during"]["shown"] == "2"
+    assert out["changed"] == ["data-l"] and out["during"]["shown"] == "2" and out["during"]["visible"] == ["ppc-s"]
     assert page.evaluate("!!document.activeElement.closest('[role=dialog][aria-modal=true]')")
     page.get_by_role("checkbox", name="Performance").check()
     out = page.evaluate(CLICK_IN_ONE_TASK, ".ppc-s [data-action=save]")
-    assert out["changed"] == ["data-l"] and not out["during"]["cookie"] and out["after"]["cookie"]
+    assert out["changed"] == ["data-l"] and out["during"]["visible"] == [] and not out["during"]["cookie"]
+    assert out["after"]["cookie"] and out["after"]["visible"] == ["ppc-pill"]
     page.wait_for_function("window.perfRan === 1")
     assert wait_until(lambda: records(shop))[0].choices["performance"] is True
 

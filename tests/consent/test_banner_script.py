@@ -10,6 +10,7 @@ from pathlib import Path
 
 import brotli
 import pytest
+from django.core.cache import cache
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -173,6 +174,19 @@ def test_a_new_revision_is_served_as_soon_as_it_is_committed(client, prop, djang
     assert b'"revision":1,' in before and b'"revision":2,' in after
 
 
+def test_a_deploy_serves_its_own_banner_code_not_a_build_an_older_release_cached(client, prop, monkeypatch):
+    import consent.banner as banner
+
+    # An older release's process put its build in the shared cache (a rolling deploy runs both for a while).
+    monkeypatch.setattr(banner, "_release", lambda: "older")
+    stale = b"/* the older release's banner */"
+    cache.set(banner.script_cache_key(prop.key), banner.BuiltScript("stale", stale, gzip.compress(stale), None), 300)
+    assert client.get(f"/consent/{prop.key}/banner.js").content == stale
+    monkeypatch.undo()
+    body = client.get(f"/consent/{prop.key}/banner.js").content
+    assert body.startswith(_code().encode()) and stale not in body
+
+
 def test_banner_responses_carry_no_cookie_and_vary_only_on_encoding(client, prop, staff_user, settings):
     # A logged-in staff member on the portal's own pages sends session and CSRF cookies with the request.
     client.force_login(staff_user)
@@ -185,6 +199,19 @@ def test_banner_responses_carry_no_cookie_and_vary_only_on_encoding(client, prop
         assert not r.cookies and "Set-Cookie" not in r.headers
         assert r.get("Vary") in ("Accept-Encoding", None)
         assert "Content-Language" not in r.headers
+
+
+def test_banner_responses_leave_out_headers_that_only_govern_pages(client, prop):
+    # Sent with every page view of every website: a page's policy headers do nothing on a script and cost
+    # bytes each time. The script-relevant ones stay.
+    for url in (f"/consent/{prop.key}/banner.js", "/consent/unknown-key/banner.js"):
+        r = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+        assert "Content-Security-Policy" not in r.headers and "X-Frame-Options" not in r.headers
+        assert r["X-Content-Type-Options"] == "nosniff" and r["Content-Type"].startswith("application/javascript")
+    # The portal's own pages keep them.
+    page = client.get(f"/cookies/{prop.key}/")
+    assert page.status_code == 200
+    assert "Content-Security-Policy" in page.headers and page["X-Frame-Options"] == "DENY"
 
 
 def test_static_banner_css_is_compressed_after_collectstatic_with_debug_off(tmp_path):
